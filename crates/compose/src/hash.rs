@@ -1,0 +1,1 @@
+//! `com.docker.compose.config-hash` as Compose computes it (owner: model helper). STUB.
