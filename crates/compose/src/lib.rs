@@ -6,10 +6,13 @@ pub mod de;
 pub mod dotenv;
 pub mod error;
 pub mod gojson;
+pub mod graph;
 pub mod hash;
 pub mod interpolate;
+pub mod loader;
 pub mod merge;
 pub mod model;
+pub mod render;
 pub mod transform;
 pub mod yaml;
 

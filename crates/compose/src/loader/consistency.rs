@@ -1,0 +1,108 @@
+//! Compose's consistency checks of a loaded project: references to undefined services,
+//! networks, volumes, secrets and configs; mutually exclusive keys; dependency cycles.
+
+use crate::error::ConfigError;
+use crate::graph::DependencyGraph;
+use crate::yaml::Node;
+
+/// Checks the canonical, normalized project tree. `disabled` are services turned off
+/// by profiles: depending on them is allowed only when the dependency is not required.
+pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
+    let empty = crate::yaml::Map::new();
+    let services = tree.get("services").and_then(Node::as_map).unwrap_or(&empty);
+    let defined = |kind: &str, name: &str| tree.get(kind).and_then(Node::as_map).is_some_and(|m| m.contains_key(name));
+
+    for (key, service) in services {
+        let name = &key.name;
+        let at = |sub: &str| format!("services.{name}.{sub}");
+        if service.get("image").is_none() && service.get("build").is_none() {
+            return Err(ConfigError::at(
+                &key.mark,
+                format!("services.{name}"),
+                "has neither an image nor a build context specified: set `image:` or `build:`",
+            ));
+        }
+        if let Some(deps) = service.get("depends_on").and_then(Node::as_map) {
+            for (dep, cfg) in deps {
+                if services.contains_key(dep.name.as_str()) {
+                    continue;
+                }
+                let required = !matches!(cfg.get("required").map(|r| &r.value), Some(crate::yaml::Value::Bool(false)));
+                if disabled.contains(&dep.name) && !required {
+                    continue;
+                }
+                let why = if disabled.contains(&dep.name) { " (it is disabled by its profiles)" } else { "" };
+                return Err(ConfigError::at(
+                    &dep.mark,
+                    at("depends_on"),
+                    format!("service {name:?} depends on undefined service {:?}{why}", dep.name),
+                ));
+            }
+        }
+        if let Some(mode) = service.get("network_mode") {
+            if service.get("networks").and_then(Node::as_map).is_some_and(|n| !n.is_empty()) {
+                return Err(ConfigError::at(
+                    &mode.mark,
+                    at("network_mode"),
+                    format!("service {name} declares mutually exclusive `network_mode` and `networks`"),
+                ));
+            }
+            if let Some(target) = mode.as_str().and_then(|m| m.strip_prefix("service:")) {
+                if !services.contains_key(target) {
+                    return Err(ConfigError::at(&mode.mark, at("network_mode"), format!("service {target:?} not found for network_mode \"service:{target}\"")));
+                }
+            }
+        }
+        if let Some(nets) = service.get("networks").and_then(Node::as_map) {
+            for net in nets.keys() {
+                if !defined("networks", &net.name) {
+                    return Err(ConfigError::at(&net.mark, at("networks"), format!("service {name:?} refers to undefined network {}", net.name)));
+                }
+            }
+        }
+        if let Some(volumes) = service.get("volumes").and_then(Node::as_seq) {
+            for v in volumes {
+                if v.get("type").and_then(Node::as_str) != Some("volume") {
+                    continue;
+                }
+                if let Some(src) = v.get("source").and_then(Node::as_str).filter(|s| !s.is_empty()) {
+                    if !defined("volumes", src) {
+                        return Err(ConfigError::at(&v.mark, at("volumes"), format!("service {name:?} refers to undefined volume {src}")));
+                    }
+                }
+            }
+        }
+        for (kind, what) in [("secrets", "secret"), ("configs", "config")] {
+            if let Some(items) = service.get(kind).and_then(Node::as_seq) {
+                for item in items {
+                    if let Some(src) = item.get("source").and_then(Node::as_str) {
+                        if !defined(kind, src) {
+                            return Err(ConfigError::at(&item.mark, at(kind), format!("service {name:?} refers to undefined {what} {src}")));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(cn) = service.get("container_name") {
+            let replicas = scale_of(service);
+            if replicas > 1 {
+                return Err(ConfigError::at(
+                    &cn.mark,
+                    at("container_name"),
+                    format!("can't set container_name and {name} as container name must be unique ({replicas} replicas requested)"),
+                ));
+            }
+        }
+    }
+    DependencyGraph::from_tree(tree)?.start_order().map(|_| ())
+}
+
+fn scale_of(service: &Node) -> i64 {
+    let int = |n: Option<&Node>| match n.map(|n| &n.value) {
+        Some(crate::yaml::Value::Int(i)) => Some(*i),
+        _ => None,
+    };
+    int(service.get("scale"))
+        .or_else(|| int(service.get("deploy").and_then(|d| d.get("replicas"))))
+        .unwrap_or(1)
+}

@@ -1,0 +1,100 @@
+//! `berth compose`: the project commands of `docker compose`, with its global flags.
+
+mod config;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use berth_compose::loader::{self, LoadOptions, Loaded};
+use clap::{Args, Subcommand};
+
+use super::output;
+
+#[derive(Args, Debug)]
+pub struct ComposeArgs {
+    /// Compose configuration files
+    #[arg(short = 'f', long = "file", global = true)]
+    file: Vec<PathBuf>,
+    /// Project name
+    #[arg(short = 'p', long = "project-name", global = true)]
+    project_name: Option<String>,
+    /// Specify an alternate working directory (default: the path of the first Compose file)
+    #[arg(long = "project-directory", global = true)]
+    project_directory: Option<PathBuf>,
+    /// Specify an alternate environment file
+    #[arg(long = "env-file", global = true)]
+    env_file: Vec<PathBuf>,
+    /// Specify a profile to enable
+    #[arg(long = "profile", global = true)]
+    profile: Vec<String>,
+    #[command(subcommand)]
+    command: ComposeCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum ComposeCommand {
+    /// Parse, resolve and render compose file in canonical format
+    Config(config::ConfigArgs),
+    /// Show the Docker Compose version information
+    Version,
+    #[command(external_subcommand)]
+    Other(Vec<OsString>),
+}
+
+pub fn run(args: ComposeArgs) -> anyhow::Result<()> {
+    match &args.command {
+        ComposeCommand::Config(c) => config::run(&args, c),
+        ComposeCommand::Version => {
+            println!("berth compose version {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        ComposeCommand::Other(a) => {
+            let name = a.first().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            bail!("`berth compose {name}` is not implemented yet; see the compatibility table in the README")
+        }
+    }
+}
+
+/// Stage switches a command may turn off (`config --no-interpolate`, ...).
+#[derive(Clone, Copy, Debug)]
+pub struct Stages {
+    pub interpolate: bool,
+    pub normalize: bool,
+    pub consistency: bool,
+    pub resolve_paths: bool,
+}
+
+impl Default for Stages {
+    fn default() -> Self {
+        Stages { interpolate: true, normalize: true, consistency: true, resolve_paths: true }
+    }
+}
+
+/// Loads the project the global flags describe and prints the loader's warnings.
+pub fn load_project(args: &ComposeArgs, stages: Stages, services: &[String]) -> anyhow::Result<Loaded> {
+    let cwd = std::env::current_dir().context("cannot determine the current directory")?;
+    let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+    let mut opts = LoadOptions::new(cwd, std::env::vars().collect());
+    opts.files = args.file.clone();
+    opts.project_name = args.project_name.clone();
+    opts.project_directory = args.project_directory.clone();
+    opts.env_files = args.env_file.clone();
+    opts.profiles = args.profile.clone();
+    opts.services = services.to_vec();
+    opts.interpolate = stages.interpolate;
+    opts.normalize = stages.normalize;
+    opts.consistency = stages.consistency;
+    opts.resolve_paths = stages.resolve_paths;
+    if opts.files.iter().any(|f| f.as_os_str() == "-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("failed to read the compose file from standard input")?;
+        opts.stdin = Some(text);
+    }
+    let loaded = loader::load(&opts)?;
+    for w in &loaded.warnings.0 {
+        output::warning(w);
+    }
+    Ok(loaded)
+}
