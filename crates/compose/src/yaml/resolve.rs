@@ -146,7 +146,10 @@ fn is_yaml_style_float(s: &str) -> bool {
 
 /// How many ASCII digits follow position `from`.
 fn count_digits(b: &[u8], from: usize) -> usize {
-    b.iter().skip(from).take_while(|c| c.is_ascii_digit()).count()
+    b.iter()
+        .skip(from)
+        .take_while(|c| c.is_ascii_digit())
+        .count()
 }
 
 /// Go's `strconv.ParseFloat(s, 64)` for scalars starting with `.`: underscores only
@@ -165,7 +168,10 @@ fn parse_go_float(s: &str) -> Option<f64> {
     let plain: String = s.chars().filter(|&c| c != '_').collect();
     // Rust also accepts `inf`/`nan` spellings; none of them starts with `.`, and the
     // other caller has checked the YAML float shape already.
-    if !plain.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
+    if !plain
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
         return None;
     }
     parse_finite_float(&plain)
@@ -180,16 +186,25 @@ fn parse_finite_float(s: &str) -> Option<f64> {
 /// `2006-1-2T15:4:5.999999999Z07:00` (also with `t`), `2006-1-2 15:4:5.999999999` and
 /// `2006-1-2`, with their range checks.
 pub fn is_timestamp(s: &str) -> bool {
-    let mut p = Cursor { b: s.as_bytes(), i: 0 };
-    let Some(year) = p.fixed_digits(4) else { return false };
+    let mut p = Cursor {
+        b: s.as_bytes(),
+        i: 0,
+    };
+    let Some(year) = p.fixed_digits(4) else {
+        return false;
+    };
     if !p.eat(b'-') {
         return false;
     }
-    let Some(month) = p.short_num() else { return false };
+    let Some(month) = p.short_num() else {
+        return false;
+    };
     if !p.eat(b'-') {
         return false;
     }
-    let Some(day) = p.short_num() else { return false };
+    let Some(day) = p.short_num() else {
+        return false;
+    };
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return false;
     }
@@ -368,11 +383,20 @@ mod tests {
 
     #[test]
     fn big_integers_become_floats() {
-        assert_eq!(resolve_plain("18446744073709551615"), Value::Float(18446744073709551615.0));
+        assert_eq!(
+            resolve_plain("18446744073709551615"),
+            Value::Float(18446744073709551615.0)
+        );
         assert_eq!(resolve_plain("99999999999999999999"), Value::Float(1e20));
-        assert_eq!(resolve_plain("-9223372036854775809"), Value::Float(-9223372036854775809.0));
+        assert_eq!(
+            resolve_plain("-9223372036854775809"),
+            Value::Float(-9223372036854775809.0)
+        );
         // Too big for u64 and not decimal: a string, as in Go.
-        assert_eq!(resolve_plain("0x1ffffffffffffffff"), s("0x1ffffffffffffffff"));
+        assert_eq!(
+            resolve_plain("0x1ffffffffffffffff"),
+            s("0x1ffffffffffffffff")
+        );
     }
 
     #[test]
@@ -402,9 +426,31 @@ mod tests {
     #[test]
     fn strings() {
         for v in [
-            "abc", "1e999", ".", "._5", ".Nan", "nan", "inf", "+inf", "-", "+", "1.2.3",
-            "0x", "0b2", "1e", "1:20", "<<", "2001-12-14", "12:30", "_1", "0x1p3",
-            "1 2", "--1", "1e+", ".5e", "0o8",
+            "abc",
+            "1e999",
+            ".",
+            "._5",
+            ".Nan",
+            "nan",
+            "inf",
+            "+inf",
+            "-",
+            "+",
+            "1.2.3",
+            "0x",
+            "0b2",
+            "1e",
+            "1:20",
+            "<<",
+            "2001-12-14",
+            "12:30",
+            "_1",
+            "0x1p3",
+            "1 2",
+            "--1",
+            "1e+",
+            ".5e",
+            "0o8",
         ] {
             assert_eq!(resolve_plain(v), s(v), "{v}");
         }
