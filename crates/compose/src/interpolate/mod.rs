@@ -5,6 +5,7 @@
 mod cast;
 mod template;
 
+pub(crate) use cast::go_quote;
 pub use cast::{cast_for_path, Cast};
 pub use template::TemplateError;
 
