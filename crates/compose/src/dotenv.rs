@@ -27,7 +27,13 @@ pub fn parse_with_warnings(
     warnings: &mut Warnings,
 ) -> Result<IndexMap<String, Option<String>>, ConfigError> {
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
-    let mut parser = Parser { src, file, lookup, warnings, out: IndexMap::new() };
+    let mut parser = Parser {
+        src,
+        file,
+        lookup,
+        warnings,
+        out: IndexMap::new(),
+    };
     parser.run()?;
     Ok(parser.out)
 }
@@ -42,7 +48,10 @@ struct Parser<'a, 'w> {
 
 /// compose-go's `isSpace`: blanks that do not end a line.
 fn is_space(c: char) -> bool {
-    matches!(c, '\t' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{a0}')
+    matches!(
+        c,
+        '\t' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{a0}'
+    )
 }
 
 fn trim_space_start(s: &str) -> &str {
@@ -136,7 +145,11 @@ impl Parser<'_, '_> {
             let line = rest.split('\n').next().unwrap_or_default();
             return Err(self.error(pos, format!("unterminated quoted value {line}")));
         };
-        let value = if quote == '"' { self.expand(&expand_escapes(&raw), pos)? } else { raw };
+        let value = if quote == '"' {
+            self.expand(&expand_escapes(&raw), pos)?
+        } else {
+            raw
+        };
         Ok((value, pos + len))
     }
 
@@ -156,13 +169,20 @@ impl Parser<'_, '_> {
         let out = &self.out;
         let lookup = self.lookup;
         let mapping = |k: &str| lookup(k).or_else(|| out.get(k).cloned().flatten());
-        substitute_template(value, &mapping, self.warnings).map_err(|e| self.error(pos, e.to_string()))
+        substitute_template(value, &mapping, self.warnings)
+            .map_err(|e| self.error(pos, e.to_string()))
     }
 
     fn error(&self, pos: usize, msg: impl Into<String>) -> ConfigError {
         let before = self.src.get(..pos).unwrap_or(self.src);
         let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count()
+            + 1;
         let mark = Mark::new(self.file.into(), to_u32(line), to_u32(col));
         ConfigError::at(&mark, "", msg)
     }

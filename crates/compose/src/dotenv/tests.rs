@@ -4,7 +4,11 @@
 use super::*;
 
 fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-    move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    move |k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    }
 }
 
 fn parse_env(src: &str, vars: &[(&str, &str)]) -> Vec<(String, Option<String>)> {
@@ -15,7 +19,10 @@ fn parse_env(src: &str, vars: &[(&str, &str)]) -> Vec<(String, Option<String>)> 
 }
 
 fn kv(pairs: &[(&str, &str)]) -> Vec<(String, Option<String>)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), Some(v.to_string()))).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+        .collect()
 }
 
 fn err(src: &str) -> String {
@@ -46,15 +53,29 @@ fn plain_fixture() {
 
 #[test]
 fn bom_is_skipped() {
-    assert_eq!(parse_env("\u{feff}OPTION_A=1\nB=2", &[]), kv(&[("OPTION_A", "1"), ("B", "2")]));
+    assert_eq!(
+        parse_env("\u{feff}OPTION_A=1\nB=2", &[]),
+        kv(&[("OPTION_A", "1"), ("B", "2")])
+    );
 }
 
 #[test]
 fn yaml_style_and_export() {
-    assert_eq!(parse_env("FOO:BAR\nZOT:QIX", &[]), kv(&[("FOO", "BAR"), ("ZOT", "QIX")]));
     assert_eq!(
-        parse_env("export X=1\nexportY=2\nexport  Z : 3\nexport OPTION_B='\\n'\n", &[]),
-        kv(&[("X", "1"), ("exportY", "2"), ("Z", "3"), ("OPTION_B", "\\n")])
+        parse_env("FOO:BAR\nZOT:QIX", &[]),
+        kv(&[("FOO", "BAR"), ("ZOT", "QIX")])
+    );
+    assert_eq!(
+        parse_env(
+            "export X=1\nexportY=2\nexport  Z : 3\nexport OPTION_B='\\n'\n",
+            &[]
+        ),
+        kv(&[
+            ("X", "1"),
+            ("exportY", "2"),
+            ("Z", "3"),
+            ("OPTION_B", "\\n")
+        ])
     );
     assert_eq!(
         parse_env("K1: v1\n  K2 = \"v2\"  \n#c\n  # c2\nK3=\n", &[]),
@@ -151,28 +172,40 @@ fn interpolation_prefers_the_environment() {
         ])
     );
     assert_eq!(
-        parse_env("OPTION_A=${OPTION_A:-1}\nB=$OPTION_A\n", &[("OPTION_A", "5")]),
+        parse_env(
+            "OPTION_A=${OPTION_A:-1}\nB=$OPTION_A\n",
+            &[("OPTION_A", "5")]
+        ),
         kv(&[("OPTION_A", "5"), ("B", "5")])
     );
 }
 
 #[test]
 fn no_interpolation_in_single_quotes() {
-    assert_eq!(parse_env("Z='$A'\nY=\\$A\n", &[("A", "a")]), kv(&[("Z", "$A"), ("Y", "\\a")]));
+    assert_eq!(
+        parse_env("Z='$A'\nY=\\$A\n", &[("A", "a")]),
+        kv(&[("Z", "$A"), ("Y", "\\a")])
+    );
 }
 
 #[test]
 fn inherited_keys() {
     let src = "foo=bar\nVAR_TO_BE_LOADED_FROM_OS_ENV\nbar=baz\n";
     assert_eq!(
-        parse_env(src, &[("VAR_TO_BE_LOADED_FROM_OS_ENV", "SOME_RANDOM_VALUE")]),
+        parse_env(
+            src,
+            &[("VAR_TO_BE_LOADED_FROM_OS_ENV", "SOME_RANDOM_VALUE")]
+        ),
         kv(&[
             ("foo", "bar"),
             ("VAR_TO_BE_LOADED_FROM_OS_ENV", "SOME_RANDOM_VALUE"),
             ("bar", "baz")
         ])
     );
-    assert_eq!(parse_env("VARIABLE_NOT_FOUND\n", &[]), vec![("VARIABLE_NOT_FOUND".into(), None)]);
+    assert_eq!(
+        parse_env("VARIABLE_NOT_FOUND\n", &[]),
+        vec![("VARIABLE_NOT_FOUND".into(), None)]
+    );
 }
 
 #[test]
@@ -191,8 +224,16 @@ fn crlf_line_endings() {
 #[test]
 fn special_characters_in_keys() {
     assert_eq!(
-        parse_env("VAR.WITH.DOTS=dots\nVAR_WITH_UNDERSCORES=u\nVAR-WITH-DASHES=d\nA[0]=x\n", &[]),
-        kv(&[("VAR.WITH.DOTS", "dots"), ("VAR_WITH_UNDERSCORES", "u"), ("VAR-WITH-DASHES", "d"), ("A[0]", "x")])
+        parse_env(
+            "VAR.WITH.DOTS=dots\nVAR_WITH_UNDERSCORES=u\nVAR-WITH-DASHES=d\nA[0]=x\n",
+            &[]
+        ),
+        kv(&[
+            ("VAR.WITH.DOTS", "dots"),
+            ("VAR_WITH_UNDERSCORES", "u"),
+            ("VAR-WITH-DASHES", "d"),
+            ("A[0]", "x")
+        ])
     );
 }
 
@@ -211,8 +252,17 @@ fn invalid_lines_point_at_file_and_line() {
         err("X=ok\n\nY-=1\nb@d=3\n"),
         ".env:4:2: unexpected character \"@\" in variable name \"b@d=3\""
     );
-    assert_eq!(err("X=\"abc\nY=1\n"), ".env:1:3: unterminated quoted value \"abc");
-    assert_eq!(err("X=\"a\"junk Y=2\n"), ".env:1:6: key cannot contain a space");
-    assert_eq!(err("X=${B:?oops}\n"), ".env:1:3: required variable B is missing a value: oops");
+    assert_eq!(
+        err("X=\"abc\nY=1\n"),
+        ".env:1:3: unterminated quoted value \"abc"
+    );
+    assert_eq!(
+        err("X=\"a\"junk Y=2\n"),
+        ".env:1:6: key cannot contain a space"
+    );
+    assert_eq!(
+        err("X=${B:?oops}\n"),
+        ".env:1:3: required variable B is missing a value: oops"
+    );
     assert_eq!(err("X=${\n"), ".env:1:3: Invalid template: \"${\"");
 }

@@ -31,11 +31,20 @@ const CASTS: &[(&str, Cast)] = &[
     ("services.*.init", Cast::Bool),
     ("services.*.deploy.replicas", Cast::Int),
     ("services.*.deploy.update_config.parallelism", Cast::Int),
-    ("services.*.deploy.update_config.max_failure_ratio", Cast::Float),
+    (
+        "services.*.deploy.update_config.max_failure_ratio",
+        Cast::Float,
+    ),
     ("services.*.deploy.rollback_config.parallelism", Cast::Int),
-    ("services.*.deploy.rollback_config.max_failure_ratio", Cast::Float),
+    (
+        "services.*.deploy.rollback_config.max_failure_ratio",
+        Cast::Float,
+    ),
     ("services.*.deploy.restart_policy.max_attempts", Cast::Int),
-    ("services.*.deploy.placement.max_replicas_per_node", Cast::Int),
+    (
+        "services.*.deploy.placement.max_replicas_per_node",
+        Cast::Int,
+    ),
     ("services.*.healthcheck.retries", Cast::Int),
     ("services.*.healthcheck.disable", Cast::Bool),
     ("services.*.oom_kill_disable", Cast::Bool),
@@ -75,7 +84,10 @@ pub fn cast_for_path(path: &str) -> Option<Cast> {
 fn matches(parts: &[&str], pattern: &str) -> bool {
     let pattern: Vec<&str> = pattern.split('.').collect();
     pattern.len() == parts.len()
-        && pattern.iter().zip(parts).all(|(p, part)| *p == "*" || p == part)
+        && pattern
+            .iter()
+            .zip(parts)
+            .all(|(p, part)| *p == "*" || p == part)
 }
 
 /// Converts `s`; the error is the text compose-go prints after
@@ -94,11 +106,17 @@ fn parse_int(s: &str, func: &str) -> Result<i64, String> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{func}: parsing {}: invalid syntax", go_quote(s)));
     }
-    s.parse::<i64>().map_err(|_| format!("{func}: parsing {}: value out of range", go_quote(s)))
+    s.parse::<i64>()
+        .map_err(|_| format!("{func}: parsing {}: value out of range", go_quote(s)))
 }
 
 fn parse_float(s: &str, single: bool) -> Result<f64, String> {
-    let syntax = || format!("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(s));
+    let syntax = || {
+        format!(
+            "strconv.ParseFloat: parsing {}: invalid syntax",
+            go_quote(s)
+        )
+    };
     // Rust also accepts "infinity"/"nan" like Go; Go alone accepts `_` and hex floats,
     // which Compose files do not use.
     let f: f64 = s.parse().map_err(|_| syntax())?;
@@ -108,7 +126,10 @@ fn parse_float(s: &str, single: bool) -> Result<f64, String> {
         f.is_infinite() && !s.to_ascii_lowercase().contains("inf")
     };
     if out_of_range {
-        return Err(format!("strconv.ParseFloat: parsing {}: value out of range", go_quote(s)));
+        return Err(format!(
+            "strconv.ParseFloat: parsing {}: value out of range",
+            go_quote(s)
+        ));
     }
     Ok(if single { f64::from(f as f32) } else { f })
 }
@@ -169,11 +190,23 @@ mod tests {
     #[test]
     fn paths_match_with_wildcards() {
         assert_eq!(cast_for_path("services.web.cpu_count"), Some(Cast::Int64));
-        assert_eq!(cast_for_path("services.web.ports.[].target"), Some(Cast::Int));
+        assert_eq!(
+            cast_for_path("services.web.ports.[].target"),
+            Some(Cast::Int)
+        );
         assert_eq!(cast_for_path("services.web.ports.[].published"), None);
-        assert_eq!(cast_for_path("services.web.ulimits.nofile"), Some(Cast::Int));
-        assert_eq!(cast_for_path("services.web.ulimits.nofile.soft"), Some(Cast::Int));
-        assert_eq!(cast_for_path("networks.front.enable_ipv6"), Some(Cast::Bool));
+        assert_eq!(
+            cast_for_path("services.web.ulimits.nofile"),
+            Some(Cast::Int)
+        );
+        assert_eq!(
+            cast_for_path("services.web.ulimits.nofile.soft"),
+            Some(Cast::Int)
+        );
+        assert_eq!(
+            cast_for_path("networks.front.enable_ipv6"),
+            Some(Cast::Bool)
+        );
         assert_eq!(cast_for_path("services.web.volumes.[].tmpfs.mode"), None);
         // compose-go splits the path on dots, so `a.b` is two segments
         assert_eq!(cast_for_path("services.a.b.cpu_count"), None);
@@ -224,6 +257,9 @@ mod tests {
                 "\"Off\" for boolean is not supported by YAML 1.2, please use `false`".to_string(),
             ]
         );
-        assert_eq!(apply(Cast::Bool, "zz", &mut w), Err("invalid boolean: zz".to_string()));
+        assert_eq!(
+            apply(Cast::Bool, "zz", &mut w),
+            Err("invalid boolean: zz".to_string())
+        );
     }
 }

@@ -6,7 +6,7 @@ mod cast;
 mod template;
 
 pub(crate) use cast::go_quote;
-pub use cast::{cast_for_path, Cast};
+pub use cast::{Cast, cast_for_path};
 pub use template::TemplateError;
 
 use crate::error::{ConfigError, Warnings};

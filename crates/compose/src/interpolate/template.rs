@@ -24,7 +24,10 @@ impl std::fmt::Display for TemplateError {
                 write!(f, "required variable {variable} is missing a value")
             }
             TemplateError::MissingRequired { variable, reason } => {
-                write!(f, "required variable {variable} is missing a value: {reason}")
+                write!(
+                    f,
+                    "required variable {variable} is missing a value: {reason}"
+                )
             }
         }
     }
@@ -103,7 +106,9 @@ fn name_len(s: &str) -> usize {
         Some((_, c)) if is_name_start(c) => {}
         _ => return 0,
     }
-    chars.find(|&(_, c)| !is_name_char(c)).map_or(s.len(), |(i, _)| i)
+    chars
+        .find(|&(_, c)| !is_name_char(c))
+        .map_or(s.len(), |(i, _)| i)
 }
 
 /// Matches the pattern at `s` (which starts with `$`); returns the token and its length.
@@ -189,7 +194,9 @@ fn replace(
 
 fn value_or_warn(name: &str, lookup: Lookup<'_>, warnings: &mut Warnings) -> String {
     lookup(name).unwrap_or_else(|| {
-        warnings.push(format!("The \"{name}\" variable is not set. Defaulting to a blank string."));
+        warnings.push(format!(
+            "The \"{name}\" variable is not set. Defaulting to a blank string."
+        ));
         String::new()
     })
 }
@@ -244,7 +251,11 @@ fn apply_operator(
         ":+" => set_and_non_empty,
         "+" => value.is_some(),
         _ => {
-            let ok = if op == ":?" { set_and_non_empty } else { value.is_some() };
+            let ok = if op == ":?" {
+                set_and_non_empty
+            } else {
+                value.is_some()
+            };
             if !ok {
                 return Err(TemplateError::MissingRequired {
                     variable: name.to_string(),
@@ -254,5 +265,9 @@ fn apply_operator(
             false
         }
     };
-    Ok(if use_arg { arg } else { value.unwrap_or_default() })
+    Ok(if use_arg {
+        arg
+    } else {
+        value.unwrap_or_default()
+    })
 }

@@ -4,7 +4,11 @@ use super::*;
 use crate::yaml::{Key, Map, Mark};
 
 fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-    move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    move |k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    }
 }
 
 fn sub(t: &str, vars: &[(&str, &str)]) -> Result<String, TemplateError> {
@@ -93,7 +97,10 @@ fn operator_argument_stops_at_newline() {
 #[test]
 fn required_variables() {
     let missing = |v: &str, r: &str| {
-        Err(TemplateError::MissingRequired { variable: v.into(), reason: r.into() })
+        Err(TemplateError::MissingRequired {
+            variable: v.into(),
+            reason: r.into(),
+        })
     };
     assert_eq!(sub("${B:?need b}", AE), missing("B", "need b"));
     assert_eq!(sub("${E:?}", AE), missing("E", ""));
@@ -105,7 +112,10 @@ fn required_variables() {
         missing("B", "e1").unwrap_err().to_string(),
         "required variable B is missing a value: e1"
     );
-    assert_eq!(missing("E", "").unwrap_err().to_string(), "required variable E is missing a value");
+    assert_eq!(
+        missing("E", "").unwrap_err().to_string(),
+        "required variable E is missing a value"
+    );
 }
 
 #[test]
@@ -115,9 +125,7 @@ fn unset_variables_warn_once_and_default_to_empty() {
     assert_eq!(out, Ok(String::new() + "x"));
     assert_eq!(
         w.0,
-        vec![
-            "The \"U\" variable is not set. Defaulting to a blank string.".to_string(),
-        ]
+        vec!["The \"U\" variable is not set. Defaulting to a blank string.".to_string(),]
     );
 }
 
@@ -131,7 +139,10 @@ fn unused_default_is_still_substituted() {
 
 #[test]
 fn invalid_template_display_is_compose_go_wording() {
-    assert_eq!(invalid("${").unwrap_err().to_string(), "Invalid template: \"${\"");
+    assert_eq!(
+        invalid("${").unwrap_err().to_string(),
+        "Invalid template: \"${\""
+    );
 }
 
 // ---- tree walk ----
@@ -145,7 +156,10 @@ fn s(v: &str) -> Node {
 }
 
 fn map(entries: Vec<(&str, Node)>) -> Node {
-    let m: Map = entries.into_iter().map(|(k, v)| (Key::new(k, mark(1)), v)).collect();
+    let m: Map = entries
+        .into_iter()
+        .map(|(k, v)| (Key::new(k, mark(1)), v))
+        .collect();
     Node::map(m, mark(1))
 }
 
@@ -172,7 +186,10 @@ fn walk_substitutes_values_not_keys() {
     let doc = service(vec![
         ("image", s("${A}:${T-latest}")),
         ("${A}", s("$A")),
-        ("command", Node::seq(vec![s("$A"), Node::new(Value::Int(3), mark(4))], mark(4))),
+        (
+            "command",
+            Node::seq(vec![s("$A"), Node::new(Value::Int(3), mark(4))], mark(4)),
+        ),
     ]);
     let (out, _) = run(doc, AE).unwrap();
     assert_eq!(web(&out, "image"), Value::String("a:latest".into()));
@@ -201,8 +218,13 @@ fn walk_casts_at_typed_paths() {
     assert_eq!(web(&out, "init"), Value::Bool(true));
     assert_eq!(web(&out, "mem_limit"), Value::String("12".into()));
     let ports = web(&out, "ports");
-    let Value::Seq(ports) = ports else { panic!("ports: {ports:?}") };
-    assert_eq!(ports[0].get("target").map(|n| &n.value), Some(&Value::Int(12)));
+    let Value::Seq(ports) = ports else {
+        panic!("ports: {ports:?}")
+    };
+    assert_eq!(
+        ports[0].get("target").map(|n| &n.value),
+        Some(&Value::Int(12))
+    );
     assert_eq!(
         ports[0].get("published").map(|n| &n.value),
         Some(&Value::String("12".into()))
@@ -222,9 +244,15 @@ fn casts_only_apply_to_strings() {
 
 #[test]
 fn top_level_casts() {
-    let doc = map(vec![("networks", map(vec![("n", map(vec![("external", s("${T}"))]))]))]);
+    let doc = map(vec![(
+        "networks",
+        map(vec![("n", map(vec![("external", s("${T}"))]))]),
+    )]);
     let (out, _) = run(doc, &[("T", "true")]).unwrap();
-    let ext = out.get("networks").and_then(|n| n.get("n")).and_then(|n| n.get("external"));
+    let ext = out
+        .get("networks")
+        .and_then(|n| n.get("n"))
+        .and_then(|n| n.get("external"));
     assert_eq!(ext.map(|n| &n.value), Some(&Value::Bool(true)));
 }
 
@@ -252,7 +280,11 @@ fn errors_carry_mark_path_and_compose_message() {
         "error while interpolating services.web.cpu_count: failed to cast to expected type: strconv.ParseInt: parsing \"a\": invalid syntax"
     );
 
-    let err = run(service(vec![("ulimits", map(vec![("nofile", s("${U}"))]))]), AE).unwrap_err();
+    let err = run(
+        service(vec![("ulimits", map(vec![("nofile", s("${U}"))]))]),
+        AE,
+    )
+    .unwrap_err();
     assert_eq!(
         err.message,
         "error while interpolating services.web.ulimits.nofile: failed to cast to expected type: strconv.Atoi: parsing \"\": invalid syntax"
