@@ -1,0 +1,136 @@
+//! `${VAR}` interpolation of a loaded Compose tree, as compose-go's `interpolation`
+//! package does it: substitute in every string scalar (never in keys), then cast the
+//! values Compose expects as numbers or booleans.
+
+mod cast;
+mod template;
+
+pub(crate) use cast::go_quote;
+pub use cast::{Cast, cast_for_path};
+pub use template::TemplateError;
+
+use crate::error::{ConfigError, Warnings};
+use crate::yaml::{Node, Value};
+
+/// Substitutes variables in every string scalar of `node` (never in keys), then casts
+/// values at the paths where Compose expects numbers or booleans.
+pub fn interpolate_node(
+    node: &mut Node,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Warnings,
+) -> Result<(), ConfigError> {
+    let mut path = TreePath::default();
+    walk(node, &mut path, lookup, warnings)
+}
+
+/// Substitutes variables in one string.
+pub fn substitute(
+    template: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Warnings,
+) -> Result<String, ConfigError> {
+    template::substitute(template, lookup, warnings).map_err(|e| ConfigError::new(e.to_string()))
+}
+
+/// Like [`substitute`], keeping the structured error (dotenv reports it its own way).
+pub fn substitute_template(
+    template: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Warnings,
+) -> Result<String, TemplateError> {
+    template::substitute(template, lookup, warnings)
+}
+
+/// Where the walk is, in two spellings: compose-go's tree path (`services.web.ports.[]`),
+/// used for its messages and the cast table, and ours (`services.web.ports[0]`).
+#[derive(Default)]
+struct TreePath {
+    tree: Vec<String>,
+    ours: Vec<String>,
+}
+
+impl TreePath {
+    fn push_key(&mut self, key: &str) {
+        self.tree.push(key.to_string());
+        self.ours.push(match self.ours.is_empty() {
+            true => key.to_string(),
+            false => format!(".{key}"),
+        });
+    }
+
+    fn push_index(&mut self, i: usize) {
+        self.tree.push("[]".to_string());
+        self.ours.push(format!("[{i}]"));
+    }
+
+    fn pop(&mut self) {
+        self.tree.pop();
+        self.ours.pop();
+    }
+
+    fn tree(&self) -> String {
+        self.tree.join(".")
+    }
+
+    fn ours(&self) -> String {
+        self.ours.concat()
+    }
+}
+
+fn walk(
+    node: &mut Node,
+    path: &mut TreePath,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Warnings,
+) -> Result<(), ConfigError> {
+    match &mut node.value {
+        Value::String(s) => {
+            let value = interpolate_string(s, &path.tree(), lookup, warnings)
+                .map_err(|msg| ConfigError::at(&node.mark, path.ours(), msg))?;
+            node.value = value;
+        }
+        Value::Map(map) => {
+            for (key, child) in map.iter_mut() {
+                path.push_key(&key.name);
+                let r = walk(child, path, lookup, warnings);
+                path.pop();
+                r?;
+            }
+        }
+        Value::Seq(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                path.push_index(i);
+                let r = walk(child, path, lookup, warnings);
+                path.pop();
+                r?;
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+    }
+    Ok(())
+}
+
+/// One string scalar: substituted, then cast when its path says so. The error is
+/// compose-go's message, which names the tree path itself.
+fn interpolate_string(
+    s: &str,
+    tree_path: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Warnings,
+) -> Result<Value, String> {
+    let substituted = template::substitute(s, lookup, warnings).map_err(|e| match e {
+        TemplateError::Invalid(t) => format!(
+            "invalid interpolation format for {tree_path}. You may need to escape any $ with another $. {t}"
+        ),
+        other => format!("error while interpolating {tree_path}: {other}"),
+    })?;
+    match cast_for_path(tree_path) {
+        None => Ok(Value::String(substituted)),
+        Some(c) => cast::apply(c, &substituted, warnings).map_err(|e| {
+            format!("error while interpolating {tree_path}: failed to cast to expected type: {e}")
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests;
