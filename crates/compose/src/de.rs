@@ -95,7 +95,7 @@ fn child_path(parent: &str, key: &str) -> String {
 }
 
 /// YAML 1.1 / compose-go spellings of booleans accepted from (interpolated) strings.
-fn parse_bool_str(s: &str) -> Option<bool> {
+pub fn parse_bool(s: &str) -> Option<bool> {
     match s.to_ascii_lowercase().as_str() {
         "true" | "yes" | "y" | "on" => Some(true),
         "false" | "no" | "n" | "off" => Some(false),
@@ -194,7 +194,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let b = match &self.node.value {
             Value::Bool(b) => *b,
-            Value::String(s) => parse_bool_str(s).ok_or_else(|| self.fail("must be a boolean"))?,
+            Value::String(s) => parse_bool(s).ok_or_else(|| self.fail("must be a boolean"))?,
             _ => return Err(self.fail("must be a boolean")),
         };
         self.here(visitor.visit_bool(b))
