@@ -70,7 +70,10 @@ impl de::Error for DeError {
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        DeError::msg(format!("invalid value {variant:?}, must be one of {}", quoted_list(expected)))
+        DeError::msg(format!(
+            "invalid value {variant:?}, must be one of {}",
+            quoted_list(expected)
+        ))
     }
 
     fn unknown_field(field: &str, _expected: &'static [&'static str]) -> Self {
@@ -87,11 +90,19 @@ impl de::Error for DeError {
 }
 
 fn quoted_list(items: &[&str]) -> String {
-    items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn child_path(parent: &str, key: &str) -> String {
-    if parent.is_empty() { key.to_owned() } else { format!("{parent}.{key}") }
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
 }
 
 /// YAML 1.1 / compose-go spellings of booleans accepted from (interpolated) strings.
@@ -121,7 +132,10 @@ impl<'a> NodeDe<'a> {
     fn int(&self) -> Result<i64, DeError> {
         match &self.node.value {
             Value::Int(i) => Ok(*i),
-            Value::String(s) => s.trim().parse().map_err(|_| self.fail("must be an integer")),
+            Value::String(s) => s
+                .trim()
+                .parse()
+                .map_err(|_| self.fail("must be an integer")),
             _ => Err(self.fail("must be an integer")),
         }
     }
@@ -186,7 +200,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             Value::Float(f) => visitor.visit_f64(*f),
             Value::String(s) => visitor.visit_str(s),
             Value::Seq(items) => visitor.visit_seq(SeqDe::new(items, &self.path)),
-            Value::Map(map) => visitor.visit_map(MapDe::new(map, &self.node.mark, &self.path, Filter::None)),
+            Value::Map(map) => {
+                visitor.visit_map(MapDe::new(map, &self.node.mark, &self.path, Filter::None))
+            }
         };
         self.here(r)
     }
@@ -276,7 +292,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         visitor: V,
     ) -> Result<V::Value, DeError> {
         let (mark, path) = (self.node.mark.clone(), self.path.clone());
-        visitor.visit_newtype_struct(self).map_err(|e| e.locate(&mark, &path))
+        visitor
+            .visit_newtype_struct(self)
+            .map_err(|e| e.locate(&mark, &path))
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -286,7 +304,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         }
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_seq(visitor)
     }
 
@@ -301,9 +323,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.node.value {
-            Value::Map(map) => {
-                self.here(visitor.visit_map(MapDe::new(map, &self.node.mark, &self.path, Filter::None)))
-            }
+            Value::Map(map) => self.here(visitor.visit_map(MapDe::new(
+                map,
+                &self.node.mark,
+                &self.path,
+                Filter::None,
+            ))),
             _ => Err(self.fail("must be a mapping")),
         }
     }
@@ -314,14 +339,24 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        let filter =
-            if fields.contains(&EXTENSIONS_FIELD) { Filter::GroupExtensions } else { Filter::DropExtensions };
+        let filter = if fields.contains(&EXTENSIONS_FIELD) {
+            Filter::GroupExtensions
+        } else {
+            Filter::DropExtensions
+        };
         match &self.node.value {
-            Value::Map(map) => self.here(visitor.visit_map(MapDe::new(map, &self.node.mark, &self.path, filter))),
+            Value::Map(map) => {
+                self.here(visitor.visit_map(MapDe::new(map, &self.node.mark, &self.path, filter)))
+            }
             // `key:` with nothing after it means "all defaults", as Go's decoder reads it.
             Value::Null => {
                 let empty = Map::new();
-                self.here(visitor.visit_map(MapDe::new(&empty, &self.node.mark, &self.path, filter)))
+                self.here(visitor.visit_map(MapDe::new(
+                    &empty,
+                    &self.node.mark,
+                    &self.path,
+                    filter,
+                )))
             }
             _ => Err(self.fail("must be a mapping")),
         }
@@ -336,7 +371,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         match &self.node.value {
             Value::String(_) => {
                 let (mark, path) = (self.node.mark.clone(), self.path.clone());
-                visitor.visit_enum(EnumDe { de: self }).map_err(|e| e.locate(&mark, &path))
+                visitor
+                    .visit_enum(EnumDe { de: self })
+                    .map_err(|e| e.locate(&mark, &path))
             }
             _ => Err(self.fail("must be a string")),
         }
@@ -359,16 +396,24 @@ struct SeqDe<'a> {
 
 impl<'a> SeqDe<'a> {
     fn new(items: &'a [Node], path: &'a str) -> Self {
-        SeqDe { items: items.iter().enumerate(), path }
+        SeqDe {
+            items: items.iter().enumerate(),
+            path,
+        }
     }
 }
 
 impl<'de> de::SeqAccess<'de> for SeqDe<'_> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
-            Some((i, node)) => seed.deserialize(NodeDe::new(node, format!("{}[{i}]", self.path))).map(Some),
+            Some((i, node)) => seed
+                .deserialize(NodeDe::new(node, format!("{}[{i}]", self.path)))
+                .map(Some),
             None => Ok(None),
         }
     }
@@ -408,8 +453,11 @@ struct MapDe<'a> {
 impl<'a> MapDe<'a> {
     fn new(map: &'a Map, mark: &Mark, path: &'a str, filter: Filter) -> Self {
         let extensions = (filter == Filter::GroupExtensions).then(|| {
-            let grouped: Map =
-                map.iter().filter(|(k, _)| is_extension(&k.name)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let grouped: Map = map
+                .iter()
+                .filter(|(k, _)| is_extension(&k.name))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             Node::map(grouped, mark.clone())
         });
         MapDe {
@@ -427,21 +475,32 @@ impl<'a> MapDe<'a> {
 impl<'de> de::MapAccess<'de> for MapDe<'_> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         for (key, node) in self.entries.by_ref() {
             if self.filter != Filter::None && is_extension(&key.name) {
                 continue;
             }
             self.pending = Some((key, node));
             // Unknown-key errors point at the key but name the enclosing path.
-            let de = KeyDe { name: &key.name, mark: &key.mark, path: self.path };
+            let de = KeyDe {
+                name: &key.name,
+                mark: &key.mark,
+                path: self.path,
+            };
             return seed.deserialize(de).map(Some);
         }
         if !self.extensions_done {
             self.extensions_done = true;
             if let Some(ext) = &self.extensions {
                 self.in_extensions = true;
-                let de = KeyDe { name: EXTENSIONS_FIELD, mark: &ext.mark, path: self.path };
+                let de = KeyDe {
+                    name: EXTENSIONS_FIELD,
+                    mark: &ext.mark,
+                    path: self.path,
+                };
                 return seed.deserialize(de).map(Some);
             }
         }
@@ -457,8 +516,12 @@ impl<'de> de::MapAccess<'de> for MapDe<'_> {
             };
         }
         match self.pending.take() {
-            Some((key, node)) => seed.deserialize(NodeDe::new(node, child_path(self.path, &key.name))),
-            None => Err(DeError::msg("internal error: map value requested before its key")),
+            Some((key, node)) => {
+                seed.deserialize(NodeDe::new(node, child_path(self.path, &key.name)))
+            }
+            None => Err(DeError::msg(
+                "internal error: map value requested before its key",
+            )),
         }
     }
 }
@@ -474,7 +537,9 @@ impl<'de> de::Deserializer<'de> for KeyDe<'_> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        visitor.visit_str(self.name).map_err(|e: DeError| e.locate(self.mark, self.path))
+        visitor
+            .visit_str(self.name)
+            .map_err(|e: DeError| e.locate(self.mark, self.path))
     }
 
     serde::forward_to_deserialize_any! {
@@ -493,9 +558,16 @@ impl<'de, 'a> de::EnumAccess<'de> for EnumDe<'a> {
     type Error = DeError;
     type Variant = UnitOnly;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, UnitOnly), DeError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, UnitOnly), DeError> {
         let name = self.de.node.as_str().unwrap_or_default();
-        let key = KeyDe { name, mark: &self.de.node.mark, path: &self.de.path };
+        let key = KeyDe {
+            name,
+            mark: &self.de.node.mark,
+            path: &self.de.path,
+        };
         let v = seed.deserialize(key)?;
         Ok((v, UnitOnly))
     }
@@ -633,7 +705,13 @@ mod tests {
         .unwrap();
         let web = &top.services["web"];
         assert_eq!(web.image, "nginx");
-        assert_eq!(web.ports[0], Port { target: 80, published: Some("8080".into()) });
+        assert_eq!(
+            web.ports[0],
+            Port {
+                target: 80,
+                published: Some("8080".into())
+            }
+        );
         assert!(web.privileged);
         assert_eq!(web.cpus, 0.5);
         assert_eq!(web.mode, Some(Mode::Host));
@@ -641,13 +719,18 @@ mod tests {
 
     #[test]
     fn innermost_node_wins() {
-        let e = err::<Top>(json!({"services": {"web": {"ports": [{"target": 80}, {"target": 80, "published": 8080}]}}}));
+        let e = err::<Top>(
+            json!({"services": {"web": {"ports": [{"target": 80}, {"target": 80, "published": 8080}]}}}),
+        );
         assert_eq!(e.path, "services.web.ports[1].published");
         assert_eq!(e.message, "must be a string");
         // Node order: root(1) "services"(2) map(3) "web"(4) map(5) "ports"(6) seq(7) item0(8)
         // "target"(9) 80(10) item1(11) "target"(12) 80(13) "published"(14) 8080(15).
         assert_eq!(e.mark.as_ref().map(|m| m.line), Some(15));
-        assert_eq!(e.to_string(), "test.yaml:15:1: services.web.ports[1].published: must be a string");
+        assert_eq!(
+            e.to_string(),
+            "test.yaml:15:1: services.web.ports[1].published: must be a string"
+        );
     }
 
     #[test]
@@ -671,18 +754,36 @@ mod tests {
 
     #[test]
     fn kind_mismatches() {
-        assert_eq!(err::<Top>(json!({"services": []})).message, "must be a mapping");
-        assert_eq!(err::<Top>(json!({"services": {"a": {"ports": "80"}}})).message, "must be a sequence");
-        assert_eq!(err::<Top>(json!({"services": {"a": {"privileged": "maybe"}}})).message, "must be a boolean");
-        assert_eq!(err::<Top>(json!({"services": {"a": {"cpus": []}}})).message, "must be a number");
-        assert_eq!(err::<Top>(json!({"services": {"a": {"image": 3}}})).message, "must be a string");
+        assert_eq!(
+            err::<Top>(json!({"services": []})).message,
+            "must be a mapping"
+        );
+        assert_eq!(
+            err::<Top>(json!({"services": {"a": {"ports": "80"}}})).message,
+            "must be a sequence"
+        );
+        assert_eq!(
+            err::<Top>(json!({"services": {"a": {"privileged": "maybe"}}})).message,
+            "must be a boolean"
+        );
+        assert_eq!(
+            err::<Top>(json!({"services": {"a": {"cpus": []}}})).message,
+            "must be a number"
+        );
+        assert_eq!(
+            err::<Top>(json!({"services": {"a": {"image": 3}}})).message,
+            "must be a string"
+        );
     }
 
     #[test]
     fn enum_lists_allowed_values() {
         let e = err::<Top>(json!({"services": {"a": {"mode": "bridge"}}}));
         assert_eq!(e.path, "services.a.mode");
-        assert_eq!(e.message, "invalid value \"bridge\", must be one of \"host\", \"ingress\"");
+        assert_eq!(
+            e.message,
+            "invalid value \"bridge\", must be one of \"host\", \"ingress\""
+        );
     }
 
     #[test]
@@ -706,7 +807,13 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_roots() {
-        for v in [json!(null), json!(1), json!("s"), json!([1, 2]), json!({"x-a": 1})] {
+        for v in [
+            json!(null),
+            json!(1),
+            json!("s"),
+            json!([1, 2]),
+            json!({"x-a": 1}),
+        ] {
             let _ = from_node::<Top>(&node(&v));
         }
     }

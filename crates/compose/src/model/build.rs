@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::service::ServiceSecretConfig;
-use super::types::{HostsList, Labels, Mapping, MappingWithEquals, SshConfig, StringList, UlimitsConfig, UnitBytes};
+use super::types::{
+    HostsList, Labels, Mapping, MappingWithEquals, SshConfig, StringList, UlimitsConfig, UnitBytes,
+};
 
 /// compose-go `BuildConfig`, fields in its order.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -22,9 +24,15 @@ pub struct BuildConfig {
     #[serde(skip_serializing_if = "MappingWithEquals::is_empty")]
     pub args: MappingWithEquals,
     /// Schema: boolean or string; compose-go keeps the text.
-    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "super::service::bool_or_string")]
+    #[serde(
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "super::service::bool_or_string"
+    )]
     pub provenance: String,
-    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "super::service::bool_or_string")]
+    #[serde(
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "super::service::bool_or_string"
+    )]
     pub sbom: String,
     #[serde(skip_serializing_if = "SshConfig::is_empty")]
     pub ssh: SshConfig,

@@ -9,16 +9,13 @@ use serde::{Deserialize, Serialize};
 use super::build::BuildConfig;
 use super::deploy::{DeployConfig, DeviceRequest};
 use super::types::{
-    Duration, FileMode, HealthCheckTest, HostsList, Labels, Mapping, MappingWithEquals, MultiOptions, Options,
-    ShellCommand, StringList, StringOrNumber, StringOrNumberList, UlimitsConfig, UnitBytes, is_zero,
+    Duration, FileMode, HealthCheckTest, HostsList, Labels, Mapping, MappingWithEquals,
+    MultiOptions, Options, ShellCommand, StringList, StringOrNumber, StringOrNumberList,
+    UlimitsConfig, UnitBytes, is_zero,
 };
 
 fn not(b: &bool) -> bool {
     !*b
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Reads a field the schema types as `boolean | string` into its text (`true`, `mode=max`).
@@ -257,7 +254,9 @@ impl ServiceConfig {
 
     /// The replica count: `scale`, else `deploy.replicas`, else 1.
     pub fn scale(&self) -> i64 {
-        self.scale.or_else(|| self.deploy.as_ref().and_then(|d| d.replicas)).unwrap_or(1)
+        self.scale
+            .or_else(|| self.deploy.as_ref().and_then(|d| d.replicas))
+            .unwrap_or(1)
     }
 
     /// Network names by decreasing `priority`, then by name.
@@ -418,29 +417,19 @@ pub struct ServiceVolumeConfig {
     pub image: Option<ServiceVolumeImage>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceVolumeBind {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub selinux: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub propagation: String,
-    /// Defaults to true when `bind:` is given without it, as compose-go does.
+    /// compose-go v2.9.1 sets it only for the short syntax (the transform step's job): an
+    /// explicit `bind: {}` stays `{}` in the output.
     #[serde(skip_serializing_if = "not")]
     pub create_host_path: bool,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub recursive: String,
-}
-
-impl Default for ServiceVolumeBind {
-    fn default() -> Self {
-        ServiceVolumeBind {
-            selinux: String::new(),
-            propagation: String::new(),
-            create_host_path: yes(),
-            recursive: String::new(),
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -511,7 +500,11 @@ pub struct ServiceDependency {
 
 impl Default for ServiceDependency {
     fn default() -> Self {
-        ServiceDependency { condition: DependsOnCondition::default(), restart: false, required: true }
+        ServiceDependency {
+            condition: DependsOnCondition::default(),
+            restart: false,
+            required: true,
+        }
     }
 }
 
@@ -622,7 +615,11 @@ pub struct EnvFile {
 
 impl Default for EnvFile {
     fn default() -> Self {
-        EnvFile { path: String::new(), required: true, format: String::new() }
+        EnvFile {
+            path: String::new(),
+            required: true,
+            format: String::new(),
+        }
     }
 }
 

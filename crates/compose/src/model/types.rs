@@ -130,7 +130,9 @@ impl Duration {
             if int_part.is_empty() && frac_part.is_empty() {
                 return Err(invalid());
             }
-            let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(rest.len());
             let unit = match &rest[..unit_len] {
                 "ns" => NS,
                 "us" | "µs" | "μs" => US,
@@ -144,7 +146,11 @@ impl Duration {
                 other => return Err(format!("unknown unit {other:?} in duration {input:?}")),
             };
             rest = &rest[unit_len..];
-            let int: i128 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| invalid())? };
+            let int: i128 = if int_part.is_empty() {
+                0
+            } else {
+                int_part.parse().map_err(|_| invalid())?
+            };
             let mut value = int.checked_mul(unit).ok_or_else(invalid)?;
             // Keep at most 18 fraction digits: beyond that they cannot change nanoseconds.
             let frac_digits = &frac_part[..frac_part.len().min(18)];
@@ -202,7 +208,11 @@ impl fmt::Display for Duration {
             if h > 0 || m > 0 {
                 out.push_str(&format!("{m}m"));
             }
-            push_frac(&mut out, (secs % 60) * 1_000_000_000 + u % 1_000_000_000, 1_000_000_000);
+            push_frac(
+                &mut out,
+                (secs % 60) * 1_000_000_000 + u % 1_000_000_000,
+                1_000_000_000,
+            );
             out.push('s');
         }
         f.write_str(&out)
@@ -241,13 +251,18 @@ impl UnitBytes {
     /// go-units `RAMInBytes`: `<number>[ ][kmgtp][i][b]`, case-insensitive, powers of 1024.
     pub fn parse(input: &str) -> Result<Self, String> {
         let invalid = || format!("invalid size: {input:?}");
-        let num_len = input.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(input.len());
+        let num_len = input
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(input.len());
         let (num, suffix) = input.split_at(num_len);
         if num.is_empty() || num.starts_with('.') {
             return Err(invalid());
         }
         let size: f64 = num.parse().map_err(|_| invalid())?;
-        let mut suffix = suffix.strip_prefix(' ').unwrap_or(suffix).to_ascii_lowercase();
+        let mut suffix = suffix
+            .strip_prefix(' ')
+            .unwrap_or(suffix)
+            .to_ascii_lowercase();
         if suffix.ends_with('b') {
             suffix.pop();
         }
@@ -286,7 +301,9 @@ impl<'de> Deserialize<'de> for UnitBytes {
                 Ok(UnitBytes(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<UnitBytes, E> {
-                i64::try_from(v).map(UnitBytes).map_err(|_| E::custom("byte size out of range"))
+                i64::try_from(v)
+                    .map(UnitBytes)
+                    .map_err(|_| E::custom("byte size out of range"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<UnitBytes, E> {
                 UnitBytes::parse(v).map_err(E::custom)
@@ -307,7 +324,11 @@ pub struct FileMode(pub i64);
 impl Serialize for FileMode {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         // Go's %o prints a sign before the digits.
-        let text = if self.0 < 0 { format!("0-{:o}", self.0.unsigned_abs()) } else { format!("0{:o}", self.0) };
+        let text = if self.0 < 0 {
+            format!("0-{:o}", self.0.unsigned_abs())
+        } else {
+            format!("0{:o}", self.0)
+        };
         s.serialize_str(&text)
     }
 }
@@ -324,10 +345,14 @@ impl<'de> Deserialize<'de> for FileMode {
                 Ok(FileMode(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<FileMode, E> {
-                i64::try_from(v).map(FileMode).map_err(|_| E::custom("file mode out of range"))
+                i64::try_from(v)
+                    .map(FileMode)
+                    .map_err(|_| E::custom("file mode out of range"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<FileMode, E> {
-                i64::from_str_radix(v, 8).map(FileMode).map_err(|_| E::custom(format!("invalid octal file mode {v:?}")))
+                i64::from_str_radix(v, 8)
+                    .map(FileMode)
+                    .map_err(|_| E::custom(format!("invalid octal file mode {v:?}")))
             }
         }
         d.deserialize_any(V)
@@ -369,7 +394,9 @@ impl<'de> Deserialize<'de> for ShellCommand {
                 Ok(ShellCommand(None))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ShellCommand, E> {
-                shell_split(v).map(|a| ShellCommand(Some(a))).map_err(E::custom)
+                shell_split(v)
+                    .map(|a| ShellCommand(Some(a)))
+                    .map_err(E::custom)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ShellCommand, A::Error> {
                 let mut args = Vec::new();
@@ -532,7 +559,11 @@ impl Mapping {
 impl<'de> Deserialize<'de> for Mapping {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let m = MappingWithEquals::deserialize(d)?;
-        Ok(Mapping(m.0.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect()))
+        Ok(Mapping(
+            m.0.into_iter()
+                .map(|(k, v)| (k, v.unwrap_or_default()))
+                .collect(),
+        ))
     }
 }
 
@@ -650,8 +681,11 @@ impl HostsList {
 
     /// `host<sep>ip` entries, sorted.
     pub fn as_list(&self, sep: &str) -> Vec<String> {
-        let mut list: Vec<String> =
-            self.0.iter().flat_map(|(h, ips)| ips.iter().map(move |ip| format!("{h}{sep}{ip}"))).collect();
+        let mut list: Vec<String> = self
+            .0
+            .iter()
+            .flat_map(|(h, ips)| ips.iter().map(move |ip| format!("{h}{sep}{ip}")))
+            .collect();
         list.sort();
         list
     }
@@ -663,7 +697,9 @@ impl HostsList {
                 .split_once('=')
                 .or_else(|| entry.split_once(':'))
                 .ok_or_else(|| format!("invalid additional host, missing IP: {entry}"))?;
-            list.entry(host.to_owned()).or_default().extend(ips.split(',').map(str::to_owned));
+            list.entry(host.to_owned())
+                .or_default()
+                .extend(ips.split(',').map(str::to_owned));
         }
         HostsList(list).cleaned()
     }
@@ -745,7 +781,13 @@ impl Serialize for SshConfig {
         let items: Vec<String> = self
             .0
             .iter()
-            .map(|k| if k.path.is_empty() { k.id.clone() } else { format!("{}={}", k.id, k.path) })
+            .map(|k| {
+                if k.path.is_empty() {
+                    k.id.clone()
+                } else {
+                    format!("{}={}", k.id, k.path)
+                }
+            })
             .collect();
         items.serialize(s)
     }
@@ -765,7 +807,10 @@ impl<'de> Deserialize<'de> for SshConfig {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SshConfig, A::Error> {
                 let mut out = Vec::new();
                 while let Some((id, path)) = map.next_entry::<String, Scalar>()? {
-                    out.push(SshKey { id, path: path.0.unwrap_or_default() });
+                    out.push(SshKey {
+                        id,
+                        path: path.0.unwrap_or_default(),
+                    });
                 }
                 Ok(SshConfig(out))
             }
@@ -783,8 +828,14 @@ impl<'de> Deserialize<'de> for SshConfig {
 
 fn ssh_key(s: &str) -> SshKey {
     match s.split_once('=') {
-        Some((id, path)) => SshKey { id: id.to_owned(), path: path.to_owned() },
-        None => SshKey { id: s.to_owned(), path: String::new() },
+        Some((id, path)) => SshKey {
+            id: id.to_owned(),
+            path: path.to_owned(),
+        },
+        None => SshKey {
+            id: s.to_owned(),
+            path: String::new(),
+        },
     }
 }
 
@@ -815,7 +866,9 @@ impl<'de> Deserialize<'de> for External {
                 Ok(External(v))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<External, E> {
-                crate::de::parse_bool(v).map(External).ok_or_else(|| E::custom("must be a boolean"))
+                crate::de::parse_bool(v)
+                    .map(External)
+                    .ok_or_else(|| E::custom("must be a boolean"))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<External, A::Error> {
                 while map.next_entry::<String, de::IgnoredAny>()?.is_some() {}
@@ -849,14 +902,18 @@ impl<'de> Deserialize<'de> for DeviceCount {
                 Ok(DeviceCount(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<DeviceCount, E> {
-                i64::try_from(v).map(DeviceCount).map_err(|_| E::custom("device count out of range"))
+                i64::try_from(v)
+                    .map(DeviceCount)
+                    .map_err(|_| E::custom("device count out of range"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DeviceCount, E> {
                 if v.eq_ignore_ascii_case("all") {
                     return Ok(DeviceCount(-1));
                 }
                 v.parse().map(DeviceCount).map_err(|_| {
-                    E::custom(format!("invalid value {v:?}, the only value allowed is 'all' or a number"))
+                    E::custom(format!(
+                        "invalid value {v:?}, the only value allowed is 'all' or a number"
+                    ))
                 })
             }
         }
@@ -948,18 +1005,30 @@ impl<'de> Deserialize<'de> for UlimitsConfig {
                         f.write_str("an integer or a mapping with soft and hard")
                     }
                     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Either, E> {
-                        Ok(Either(UlimitsConfig { single: v, soft: 0, hard: 0 }))
+                        Ok(Either(UlimitsConfig {
+                            single: v,
+                            soft: 0,
+                            hard: 0,
+                        }))
                     }
                     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Either, E> {
                         let v = i64::try_from(v).map_err(|_| E::custom("ulimit out of range"))?;
                         self.visit_i64(v)
                     }
                     fn visit_str<E: de::Error>(self, v: &str) -> Result<Either, E> {
-                        v.trim().parse::<i64>().map_err(|_| E::custom("must be an integer")).and_then(|i| self.visit_i64(i))
+                        v.trim()
+                            .parse::<i64>()
+                            .map_err(|_| E::custom("must be an integer"))
+                            .and_then(|i| self.visit_i64(i))
                     }
                     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Either, A::Error> {
-                        let p = UlimitPair::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                        Ok(Either(UlimitsConfig { single: p.single, soft: p.soft, hard: p.hard }))
+                        let p =
+                            UlimitPair::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                        Ok(Either(UlimitsConfig {
+                            single: p.single,
+                            soft: p.soft,
+                            hard: p.hard,
+                        }))
                     }
                 }
                 d.deserialize_any(V)
@@ -986,7 +1055,9 @@ impl Extensions {
 impl<'de> Deserialize<'de> for Extensions {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let m = BTreeMap::<String, serde_json::Value>::deserialize(d)?;
-        Ok(Extensions(m.into_iter().map(|(k, v)| (k, sorted(v))).collect()))
+        Ok(Extensions(
+            m.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
+        ))
     }
 }
 
@@ -998,7 +1069,9 @@ fn sorted(v: serde_json::Value) -> serde_json::Value {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
         }
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(sorted).collect()),
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(sorted).collect())
+        }
         other => other,
     }
 }
@@ -1094,7 +1167,10 @@ mod tests {
     fn shell_split_rules() {
         let s = |l: &str| shell_split(l).unwrap();
         assert_eq!(s(r#"echo "hello world""#), ["echo", "hello world"]);
-        assert_eq!(s(r#"sh -c 'echo $HOME; ls'"#), ["sh", "-c", "echo $HOME; ls"]);
+        assert_eq!(
+            s(r#"sh -c 'echo $HOME; ls'"#),
+            ["sh", "-c", "echo $HOME; ls"]
+        );
         assert_eq!(s(r#"a\ b c"#), ["a b", "c"]);
         assert_eq!(s(r#"x "" y"#), ["x", "", "y"]);
         assert_eq!(s(r#"'a\b'"#), [r"a\b"]);
@@ -1108,7 +1184,10 @@ mod tests {
     #[test]
     fn mappings() {
         let m: Mapping = load(json!({"a": 1, "b": true, "c": null, "d": "x", "e": 1.5}));
-        assert_eq!(out(&m), json!({"a": "1", "b": "true", "c": "", "d": "x", "e": "1.5"}));
+        assert_eq!(
+            out(&m),
+            json!({"a": "1", "b": "true", "c": "", "d": "x", "e": "1.5"})
+        );
         let m: Mapping = load(json!(["A=1", "B", "C=x=y"]));
         assert_eq!(out(&m), json!({"A": "1", "B": "", "C": "x=y"}));
         let e: MappingWithEquals = load(json!({"A": null, "B": "", "C": 3}));
@@ -1122,8 +1201,15 @@ mod tests {
 
     #[test]
     fn hosts_list_serializes_sorted_pairs() {
-        let h: HostsList = load(json!(["zulu=127.0.0.2", "alpha:50.31.209.229", "zulu=[ff02::1]"]));
-        assert_eq!(out(&h), json!(["alpha=50.31.209.229", "zulu=127.0.0.2", "zulu=ff02::1"]));
+        let h: HostsList = load(json!([
+            "zulu=127.0.0.2",
+            "alpha:50.31.209.229",
+            "zulu=[ff02::1]"
+        ]));
+        assert_eq!(
+            out(&h),
+            json!(["alpha=50.31.209.229", "zulu=127.0.0.2", "zulu=ff02::1"])
+        );
         let h: HostsList = load(json!({"myhost": ["0.0.0.2", "0.0.0.1"]}));
         assert_eq!(out(&h), json!(["myhost=0.0.0.1", "myhost=0.0.0.2"]));
         assert!(load_err::<HostsList>(json!(["nohost"])).contains("missing IP"));
