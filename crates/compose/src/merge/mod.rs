@@ -63,8 +63,17 @@ fn strategy(path: &[String]) -> Strategy {
         ["services", _, "command" | "entrypoint"]
         | ["services", _, "healthcheck", "test"]
         | ["services", _, "ulimits", _] => Strategy::Replace,
-        ["services", _, "environment" | "labels" | "annotations" | "sysctls"]
-        | ["services", _, "build", "args" | "labels" | "additional_contexts"]
+        [
+            "services",
+            _,
+            "environment" | "labels" | "annotations" | "sysctls",
+        ]
+        | [
+            "services",
+            _,
+            "build",
+            "args" | "labels" | "additional_contexts",
+        ]
         | ["services", _, "deploy", "labels"]
         | ["networks" | "volumes", _, "labels"] => Strategy::ByKey,
         ["services", _, "logging"] => Strategy::Logging,

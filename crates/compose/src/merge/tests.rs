@@ -3,7 +3,7 @@
 use super::*;
 use crate::transform::canonical;
 use crate::transform::testutil::{json, node};
-use serde_json::{json, Value as Json};
+use serde_json::{Value as Json, json};
 
 fn canon(v: Json) -> Node {
     let mut n = node(v);
@@ -108,8 +108,7 @@ fn override_file_scenario() {
 fn logging_options_survive_only_the_same_driver() {
     let base = web(json!({"logging": {"driver": "json-file", "options": {"max-size": "1m"}}}));
     assert_eq!(
-        merged(base.clone(), web(json!({"logging": {"driver": "syslog"}})))["services"]["web"]
-            ["logging"],
+        merged(base.clone(), web(json!({"logging": {"driver": "syslog"}})))["services"]["web"]["logging"],
         json!({"driver": "syslog"})
     );
     assert_eq!(

@@ -32,7 +32,11 @@ fn identity_for(path: &[String]) -> Option<Identity> {
         ["services", _, "env_file"] => Identity::Path,
         ["services", _, "expose"] => Identity::Text,
         ["services", _, "ports"] => Identity::Port,
-        ["services", _, "cap_add" | "cap_drop" | "dns" | "dns_opt" | "dns_search"]
+        [
+            "services",
+            _,
+            "cap_add" | "cap_drop" | "dns" | "dns_opt" | "dns_search",
+        ]
         | ["services", _, "links" | "profiles" | "tmpfs"]
         | ["services", _, "build", "tags" | "platforms"]
         | ["services", _, "networks", _, "aliases" | "link_local_ips"] => Identity::KeyValue,

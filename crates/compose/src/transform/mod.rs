@@ -40,8 +40,8 @@ mod project;
 mod services;
 mod volumes;
 
-pub use ports::{parse_port_spec, PortMapping};
-pub use volumes::{parse_volume_spec, VolumeSpec};
+pub use ports::{PortMapping, parse_port_spec};
+pub use volumes::{VolumeSpec, parse_volume_spec};
 
 use crate::error::{ConfigError, Warnings};
 use crate::yaml::{Key, Map, Mark, Node, Value};

@@ -187,22 +187,22 @@ fn long_port(entry: &mut Node, path: &str) -> Result<(), ConfigError> {
     let Some(map) = entry.as_map_mut() else {
         return Ok(());
     };
-    if let Some(published) = map.get_mut("published") {
-        if let Value::Int(n) = published.value {
-            published.value = Value::String(n.to_string());
-        }
+    if let Some(published) = map.get_mut("published")
+        && let Value::Int(n) = published.value
+    {
+        published.value = Value::String(n.to_string());
     }
-    if let Some(target) = map.get_mut("target") {
-        if let Value::String(s) = &target.value {
-            let n = s.parse::<u16>().map_err(|_| {
-                ConfigError::at(
-                    &target.mark,
-                    child(path, "target"),
-                    format!("invalid port {s:?}"),
-                )
-            })?;
-            target.value = Value::Int(i64::from(n));
-        }
+    if let Some(target) = map.get_mut("target")
+        && let Value::String(s) = &target.value
+    {
+        let n = s.parse::<u16>().map_err(|_| {
+            ConfigError::at(
+                &target.mark,
+                child(path, "target"),
+                format!("invalid port {s:?}"),
+            )
+        })?;
+        target.value = Value::Int(i64::from(n));
     }
     Ok(())
 }

@@ -89,14 +89,14 @@ pub(super) fn include(node: &mut Node) -> Result<(), ConfigError> {
             return Err(invalid_type(entry, &path, "include"));
         };
         for attr in ["path", "env_file"] {
-            if let Some(value) = fields.get_mut(attr) {
-                if value.as_str().is_some() {
-                    let single = Node::new(
-                        std::mem::replace(&mut value.value, Value::Null),
-                        value.mark.clone(),
-                    );
-                    set_value(value, Value::Seq(vec![single]));
-                }
+            if let Some(value) = fields.get_mut(attr)
+                && value.as_str().is_some()
+            {
+                let single = Node::new(
+                    std::mem::replace(&mut value.value, Value::Null),
+                    value.mark.clone(),
+                );
+                set_value(value, Value::Seq(vec![single]));
             }
         }
     }

@@ -305,7 +305,7 @@ fn device(entry: &mut Node, path: &str) -> Result<(), ConfigError> {
                 &entry.mark,
                 path,
                 format!("confusing device mapping, please use long syntax: {spec}"),
-            ))
+            ));
         }
     };
     let target = if target.is_empty() { source } else { target };
@@ -438,7 +438,7 @@ fn ssh(node: &mut Node, path: &str) -> Result<(), ConfigError> {
                     &entry.mark,
                     item(path, i),
                     format!("invalid ssh key {text:?}"),
-                ))
+                ));
             }
         };
         map.insert(key(value.0, &entry.mark), value.1);
@@ -485,10 +485,10 @@ fn develop(node: &mut Node, _path: &str) -> Result<(), ConfigError> {
 pub(super) fn set_service_defaults(service: &mut Node) {
     if let Some(build) = service.get_mut("build") {
         let mark = build.mark.clone();
-        if let Some(fields) = build.as_map_mut() {
-            if !fields.contains_key("context") {
-                fields.insert(key("context", &mark), str_at(".", &mark));
-            }
+        if let Some(fields) = build.as_map_mut()
+            && !fields.contains_key("context")
+        {
+            fields.insert(key("context", &mark), str_at(".", &mark));
         }
     }
     if let Some(secrets) = service.get_mut("secrets").and_then(Node::as_seq_mut) {
@@ -515,7 +515,7 @@ pub(super) fn set_service_defaults(service: &mut Node) {
 #[cfg(test)]
 mod tests {
     use crate::transform::testutil::service;
-    use serde_json::{json, Value};
+    use serde_json::{Value, json};
 
     fn long(attr: &str, short: Value) -> Value {
         match service(json!({ attr: short })) {
@@ -578,10 +578,12 @@ mod tests {
             ),
             json!(["zz=1.1.1.1", "aa=2.2.2.2", "aa=3.3.3.3"])
         );
-        assert!(long("extra_hosts", json!(["nohost"]))
-            .as_str()
-            .unwrap_or_default()
-            .ends_with("missing IP address: nohost"));
+        assert!(
+            long("extra_hosts", json!(["nohost"]))
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("missing IP address: nohost")
+        );
     }
 
     #[test]
@@ -594,10 +596,12 @@ mod tests {
             ),
             json!({"context": ".", "ssh": {"default": null, "key": "/k"}, "args": {"A": "1", "B": null}, "labels": {"x": "y"}, "secrets": [{"source": "s"}]})
         );
-        assert!(long("build", json!({"ssh": ["nokey"]}))
-            .as_str()
-            .unwrap_or_default()
-            .ends_with("invalid ssh key \"nokey\""));
+        assert!(
+            long("build", json!({"ssh": ["nokey"]}))
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("invalid ssh key \"nokey\"")
+        );
     }
 
     #[test]
@@ -655,10 +659,12 @@ mod tests {
                 {"source": "/dev/d", "target": "/dev/e", "permissions": "rwm"},
             ])
         );
-        assert!(long("devices", json!(["a:b:c:d"]))
-            .as_str()
-            .unwrap_or_default()
-            .ends_with("please use long syntax: a:b:c:d"));
+        assert!(
+            long("devices", json!(["a:b:c:d"]))
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("please use long syntax: a:b:c:d")
+        );
     }
 
     #[test]
