@@ -385,3 +385,20 @@ mod tests {
         assert_eq!(s["expose"], json!(["3000", "3001", "4000-4001/udp"]));
     }
 }
+
+#[cfg(test)]
+mod never_panics {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_port_spec(spec in "[0-9a-f:\\[\\]./-]{0,24}") {
+            let _ = super::parse_port_spec(&spec);
+        }
+
+        #[test]
+        fn any_volume_spec(spec in "\\PC{0,24}") {
+            let _ = crate::transform::parse_volume_spec(&spec);
+        }
+    }
+}
