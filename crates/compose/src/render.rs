@@ -3,8 +3,9 @@
 
 use crate::error::ConfigError;
 use crate::loader::Loaded;
+use crate::model::Project;
 use crate::yaml::{Node, Value};
-use crate::{gojson, yaml};
+use crate::{de, gojson, hash, yaml};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -15,11 +16,19 @@ pub enum Format {
 /// A loaded project ready to print.
 pub struct Rendered<'a> {
     loaded: &'a Loaded,
+    project: Project,
 }
 
 impl<'a> Rendered<'a> {
     pub fn new(loaded: &'a Loaded, _services: &[String]) -> Result<Self, ConfigError> {
-        Ok(Rendered { loaded })
+        let mut project: Project = de::from_node(&loaded.tree)?;
+        project.name = loaded.name.clone();
+        project.set_service_names();
+        Ok(Rendered { loaded, project })
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
     }
 
     fn keys(&self, kind: &str) -> Vec<String> {
@@ -72,17 +81,58 @@ impl<'a> Rendered<'a> {
 
     /// `(service, config-hash)` for `*` or a comma-separated list of services.
     pub fn hashes(&self, which: &str) -> Result<Vec<(String, String)>, ConfigError> {
-        let _ = which;
-        Err(ConfigError::new("--hash is not implemented yet"))
+        let names: Vec<String> = if which == "*" {
+            self.project.services.keys().cloned().collect()
+        } else {
+            which.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+        };
+        names
+            .into_iter()
+            .map(|name| match self.project.services.get(&name) {
+                Some(svc) => Ok((name, hash::service_hash(svc))),
+                None => Err(ConfigError::new(format!("no such service: {name}"))),
+            })
+            .collect()
     }
 
+    /// The project as `docker compose config` prints it. Like Compose, every `$` of
+    /// the output is doubled so that the output loads back to the same values.
     pub fn to_string(&self, format: Format) -> Result<String, ConfigError> {
-        let json = to_json(&self.loaded.tree);
-        Ok(match format {
-            Format::Json => gojson::to_string_pretty(&json),
-            Format::Yaml => yaml::emit::to_yaml(&json),
-        })
+        let text = match format {
+            Format::Json => gojson::to_string_pretty(&self.project) + "\n",
+            Format::Yaml => yaml::emit::to_yaml(&yaml_shape(&self.project)?),
+        };
+        Ok(gojson::escape_dollar_sign(&text))
     }
+}
+
+/// The project in the shape go-yaml prints it: struct order at the top (name,
+/// services, networks, volumes, secrets, configs, models, extensions) and no
+/// `command: null` / `entrypoint: null` (they are `omitempty` in YAML).
+fn yaml_shape(project: &Project) -> Result<serde_json::Value, ConfigError> {
+    let json = serde_json::to_value(project).map_err(|e| ConfigError::new(format!("cannot render the project: {e}")))?;
+    let serde_json::Value::Object(mut top) = json else {
+        return Ok(json);
+    };
+    if let Some(serde_json::Value::Object(services)) = top.get_mut("services") {
+        for svc in services.values_mut() {
+            if let serde_json::Value::Object(svc) = svc {
+                for key in ["command", "entrypoint"] {
+                    if svc.get(key).is_some_and(serde_json::Value::is_null) {
+                        svc.shift_remove(key);
+                    }
+                }
+            }
+        }
+    }
+    let mut ordered = serde_json::Map::new();
+    for key in ["name", "services", "networks", "volumes", "secrets", "configs", "models"] {
+        if let Some(v) = top.shift_remove(key) {
+            ordered.insert(key.to_string(), v);
+        }
+    }
+    ordered.extend(top);
+    Ok(serde_json::Value::Object(ordered))
 }
 
 /// A node tree as an ordered JSON value (mapping order kept).

@@ -155,7 +155,7 @@ impl Resolver<'_, '_> {
                 let lookup = |k: &str| env.get(k).cloned();
                 interpolate::interpolate_node(&mut doc, &lookup, self.warnings)?;
             }
-            transform::canonical(&mut doc)?;
+            transform::canonical_with_warnings(&mut doc, self.warnings)?;
             merged = Some(match merged {
                 None => doc,
                 Some(base) => merge::merge_projects(base, doc)?,

@@ -129,10 +129,8 @@ fn load_included(
             let loaded = sub.load_document(doc, file, &project_dir, included, warnings);
             included.pop();
             let Some(doc) = loaded? else { continue };
-            tree = Some(match tree {
-                None => doc,
-                Some(base) => merge::merge_projects(base, doc)?,
-            });
+            let base = tree.take().unwrap_or_else(|| super::empty_map(&doc.mark));
+            tree = Some(merge::merge_projects(base, doc)?);
         }
     }
     let Some(mut tree) = tree else {

@@ -92,10 +92,9 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
             else {
                 continue;
             };
-            tree = Some(match tree {
-                None => file_tree,
-                Some(base) => merge::merge_projects(base, file_tree)?,
-            });
+            // Merging even the first file drops its `!reset` values and duplicates.
+            let base = tree.take().unwrap_or_else(|| empty_map(&file_tree.mark));
+            tree = Some(merge::merge_projects(base, file_tree)?);
         }
     }
     let mut tree = match tree {
@@ -106,7 +105,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
         }
     };
 
-    normalize::set_defaults(&mut tree);
+    transform::set_defaults(&mut tree);
     if opts.resolve_paths {
         paths::resolve_project(&mut tree, &working_dir, &env)?;
     }
@@ -256,7 +255,7 @@ impl Context<'_> {
             let lookup = |k: &str| self.env.get(k).cloned();
             interpolate::interpolate_node(&mut doc, &lookup, warnings)?;
         }
-        transform::canonical(&mut doc)?;
+        transform::canonical_with_warnings(&mut doc, warnings)?;
         extends::apply(self, &mut doc, file, warnings)?;
         included.push(file.to_path_buf());
         include::apply(self, &mut doc, working_dir, included, warnings)?;

@@ -9,18 +9,6 @@ use crate::yaml::{Key, Map, Mark, Node, Value};
 
 use super::environment::{Environment, parse_go_bool};
 
-/// Defaults that must exist before relative paths are resolved (`build.context: .`).
-pub fn set_defaults(tree: &mut Node) {
-    for (_, service) in services_mut(tree) {
-        if let Some(build) = service.get_mut("build").and_then(Node::as_map_mut) {
-            if build.get("context").is_none_or(Node::is_null) {
-                let mark = build.values().next().map(|n| n.mark.clone()).unwrap_or_default();
-                build.insert(Key::new("context", mark.clone()), Node::string(".", mark));
-            }
-        }
-    }
-}
-
 pub fn normalize(tree: &mut Node, name: &str, env: &Environment, _warnings: &mut Warnings) -> Result<(), ConfigError> {
     let mark = tree.mark.clone();
     if let Some(map) = tree.as_map_mut() {
