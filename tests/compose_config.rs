@@ -20,13 +20,23 @@ use harness::{Case, cases, run_berth};
 fn compose_config_corpus() {
     let mut failures = Vec::new();
     let all = cases(&harness::data_dir().join("compose"));
-    assert!(all.len() >= 20, "the corpus should not shrink unnoticed: {} cases", all.len());
+    assert!(
+        all.len() >= 20,
+        "the corpus should not shrink unnoticed: {} cases",
+        all.len()
+    );
     for case in &all {
         if let Err(e) = check_case(case) {
             failures.push(format!("{}: {e}", case.name));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), all.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
 }
 
 fn check_case(case: &Case) -> Result<(), String> {
@@ -35,20 +45,33 @@ fn check_case(case: &Case) -> Result<(), String> {
     if let Some(expected) = case.read("expected.json") {
         let expected = expected.replace("${DIR}", &dir);
         if out.status != Some(0) {
-            return Err(format!("exit {:?}, stderr: {}", out.status, out.stderr.trim()));
+            return Err(format!(
+                "exit {:?}, stderr: {}",
+                out.status,
+                out.stderr.trim()
+            ));
         }
         if out.stdout != expected {
-            return Err(format!("stdout differs:\n{}", harness::diff(&expected, &out.stdout)));
+            return Err(format!(
+                "stdout differs:\n{}",
+                harness::diff(&expected, &out.stdout)
+            ));
         }
         round_trip(case, &out.stdout)?;
     } else if let Some(expected) = case.read("expected.error") {
         let expected = expected.trim_end().replace("${DIR}", &dir);
         if out.status != Some(1) {
-            return Err(format!("expected exit 1, got {:?} (stdout {} bytes)", out.status, out.stdout.len()));
+            return Err(format!(
+                "expected exit 1, got {:?} (stdout {} bytes)",
+                out.status,
+                out.stdout.len()
+            ));
         }
         let got = out.stderr.trim_end();
         if got != expected {
-            return Err(format!("stderr differs:\nexpected: {expected}\n     got: {got}"));
+            return Err(format!(
+                "stderr differs:\nexpected: {expected}\n     got: {got}"
+            ));
         }
         if got.lines().count() != 1 || got.contains("panicked") {
             return Err(format!("an error must be one line: {got}"));
@@ -58,12 +81,18 @@ fn check_case(case: &Case) -> Result<(), String> {
     }
     if let Some(expected) = case.read("expected.hash") {
         let mut args = case.args.clone();
-        let at = args.iter().position(|a| a == "config").ok_or("args lack `config`")?;
+        let at = args
+            .iter()
+            .position(|a| a == "config")
+            .ok_or("args lack `config`")?;
         args.truncate(at + 1);
         args.extend(["--hash".to_string(), "*".to_string()]);
         let out = run_berth(&case.dir, &args, &case.env, None);
         if out.stdout != expected {
-            return Err(format!("config --hash differs:\n{}", harness::diff(&expected, &out.stdout)));
+            return Err(format!(
+                "config --hash differs:\n{}",
+                harness::diff(&expected, &out.stdout)
+            ));
         }
     }
     Ok(())
@@ -73,13 +102,19 @@ fn check_case(case: &Case) -> Result<(), String> {
 fn round_trip(case: &Case, first: &str) -> Result<(), String> {
     let mut env = case.env.clone();
     env.retain(|(k, _)| k != "COMPOSE_FILE");
-    let args: Vec<String> = ["-f", "-", "config", "--format", "json"].iter().map(|s| s.to_string()).collect();
+    let args: Vec<String> = ["-f", "-", "config", "--format", "json"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let out = run_berth(Path::new(&case.dir), &args, &env, Some(first));
     if out.status != Some(0) {
         return Err(format!("round trip failed to load: {}", out.stderr.trim()));
     }
     if out.stdout != first {
-        return Err(format!("round trip changed the output:\n{}", harness::diff(first, &out.stdout)));
+        return Err(format!(
+            "round trip changed the output:\n{}",
+            harness::diff(first, &out.stdout)
+        ));
     }
     Ok(())
 }

@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "berth", version, about = "Run Compose applications with berth's own container engine")]
+#[command(
+    name = "berth",
+    version,
+    about = "Run Compose applications with berth's own container engine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,7 +41,10 @@ pub fn main() -> ExitCode {
             Ok(())
         }
         Command::Other(args) => {
-            let name = args.first().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = args
+                .first()
+                .map(|a| a.to_string_lossy().into_owned())
+                .unwrap_or_default();
             Err(anyhow::anyhow!(
                 "`berth {name}` is not implemented yet; see the compatibility table in the README"
             ))

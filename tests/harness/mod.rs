@@ -42,12 +42,23 @@ pub fn cases(root: &Path) -> Vec<Case> {
                 .map(|s| {
                     s.lines()
                         .filter(|l| !l.trim().is_empty())
-                        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+                        .filter_map(|l| {
+                            l.split_once('=')
+                                .map(|(k, v)| (k.to_string(), v.to_string()))
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
-            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            Case { name, dir, args, env }
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Case {
+                name,
+                dir,
+                args,
+                env,
+            }
         })
         .collect()
 }
@@ -93,7 +104,12 @@ pub fn berth_bin() -> PathBuf {
 }
 
 /// Runs `berth compose <args>` in `dir` with only PATH, HOME and `env` set.
-pub fn run_berth(dir: &Path, args: &[String], env: &[(String, String)], stdin: Option<&str>) -> Output {
+pub fn run_berth(
+    dir: &Path,
+    args: &[String],
+    env: &[(String, String)],
+    stdin: Option<&str>,
+) -> Output {
     let mut cmd = Command::new(berth_bin());
     cmd.arg("compose")
         .args(args)
@@ -102,7 +118,11 @@ pub fn run_berth(dir: &Path, args: &[String], env: &[(String, String)], stdin: O
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("HOME", "/home/tester")
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn berth");
@@ -122,7 +142,11 @@ pub fn run_berth(dir: &Path, args: &[String], env: &[(String, String)], stdin: O
 pub fn diff(expected: &str, got: &str) -> String {
     let e: Vec<&str> = expected.lines().collect();
     let g: Vec<&str> = got.lines().collect();
-    let at = e.iter().zip(&g).position(|(a, b)| a != b).unwrap_or(e.len().min(g.len()));
+    let at = e
+        .iter()
+        .zip(&g)
+        .position(|(a, b)| a != b)
+        .unwrap_or(e.len().min(g.len()));
     let from = at.saturating_sub(3);
     let mut out = String::new();
     for i in from..(at + 3) {

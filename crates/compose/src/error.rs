@@ -16,12 +16,24 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(message: impl Into<String>) -> Self {
-        ConfigError { mark: None, path: String::new(), message: message.into() }
+        ConfigError {
+            mark: None,
+            path: String::new(),
+            message: message.into(),
+        }
     }
 
     pub fn at(mark: &Mark, path: impl Into<String>, message: impl Into<String>) -> Self {
-        let mark = if mark.file.is_empty() && mark.is_synthetic() { None } else { Some(mark.clone()) };
-        ConfigError { mark, path: path.into(), message: message.into() }
+        let mark = if mark.file.is_empty() && mark.is_synthetic() {
+            None
+        } else {
+            Some(mark.clone())
+        };
+        ConfigError {
+            mark,
+            path: path.into(),
+            message: message.into(),
+        }
     }
 
     /// Sets the position if none is known yet (inner errors know better).

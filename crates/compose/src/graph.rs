@@ -20,11 +20,18 @@ pub struct DependencyGraph {
 impl DependencyGraph {
     /// Builds the graph from service names and `(dependent, dependency)` pairs; pairs
     /// naming unknown services (disabled, external) are ignored.
-    pub fn new(names: impl IntoIterator<Item = String>, edges: impl IntoIterator<Item = (String, String)>) -> Self {
+    pub fn new(
+        names: impl IntoIterator<Item = String>,
+        edges: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
         let mut names: Vec<String> = names.into_iter().collect();
         names.sort();
         names.dedup();
-        let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let index: BTreeMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
         let mut graph = DiGraphMap::new();
         for i in 0..names.len() {
             graph.add_node(i);
@@ -48,7 +55,10 @@ impl DependencyGraph {
                 edges.push((key.name.clone(), dep));
             }
         }
-        Ok(DependencyGraph::new(services.keys().map(|k| k.name.clone()), edges))
+        Ok(DependencyGraph::new(
+            services.keys().map(|k| k.name.clone()),
+            edges,
+        ))
     }
 
     pub fn services(&self) -> &[String] {
@@ -60,7 +70,11 @@ impl DependencyGraph {
         let Some(i) = self.names.iter().position(|n| n == name) else {
             return Vec::new();
         };
-        let mut deps: Vec<String> = self.graph.neighbors(i).map(|j| self.names[j].clone()).collect();
+        let mut deps: Vec<String> = self
+            .graph
+            .neighbors(i)
+            .map(|j| self.names[j].clone())
+            .collect();
         deps.sort();
         deps
     }
@@ -69,19 +83,32 @@ impl DependencyGraph {
     /// of one wave do not depend on each other.
     pub fn start_order(&self) -> Result<Vec<Vec<String>>, ConfigError> {
         if let Some(cycle) = self.find_cycle() {
-            return Err(ConfigError::new(format!("dependency cycle detected: {}", cycle.join(" -> "))));
+            return Err(ConfigError::new(format!(
+                "dependency cycle detected: {}",
+                cycle.join(" -> ")
+            )));
         }
-        let mut remaining: BTreeMap<usize, usize> =
-            self.graph.nodes().map(|n| (n, self.graph.neighbors(n).count())).collect();
+        let mut remaining: BTreeMap<usize, usize> = self
+            .graph
+            .nodes()
+            .map(|n| (n, self.graph.neighbors(n).count()))
+            .collect();
         let mut waves = Vec::new();
         while !remaining.is_empty() {
-            let ready: Vec<usize> = remaining.iter().filter(|(_, deps)| **deps == 0).map(|(n, _)| *n).collect();
+            let ready: Vec<usize> = remaining
+                .iter()
+                .filter(|(_, deps)| **deps == 0)
+                .map(|(n, _)| *n)
+                .collect();
             if ready.is_empty() {
                 break; // unreachable: cycles were rejected above
             }
             for n in &ready {
                 remaining.remove(n);
-                for dependent in self.graph.neighbors_directed(*n, petgraph::Direction::Incoming) {
+                for dependent in self
+                    .graph
+                    .neighbors_directed(*n, petgraph::Direction::Incoming)
+                {
                     if let Some(c) = remaining.get_mut(&dependent) {
                         *c = c.saturating_sub(1);
                     }
@@ -108,17 +135,24 @@ impl DependencyGraph {
         }
         let mut components = tarjan_scc(&self.graph);
         components.retain(|c| c.len() > 1);
-        let component = components.into_iter().min_by_key(|c| c.iter().min().copied())?;
+        let component = components
+            .into_iter()
+            .min_by_key(|c| c.iter().min().copied())?;
         let start = *component.iter().min()?;
         // Walk inside the component until a node repeats.
         let mut path = vec![start];
         let mut current = start;
         loop {
-            let mut next: Vec<usize> = self.graph.neighbors(current).filter(|m| component.contains(m)).collect();
+            let mut next: Vec<usize> = self
+                .graph
+                .neighbors(current)
+                .filter(|m| component.contains(m))
+                .collect();
             next.sort();
             let step = *next.first()?;
             if let Some(pos) = path.iter().position(|p| *p == step) {
-                let mut cycle: Vec<String> = path[pos..].iter().map(|i| self.names[*i].clone()).collect();
+                let mut cycle: Vec<String> =
+                    path[pos..].iter().map(|i| self.names[*i].clone()).collect();
                 cycle.push(self.names[step].clone());
                 return Some(cycle);
             }
@@ -138,7 +172,11 @@ pub fn service_dependencies(service: &Node) -> Vec<String> {
         service
             .get(key)
             .and_then(Node::as_seq)
-            .map(|s| s.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+            .map(|s| {
+                s.iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     for link in strings("links") {
@@ -150,7 +188,11 @@ pub fn service_dependencies(service: &Node) -> Vec<String> {
         }
     }
     for key in ["network_mode", "ipc", "pid", "uts", "cgroup"] {
-        if let Some(target) = service.get(key).and_then(Node::as_str).and_then(|r| r.strip_prefix("service:")) {
+        if let Some(target) = service
+            .get(key)
+            .and_then(Node::as_str)
+            .and_then(|r| r.strip_prefix("service:"))
+        {
             deps.push(target.to_string());
         }
     }
@@ -172,12 +214,21 @@ mod tests {
 
     #[test]
     fn waves_start_dependencies_first() {
-        let g = graph(&[("web", "db"), ("web", "cache"), ("worker", "db")], &["web", "db", "cache", "worker"]);
+        let g = graph(
+            &[("web", "db"), ("web", "cache"), ("worker", "db")],
+            &["web", "db", "cache", "worker"],
+        );
         assert_eq!(
             g.start_order().unwrap(),
-            vec![vec!["cache".to_string(), "db".into()], vec!["web".into(), "worker".into()]]
+            vec![
+                vec!["cache".to_string(), "db".into()],
+                vec!["web".into(), "worker".into()]
+            ]
         );
-        assert_eq!(g.stop_order().unwrap()[0], vec!["web".to_string(), "worker".into()]);
+        assert_eq!(
+            g.stop_order().unwrap()[0],
+            vec!["web".to_string(), "worker".into()]
+        );
     }
 
     #[test]
@@ -186,7 +237,10 @@ mod tests {
         let e = g.start_order().unwrap_err();
         assert_eq!(e.message, "dependency cycle detected: a -> b -> c -> a");
         let g = graph(&[("a", "a")], &["a"]);
-        assert_eq!(g.start_order().unwrap_err().message, "dependency cycle detected: a -> a");
+        assert_eq!(
+            g.start_order().unwrap_err().message,
+            "dependency cycle detected: a -> a"
+        );
     }
 
     #[test]

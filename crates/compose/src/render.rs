@@ -84,7 +84,11 @@ impl<'a> Rendered<'a> {
         let names: Vec<String> = if which == "*" {
             self.project.services.keys().cloned().collect()
         } else {
-            which.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+            which
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
         };
         names
             .into_iter()
@@ -110,7 +114,8 @@ impl<'a> Rendered<'a> {
 /// services, networks, volumes, secrets, configs, models, extensions) and no
 /// `command: null` / `entrypoint: null` (they are `omitempty` in YAML).
 fn yaml_shape(project: &Project) -> Result<serde_json::Value, ConfigError> {
-    let json = serde_json::to_value(project).map_err(|e| ConfigError::new(format!("cannot render the project: {e}")))?;
+    let json = serde_json::to_value(project)
+        .map_err(|e| ConfigError::new(format!("cannot render the project: {e}")))?;
     let serde_json::Value::Object(mut top) = json else {
         return Ok(json);
     };
@@ -126,7 +131,9 @@ fn yaml_shape(project: &Project) -> Result<serde_json::Value, ConfigError> {
         }
     }
     let mut ordered = serde_json::Map::new();
-    for key in ["name", "services", "networks", "volumes", "secrets", "configs", "models"] {
+    for key in [
+        "name", "services", "networks", "volumes", "secrets", "configs", "models",
+    ] {
         if let Some(v) = top.shift_remove(key) {
             ordered.insert(key.to_string(), v);
         }
@@ -142,9 +149,15 @@ pub fn to_json(node: &Node) -> serde_json::Value {
         Value::Null => J::Null,
         Value::Bool(b) => J::Bool(*b),
         Value::Int(i) => J::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(J::Number)
+            .unwrap_or(J::Null),
         Value::String(s) => J::String(s.clone()),
         Value::Seq(items) => J::Array(items.iter().map(to_json).collect()),
-        Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.name.clone(), to_json(v))).collect()),
+        Value::Map(m) => J::Object(
+            m.iter()
+                .map(|(k, v)| (k.name.clone(), to_json(v)))
+                .collect(),
+        ),
     }
 }

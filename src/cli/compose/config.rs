@@ -86,7 +86,13 @@ pub fn run(global: &ComposeArgs, args: &ConfigArgs) -> anyhow::Result<()> {
     } else if args.images {
         lines(project.images())
     } else if let Some(which) = &args.hash {
-        lines(project.hashes(which)?.into_iter().map(|(s, h)| format!("{s} {h}")).collect())
+        lines(
+            project
+                .hashes(which)?
+                .into_iter()
+                .map(|(s, h)| format!("{s} {h}"))
+                .collect(),
+        )
     } else {
         project.to_string(format)?
     };
@@ -94,8 +100,11 @@ pub fn run(global: &ComposeArgs, args: &ConfigArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     match &args.output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("failed to write {}", path.display())),
-        None => std::io::stdout().write_all(text.as_bytes()).context("failed to write to standard output"),
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("failed to write {}", path.display())),
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .context("failed to write to standard output"),
     }
 }
 

@@ -50,8 +50,13 @@ pub fn run(args: ComposeArgs) -> anyhow::Result<()> {
             Ok(())
         }
         ComposeCommand::Other(a) => {
-            let name = a.first().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            bail!("`berth compose {name}` is not implemented yet; see the compatibility table in the README")
+            let name = a
+                .first()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            bail!(
+                "`berth compose {name}` is not implemented yet; see the compatibility table in the README"
+            )
         }
     }
 }
@@ -67,12 +72,21 @@ pub struct Stages {
 
 impl Default for Stages {
     fn default() -> Self {
-        Stages { interpolate: true, normalize: true, consistency: true, resolve_paths: true }
+        Stages {
+            interpolate: true,
+            normalize: true,
+            consistency: true,
+            resolve_paths: true,
+        }
     }
 }
 
 /// Loads the project the global flags describe and prints the loader's warnings.
-pub fn load_project(args: &ComposeArgs, stages: Stages, services: &[String]) -> anyhow::Result<Loaded> {
+pub fn load_project(
+    args: &ComposeArgs,
+    stages: Stages,
+    services: &[String],
+) -> anyhow::Result<Loaded> {
     let cwd = std::env::current_dir().context("cannot determine the current directory")?;
     let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
     let mut opts = LoadOptions::new(cwd, std::env::vars().collect());

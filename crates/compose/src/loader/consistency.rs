@@ -9,13 +9,23 @@ use crate::yaml::Node;
 /// by profiles: depending on them is allowed only when the dependency is not required.
 pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
     let empty = crate::yaml::Map::new();
-    let services = tree.get("services").and_then(Node::as_map).unwrap_or(&empty);
-    let defined = |kind: &str, name: &str| tree.get(kind).and_then(Node::as_map).is_some_and(|m| m.contains_key(name));
+    let services = tree
+        .get("services")
+        .and_then(Node::as_map)
+        .unwrap_or(&empty);
+    let defined = |kind: &str, name: &str| {
+        tree.get(kind)
+            .and_then(Node::as_map)
+            .is_some_and(|m| m.contains_key(name))
+    };
 
     for (key, service) in services {
         let name = &key.name;
         let at = |sub: &str| format!("services.{name}.{sub}");
-        if service.get("image").is_none() && service.get("build").is_none() {
+        if service.get("image").is_none()
+            && service.get("build").is_none()
+            && service.get("provider").is_none()
+        {
             return Err(ConfigError::at(
                 &key.mark,
                 format!("services.{name}"),
@@ -27,36 +37,62 @@ pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
                 if services.contains_key(dep.name.as_str()) {
                     continue;
                 }
-                let required = !matches!(cfg.get("required").map(|r| &r.value), Some(crate::yaml::Value::Bool(false)));
+                let required = !matches!(
+                    cfg.get("required").map(|r| &r.value),
+                    Some(crate::yaml::Value::Bool(false))
+                );
                 if disabled.contains(&dep.name) && !required {
                     continue;
                 }
-                let why = if disabled.contains(&dep.name) { " (it is disabled by its profiles)" } else { "" };
+                let why = if disabled.contains(&dep.name) {
+                    " (it is disabled by its profiles)"
+                } else {
+                    ""
+                };
                 return Err(ConfigError::at(
                     &dep.mark,
                     at("depends_on"),
-                    format!("service {name:?} depends on undefined service {:?}{why}", dep.name),
+                    format!(
+                        "service {name:?} depends on undefined service {:?}{why}",
+                        dep.name
+                    ),
                 ));
             }
         }
         if let Some(mode) = service.get("network_mode") {
-            if service.get("networks").and_then(Node::as_map).is_some_and(|n| !n.is_empty()) {
+            if service
+                .get("networks")
+                .and_then(Node::as_map)
+                .is_some_and(|n| !n.is_empty())
+            {
                 return Err(ConfigError::at(
                     &mode.mark,
                     at("network_mode"),
-                    format!("service {name} declares mutually exclusive `network_mode` and `networks`"),
+                    format!(
+                        "service {name} declares mutually exclusive `network_mode` and `networks`"
+                    ),
                 ));
             }
             if let Some(target) = mode.as_str().and_then(|m| m.strip_prefix("service:")) {
                 if !services.contains_key(target) {
-                    return Err(ConfigError::at(&mode.mark, at("network_mode"), format!("service {target:?} not found for network_mode \"service:{target}\"")));
+                    return Err(ConfigError::at(
+                        &mode.mark,
+                        at("network_mode"),
+                        format!(
+                            "service {target:?} not found for network_mode \"service:{target}\""
+                        ),
+                    ));
                 }
             }
         }
         if let Some(nets) = service.get("networks").and_then(Node::as_map) {
             for net in nets.keys() {
                 if !defined("networks", &net.name) {
-                    return Err(ConfigError::at(&net.mark, at("networks"), format!("service {name:?} refers to undefined network {}", net.name)));
+                    return Err(ConfigError::at(
+                        &net.mark,
+                        at("networks"),
+                        format!("service {name:?} refers to undefined network {}", net.name),
+                    ));
                 }
             }
         }
@@ -65,9 +101,17 @@ pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
                 if v.get("type").and_then(Node::as_str) != Some("volume") {
                     continue;
                 }
-                if let Some(src) = v.get("source").and_then(Node::as_str).filter(|s| !s.is_empty()) {
+                if let Some(src) = v
+                    .get("source")
+                    .and_then(Node::as_str)
+                    .filter(|s| !s.is_empty())
+                {
                     if !defined("volumes", src) {
-                        return Err(ConfigError::at(&v.mark, at("volumes"), format!("service {name:?} refers to undefined volume {src}")));
+                        return Err(ConfigError::at(
+                            &v.mark,
+                            at("volumes"),
+                            format!("service {name:?} refers to undefined volume {src}"),
+                        ));
                     }
                 }
             }
@@ -77,7 +121,11 @@ pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
                 for item in items {
                     if let Some(src) = item.get("source").and_then(Node::as_str) {
                         if !defined(kind, src) {
-                            return Err(ConfigError::at(&item.mark, at(kind), format!("service {name:?} refers to undefined {what} {src}")));
+                            return Err(ConfigError::at(
+                                &item.mark,
+                                at(kind),
+                                format!("service {name:?} refers to undefined {what} {src}"),
+                            ));
                         }
                     }
                 }
@@ -89,7 +137,32 @@ pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
                 return Err(ConfigError::at(
                     &cn.mark,
                     at("container_name"),
-                    format!("can't set container_name and {name} as container name must be unique ({replicas} replicas requested)"),
+                    format!(
+                        "can't set container_name and {name} as container name must be unique ({replicas} replicas requested)"
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(secrets) = tree.get("secrets").and_then(Node::as_map) {
+        for (key, secret) in secrets {
+            let external = secret
+                .get("external")
+                .is_some_and(|e| matches!(e.value, crate::yaml::Value::Bool(true)));
+            let has = |k: &str| {
+                secret
+                    .get(k)
+                    .and_then(Node::as_str)
+                    .is_some_and(|s| !s.is_empty())
+            };
+            if !external && !has("file") && !has("environment") {
+                return Err(ConfigError::at(
+                    &key.mark,
+                    format!("secrets.{}", key.name),
+                    format!(
+                        "secret {:?} must declare either `file` or `environment`",
+                        key.name
+                    ),
                 ));
             }
         }

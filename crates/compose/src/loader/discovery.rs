@@ -8,8 +8,12 @@ use crate::error::{ConfigError, Warnings};
 
 use super::environment::{Environment, absolute};
 
-const DEFAULT_NAMES: [&str; 4] =
-    ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
+const DEFAULT_NAMES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+];
 const OVERRIDE_NAMES: [&str; 4] = [
     "compose.override.yml",
     "compose.override.yaml",
@@ -68,11 +72,19 @@ pub fn find_default(start: &Path, warnings: &mut Warnings) -> Result<Vec<PathBuf
 }
 
 fn existing(dir: &Path, names: &[&str]) -> Vec<PathBuf> {
-    names.iter().map(|n| dir.join(n)).filter(|p| p.is_file()).collect()
+    names
+        .iter()
+        .map(|n| dir.join(n))
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 fn join(files: &[PathBuf]) -> String {
-    files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -86,7 +98,10 @@ mod tests {
         env.insert("COMPOSE_FILE".into(), "a.yaml;b/c.yaml".into());
         env.insert("COMPOSE_PATH_SEPARATOR".into(), ";".into());
         let files = from_env(&env, Path::new("/p"));
-        assert_eq!(files, vec![PathBuf::from("/p/a.yaml"), PathBuf::from("/p/b/c.yaml")]);
+        assert_eq!(
+            files,
+            vec![PathBuf::from("/p/a.yaml"), PathBuf::from("/p/b/c.yaml")]
+        );
     }
 
     #[test]
@@ -98,7 +113,13 @@ mod tests {
         std::fs::write(root.join("compose.override.yaml"), "services: {}\n").unwrap();
         let mut w = Warnings::default();
         let files = find_default(&sub, &mut w).unwrap();
-        assert_eq!(files, vec![root.join("compose.yaml"), root.join("compose.override.yaml")]);
+        assert_eq!(
+            files,
+            vec![
+                root.join("compose.yaml"),
+                root.join("compose.override.yaml")
+            ]
+        );
         assert!(w.0.is_empty());
         std::fs::remove_dir_all(&root).unwrap();
     }

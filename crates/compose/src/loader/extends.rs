@@ -19,7 +19,12 @@ use super::{Context, paths, read_source};
 const EXCLUDED: [&str; 2] = ["depends_on", "volumes_from"];
 
 /// Resolves `extends` of every service in `doc` (one canonical document of `file`).
-pub(crate) fn apply(ctx: &Context, doc: &mut Node, file: &Path, warnings: &mut Warnings) -> Result<(), ConfigError> {
+pub(crate) fn apply(
+    ctx: &Context,
+    doc: &mut Node,
+    file: &Path,
+    warnings: &mut Warnings,
+) -> Result<(), ConfigError> {
     let Some(services) = doc.get("services").and_then(Node::as_map) else {
         return Ok(());
     };
@@ -31,7 +36,11 @@ pub(crate) fn apply(ctx: &Context, doc: &mut Node, file: &Path, warnings: &mut W
     if names.is_empty() {
         return Ok(());
     }
-    let mut resolver = Resolver { ctx, warnings, files: HashMap::new() };
+    let mut resolver = Resolver {
+        ctx,
+        warnings,
+        files: HashMap::new(),
+    };
     let mut services = services.clone();
     for name in names {
         let mut stack = Vec::new();
@@ -65,7 +74,10 @@ impl Resolver<'_, '_> {
         stack: &mut Vec<(PathBuf, String)>,
     ) -> Result<Node, ConfigError> {
         let Some(service) = services.get(name) else {
-            return Err(ConfigError::new(format!("service {name:?} not found in {}", file.display())));
+            return Err(ConfigError::new(format!(
+                "service {name:?} not found in {}",
+                file.display()
+            )));
         };
         let Some(ext) = service.get("extends") else {
             return Ok(service.clone());
@@ -87,7 +99,11 @@ impl Resolver<'_, '_> {
             .get("service")
             .and_then(Node::as_str)
             .ok_or_else(|| {
-                ConfigError::at(&ext.mark, format!("services.{name}.extends"), "must name a service")
+                ConfigError::at(
+                    &ext.mark,
+                    format!("services.{name}.extends"),
+                    "must name a service",
+                )
             })?
             .to_string();
         let other_file = ext.get("file").and_then(Node::as_str).map(str::to_string);
@@ -96,13 +112,22 @@ impl Resolver<'_, '_> {
         let base = match other_file {
             Some(rel) => {
                 let dir = file.parent().unwrap_or(Path::new("/"));
-                let path = super::environment::absolute(dir, Path::new(&paths::expand_user(&rel, self.ctx.env)));
-                let other = self.services_of(&path).map_err(|e| e.or_at(&ext.mark).or_path(format!("services.{name}.extends.file")))?;
+                let path = super::environment::absolute(
+                    dir,
+                    Path::new(&paths::expand_user(&rel, self.ctx.env)),
+                );
+                let other = self.services_of(&path).map_err(|e| {
+                    e.or_at(&ext.mark)
+                        .or_path(format!("services.{name}.extends.file"))
+                })?;
                 if other.get(target.as_str()).is_none() {
                     return Err(ConfigError::at(
                         &ext.mark,
                         format!("services.{name}.extends"),
-                        format!("cannot extend service {name:?}: service {target:?} not found in {}", path.display()),
+                        format!(
+                            "cannot extend service {name:?}: service {target:?} not found in {}",
+                            path.display()
+                        ),
                     ));
                 }
                 let mut base = self.resolve(&path, &other, &target, stack)?;
@@ -115,7 +140,10 @@ impl Resolver<'_, '_> {
                     return Err(ConfigError::at(
                         &ext.mark,
                         format!("services.{name}.extends"),
-                        format!("cannot extend service {name:?} in {}: service {target:?} not found", file.display()),
+                        format!(
+                            "cannot extend service {name:?} in {}: service {target:?} not found",
+                            file.display()
+                        ),
                     ));
                 }
                 self.resolve(file, services, &target, stack)?

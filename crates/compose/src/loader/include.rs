@@ -62,28 +62,60 @@ impl IncludeSpec {
                         })
                     })
                     .collect(),
-                Some(_) => Err(ConfigError::at(&node.mark, format!("{at}.{key}"), "must be a string or a list of strings")),
+                Some(_) => Err(ConfigError::at(
+                    &node.mark,
+                    format!("{at}.{key}"),
+                    "must be a string or a list of strings",
+                )),
             }
         };
         match &node.value {
-            Value::String(s) => Ok(IncludeSpec { paths: vec![s.clone()], project_directory: None, env_files: Vec::new() }),
+            Value::String(s) => Ok(IncludeSpec {
+                paths: vec![s.clone()],
+                project_directory: None,
+                env_files: Vec::new(),
+            }),
             Value::Map(m) => {
                 for k in m.keys() {
-                    if !matches!(k.name.as_str(), "path" | "project_directory" | "env_file") && !k.name.starts_with("x-") {
-                        return Err(ConfigError::at(&k.mark, format!("{at}.{}", k.name), "unknown key: include entries take path, project_directory and env_file"));
+                    if !matches!(k.name.as_str(), "path" | "project_directory" | "env_file")
+                        && !k.name.starts_with("x-")
+                    {
+                        return Err(ConfigError::at(
+                            &k.mark,
+                            format!("{at}.{}", k.name),
+                            "unknown key: include entries take path, project_directory and env_file",
+                        ));
                     }
                 }
                 let paths = strings(m.get("path"), "path")?;
                 if paths.is_empty() {
-                    return Err(ConfigError::at(&node.mark, format!("{at}.path"), "is required"));
+                    return Err(ConfigError::at(
+                        &node.mark,
+                        format!("{at}.path"),
+                        "is required",
+                    ));
                 }
                 let project_directory = match m.get("project_directory") {
                     None => None,
-                    Some(n) => Some(n.as_str().map(str::to_string).ok_or_else(|| ConfigError::at(&n.mark, format!("{at}.project_directory"), "must be a string"))?),
+                    Some(n) => Some(n.as_str().map(str::to_string).ok_or_else(|| {
+                        ConfigError::at(
+                            &n.mark,
+                            format!("{at}.project_directory"),
+                            "must be a string",
+                        )
+                    })?),
                 };
-                Ok(IncludeSpec { paths, project_directory, env_files: strings(m.get("env_file"), "env_file")? })
+                Ok(IncludeSpec {
+                    paths,
+                    project_directory,
+                    env_files: strings(m.get("env_file"), "env_file")?,
+                })
             }
-            _ => Err(ConfigError::at(&node.mark, at, "must be a path or a mapping with `path`")),
+            _ => Err(ConfigError::at(
+                &node.mark,
+                at,
+                "must be a path or a mapping with `path`",
+            )),
         }
     }
 }
@@ -106,20 +138,36 @@ fn load_included(
     if included.contains(main) {
         let mut chain: Vec<String> = included.iter().map(|p| p.display().to_string()).collect();
         chain.push(main.display().to_string());
-        return Err(ConfigError::new(format!("include cycle detected: {}", chain.join(" includes "))));
+        return Err(ConfigError::new(format!(
+            "include cycle detected: {}",
+            chain.join(" includes ")
+        )));
     }
     let project_dir = match &spec.project_directory {
-        None => main.parent().map(Path::to_path_buf).unwrap_or_else(|| working_dir.to_path_buf()),
+        None => main
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| working_dir.to_path_buf()),
         Some(d) => absolute(working_dir, Path::new(&paths::expand_user(d, ctx.env))),
     };
     let env_files: Vec<PathBuf> = if spec.env_files.is_empty() {
         let dotenv = project_dir.join(".env");
-        if dotenv.is_file() { vec![dotenv] } else { Vec::new() }
+        if dotenv.is_file() {
+            vec![dotenv]
+        } else {
+            Vec::new()
+        }
     } else {
-        spec.env_files.iter().map(|f| absolute(working_dir, Path::new(f))).collect()
+        spec.env_files
+            .iter()
+            .map(|f| absolute(working_dir, Path::new(f)))
+            .collect()
     };
     let env = environment::with_env_files(ctx.env, &env_files)?;
-    let sub = Context { opts: ctx.opts, env: &env };
+    let sub = Context {
+        opts: ctx.opts,
+        env: &env,
+    };
 
     let mut tree: Option<Node> = None;
     for file in &files {
@@ -136,12 +184,18 @@ fn load_included(
     let Some(mut tree) = tree else {
         return Ok(Map::new());
     };
+    crate::transform::set_defaults(&mut tree);
     paths::resolve_project(&mut tree, &project_dir, &env)?;
     Ok(tree.as_map().cloned().unwrap_or_default())
 }
 
 /// Adds the imported resources to `target`, refusing conflicting definitions.
-fn import(target: &mut Map, imported: Map, at: &str, mark: &crate::yaml::Mark) -> Result<(), ConfigError> {
+fn import(
+    target: &mut Map,
+    imported: Map,
+    at: &str,
+    mark: &crate::yaml::Mark,
+) -> Result<(), ConfigError> {
     for kind in IMPORTED {
         let Some(from) = imported.get(kind).and_then(Node::as_map) else {
             continue;

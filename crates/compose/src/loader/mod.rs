@@ -13,6 +13,7 @@ pub mod options;
 pub mod paths;
 pub mod profiles;
 pub mod project_name;
+pub mod prune;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -53,7 +54,13 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
     let explicit: Vec<PathBuf> = opts
         .files
         .iter()
-        .map(|f| if f.as_os_str() == "-" { f.clone() } else { environment::absolute(cwd, f) })
+        .map(|f| {
+            if f.as_os_str() == "-" {
+                f.clone()
+            } else {
+                environment::absolute(cwd, f)
+            }
+        })
         .collect();
 
     // The env files live in the project directory as far as it is known before discovery.
@@ -70,7 +77,11 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
         explicit
     } else {
         let from_env = discovery::from_env(&env, &early_dir);
-        if from_env.is_empty() { discovery::find_default(&early_dir, &mut warnings)? } else { from_env }
+        if from_env.is_empty() {
+            discovery::find_default(&early_dir, &mut warnings)?
+        } else {
+            from_env
+        }
     };
     let working_dir = project_dir(opts.project_directory.as_deref(), &files, cwd);
 
@@ -87,8 +98,13 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
     let mut included = Vec::new();
     for source in &sources {
         for doc in &source.documents {
-            let Some(file_tree) =
-                ctx.load_document(doc.clone(), &source.path, &working_dir, &mut included, &mut warnings)?
+            let Some(file_tree) = ctx.load_document(
+                doc.clone(),
+                &source.path,
+                &working_dir,
+                &mut included,
+                &mut warnings,
+            )?
             else {
                 continue;
             };
@@ -100,7 +116,10 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
     let mut tree = match tree {
         Some(t) if t.as_map().is_some_and(|m| !m.is_empty()) => t,
         _ => {
-            let first = files.first().map(|f| f.display().to_string()).unwrap_or_default();
+            let first = files
+                .first()
+                .map(|f| f.display().to_string())
+                .unwrap_or_default();
             return Err(ConfigError::new(format!("{first}: empty compose file")));
         }
     };
@@ -119,6 +138,8 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
         consistency::check(&tree, &disabled)?;
     }
     normalize::resolve_env_files(&mut tree, &env)?;
+    normalize::resolve_label_files(&mut tree, &env)?;
+    prune::unused_resources(&mut tree);
 
     Ok(Loaded {
         name,
@@ -137,7 +158,13 @@ fn active_profiles(opts: &LoadOptions, env: &Environment) -> Vec<String> {
         return opts.profiles.clone();
     }
     env.get("COMPOSE_PROFILES")
-        .map(|p| p.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect())
+        .map(|p| {
+            p.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -158,13 +185,15 @@ pub(crate) fn read_source(path: &Path, stdin: Option<&str>) -> Result<Source, Co
         (stdin.unwrap_or_default().to_string(), "-".to_string())
     } else {
         let label = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::new(format!("failed to read {label}: {}", io_reason(&e)))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(format!("failed to read {label}: {}", io_reason(&e))))?;
         (text, label)
     };
     let documents = yaml::parse::parse_documents(&text, Arc::from(label.as_str()))?;
-    Ok(Source { path: path.to_path_buf(), documents })
+    Ok(Source {
+        path: path.to_path_buf(),
+        documents,
+    })
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -204,16 +233,24 @@ fn resolve_project_name(
         let raw = node.scalar_to_string().unwrap_or_default();
         let name = if opts.interpolate {
             let lookup = |k: &str| env.get(k).cloned();
-            interpolate::substitute(&raw, &lookup, warnings).map_err(|e| e.or_at(&node.mark).or_path("name"))?
+            interpolate::substitute(&raw, &lookup, warnings)
+                .map_err(|e| e.or_at(&node.mark).or_path("name"))?
         } else {
             raw
         };
-        let name = if opts.normalize { project_name::normalize(&name) } else { name };
+        let name = if opts.normalize {
+            project_name::normalize(&name)
+        } else {
+            name
+        };
         if !name.is_empty() {
             return Ok(name);
         }
     }
-    let dir = working_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = working_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = project_name::normalize(&dir);
     if name.is_empty() {
         return Err(ConfigError::new(
@@ -256,6 +293,7 @@ impl Context<'_> {
             interpolate::interpolate_node(&mut doc, &lookup, warnings)?;
         }
         transform::canonical_with_warnings(&mut doc, warnings)?;
+        prune::empty_dns(&mut doc);
         extends::apply(self, &mut doc, file, warnings)?;
         included.push(file.to_path_buf());
         include::apply(self, &mut doc, working_dir, included, warnings)?;

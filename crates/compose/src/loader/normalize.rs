@@ -9,10 +9,18 @@ use crate::yaml::{Key, Map, Mark, Node, Value};
 
 use super::environment::{Environment, parse_go_bool};
 
-pub fn normalize(tree: &mut Node, name: &str, env: &Environment, _warnings: &mut Warnings) -> Result<(), ConfigError> {
+pub fn normalize(
+    tree: &mut Node,
+    name: &str,
+    env: &Environment,
+    _warnings: &mut Warnings,
+) -> Result<(), ConfigError> {
     let mark = tree.mark.clone();
     if let Some(map) = tree.as_map_mut() {
-        map.insert(Key::new("name", mark.clone()), Node::string(name, mark.clone()));
+        map.insert(
+            Key::new("name", mark.clone()),
+            Node::string(name, mark.clone()),
+        );
     }
     default_network(tree);
     for (_, service) in services_mut(tree) {
@@ -23,7 +31,10 @@ pub fn normalize(tree: &mut Node, name: &str, env: &Environment, _warnings: &mut
 }
 
 fn services_mut(tree: &mut Node) -> impl Iterator<Item = (&Key, &mut Node)> {
-    tree.get_mut("services").and_then(Node::as_map_mut).into_iter().flat_map(|m| m.iter_mut())
+    tree.get_mut("services")
+        .and_then(Node::as_map_mut)
+        .into_iter()
+        .flat_map(|m| m.iter_mut())
 }
 
 /// Services without `networks` or `network_mode` join `default`, which then exists.
@@ -31,8 +42,10 @@ fn default_network(tree: &mut Node) {
     let mut uses_default = false;
     for (_, service) in services_mut(tree) {
         let mark = service.mark.clone();
-        let Some(svc) = service.as_map_mut() else { continue };
-        if svc.contains_key("network_mode") {
+        let Some(svc) = service.as_map_mut() else {
+            continue;
+        };
+        if svc.contains_key("network_mode") || svc.contains_key("provider") {
             continue;
         }
         match svc.get("networks").and_then(Node::as_map) {
@@ -57,28 +70,33 @@ fn default_network(tree: &mut Node) {
         *networks = Node::map(Map::new(), mark.clone());
     }
     if let Some(n) = networks.as_map_mut() {
-        n.entry(Key::new("default", mark.clone())).or_insert_with(|| Node::null(mark));
+        n.entry(Key::new("default", mark.clone()))
+            .or_insert_with(|| Node::null(mark));
     }
 }
 
 fn normalize_service(service: &mut Node, env: &Environment) {
     let mark = service.mark.clone();
-    let Some(svc) = service.as_map_mut() else { return };
+    let Some(svc) = service.as_map_mut() else {
+        return;
+    };
     if svc.get("pull_policy").and_then(Node::as_str) == Some("if_not_present") {
         if let Some(p) = svc.get_mut("pull_policy") {
             p.value = Value::String("missing".into());
         }
     }
     if let Some(build) = svc.get_mut("build").and_then(Node::as_map_mut) {
-        if build.get("dockerfile").is_none_or(Node::is_null) && build.get("dockerfile_inline").is_none_or(Node::is_null) {
-            build.insert(Key::new("dockerfile", mark.clone()), Node::string("Dockerfile", mark.clone()));
+        if build.get("dockerfile").is_none_or(Node::is_null)
+            && build.get("dockerfile_inline").is_none_or(Node::is_null)
+        {
+            build.insert(
+                Key::new("dockerfile", mark.clone()),
+                Node::string("Dockerfile", mark.clone()),
+            );
         }
         if let Some(args) = build.get_mut("args").and_then(Node::as_map_mut) {
             resolve_mapping(args, env, false);
         }
-    }
-    if let Some(environment) = svc.get_mut("environment").and_then(Node::as_map_mut) {
-        resolve_mapping(environment, env, true);
     }
 
     let mut implied: Vec<(String, bool)> = Vec::new();
@@ -90,7 +108,11 @@ fn normalize_service(service: &mut Node, env: &Environment) {
         implied.push((target, true));
     }
     for key in ["network_mode", "ipc", "pid", "uts", "cgroup"] {
-        if let Some(target) = svc.get(key).and_then(Node::as_str).and_then(|r| r.strip_prefix("service:")) {
+        if let Some(target) = svc
+            .get(key)
+            .and_then(Node::as_str)
+            .and_then(|r| r.strip_prefix("service:"))
+        {
             implied.push((target.to_string(), true));
         }
     }
@@ -109,22 +131,38 @@ fn normalize_service(service: &mut Node, env: &Environment) {
     if deps.is_null() {
         *deps = Node::map(Map::new(), mark.clone());
     }
-    let Some(deps) = deps.as_map_mut() else { return };
+    let Some(deps) = deps.as_map_mut() else {
+        return;
+    };
     for (name, restart) in implied {
         if deps.contains_key(name.as_str()) {
             continue;
         }
         let mut dep = Map::new();
-        dep.insert(Key::new("condition", mark.clone()), Node::string("service_started", mark.clone()));
-        dep.insert(Key::new("restart", mark.clone()), Node::new(Value::Bool(restart), mark.clone()));
-        dep.insert(Key::new("required", mark.clone()), Node::new(Value::Bool(true), mark.clone()));
+        dep.insert(
+            Key::new("condition", mark.clone()),
+            Node::string("service_started", mark.clone()),
+        );
+        dep.insert(
+            Key::new("restart", mark.clone()),
+            Node::new(Value::Bool(restart), mark.clone()),
+        );
+        dep.insert(
+            Key::new("required", mark.clone()),
+            Node::new(Value::Bool(true), mark.clone()),
+        );
         deps.insert(Key::new(name, mark.clone()), Node::map(dep, mark.clone()));
     }
 }
 
 fn strings(node: Option<&Node>) -> Vec<String> {
     node.and_then(Node::as_seq)
-        .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -150,13 +188,17 @@ fn resolve_mapping(map: &mut Map, env: &Environment, keep_unset: bool) {
 fn name_resources(tree: &mut Node, project: &str) {
     let Some(map) = tree.as_map_mut() else { return };
     for kind in ["networks", "volumes", "configs", "secrets"] {
-        let Some(resources) = map.get_mut(kind).and_then(Node::as_map_mut) else { continue };
+        let Some(resources) = map.get_mut(kind).and_then(Node::as_map_mut) else {
+            continue;
+        };
         for (key, resource) in resources.iter_mut() {
             if resource.is_null() {
                 *resource = Node::map(Map::new(), key.mark.clone());
             }
             let mark = resource.mark.clone();
-            let Some(r) = resource.as_map_mut() else { continue };
+            let Some(r) = resource.as_map_mut() else {
+                continue;
+            };
             if r.get("name").is_some_and(|n| !n.is_null()) {
                 continue;
             }
@@ -165,24 +207,43 @@ fn name_resources(tree: &mut Node, project: &str) {
                 .and_then(|x| x.scalar_to_string())
                 .and_then(|s| parse_go_bool(&s))
                 .unwrap_or(false);
-            let name = if external { key.name.clone() } else { format!("{project}_{}", key.name) };
+            let name = if external {
+                key.name.clone()
+            } else {
+                format!("{project}_{}", key.name)
+            };
             r.insert(Key::new("name", mark.clone()), Node::string(name, mark));
         }
     }
 }
 
-/// Folds each service's `env_file`s into its `environment` (file values first, then the
-/// service's own values over them) and drops `env_file`, as `docker compose config` does.
+/// Resolves `environment` values from the shell and folds each service's `env_file`s
+/// into its `environment` (file values first, then the service's own values over them),
+/// dropping `env_file`, as `docker compose config` does.
 pub fn resolve_env_files(tree: &mut Node, env: &Environment) -> Result<(), ConfigError> {
     let Some(services) = tree.get_mut("services").and_then(Node::as_map_mut) else {
         return Ok(());
     };
     for (name, service) in services.iter_mut() {
         let mark = service.mark.clone();
-        let Some(svc) = service.as_map_mut() else { continue };
-        let Some(files) = svc.shift_remove("env_file") else { continue };
+        let Some(svc) = service.as_map_mut() else {
+            continue;
+        };
+        // Values written without `=` take the shell's value, whatever else is skipped.
+        if let Some(environment) = svc.get_mut("environment").and_then(Node::as_map_mut) {
+            resolve_mapping(environment, env, true);
+        }
+        let Some(files) = svc.shift_remove("env_file") else {
+            continue;
+        };
         let mut merged = Map::new();
-        for (i, file) in files.as_seq().map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
+        for (i, file) in files
+            .as_seq()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let at = format!("services.{}.env_file[{i}]", name.name);
             read_env_file(file, env, &mut merged).map_err(|e| e.or_at(&file.mark).or_path(at))?;
         }
@@ -194,7 +255,64 @@ pub fn resolve_env_files(tree: &mut Node, env: &Environment) -> Result<(), Confi
         }
         if !merged.is_empty() {
             let env_mark = own.map(|o| o.mark).unwrap_or(mark);
-            svc.insert(Key::new("environment", env_mark.clone()), Node::map(merged, env_mark));
+            svc.insert(
+                Key::new("environment", env_mark.clone()),
+                Node::map(merged, env_mark),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Folds each service's `label_file`s into its `labels` (file labels first, the
+/// service's own over them) and drops `label_file`.
+pub fn resolve_label_files(tree: &mut Node, env: &Environment) -> Result<(), ConfigError> {
+    let Some(services) = tree.get_mut("services").and_then(Node::as_map_mut) else {
+        return Ok(());
+    };
+    for (name, service) in services.iter_mut() {
+        let mark = service.mark.clone();
+        let Some(svc) = service.as_map_mut() else {
+            continue;
+        };
+        let Some(files) = svc.shift_remove("label_file") else {
+            continue;
+        };
+        let mut merged = Map::new();
+        for (i, file) in files
+            .as_seq()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let at = format!("services.{}.label_file[{i}]", name.name);
+            let path = file.as_str().unwrap_or_default();
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::at(
+                    &file.mark,
+                    at.clone(),
+                    format!("failed to read label file {path}: {e}"),
+                )
+            })?;
+            let lookup = |k: &str| env.get(k).cloned();
+            let fmark = Mark::new(std::sync::Arc::from(path), 0, 0);
+            for (k, v) in dotenv::parse(&text, path, &lookup).map_err(|e| e.or_path(at.clone()))? {
+                merged.insert(
+                    Key::new(k, fmark.clone()),
+                    Node::string(v.unwrap_or_default(), fmark.clone()),
+                );
+            }
+        }
+        let own = svc.shift_remove("labels");
+        if let Some(own) = own.as_ref().and_then(Node::as_map) {
+            for (k, v) in own {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        if !merged.is_empty() {
+            let at = own.map(|o| o.mark).unwrap_or(mark);
+            svc.insert(Key::new("labels", at.clone()), Node::map(merged, at));
         }
     }
     Ok(())
@@ -212,7 +330,11 @@ fn read_env_file(file: &Node, env: &Environment, into: &mut Map) -> Result<(), C
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ConfigError::new(format!("env file {path} not found")));
         }
-        Err(e) => return Err(ConfigError::new(format!("failed to read env file {path}: {e}"))),
+        Err(e) => {
+            return Err(ConfigError::new(format!(
+                "failed to read env file {path}: {e}"
+            )));
+        }
     };
     let raw = file.get("format").and_then(Node::as_str) == Some("raw");
     let parsed = if raw {
@@ -222,12 +344,11 @@ fn read_env_file(file: &Node, env: &Environment, into: &mut Map) -> Result<(), C
         dotenv::parse(&text, path, &lookup)?
     };
     let mark = Mark::new(std::sync::Arc::from(path), 0, 0);
+    // A bare key the environment does not set is left out, as Compose does.
     for (k, v) in parsed {
-        let node = match v {
-            Some(v) => Node::string(v, mark.clone()),
-            None => Node::null(mark.clone()),
-        };
-        into.insert(Key::new(k, mark.clone()), node);
+        if let Some(v) = v {
+            into.insert(Key::new(k, mark.clone()), Node::string(v, mark.clone()));
+        }
     }
     Ok(())
 }

@@ -33,7 +33,9 @@ pub fn resolve_project(tree: &mut Node, dir: &Path, env: &Environment) -> Result
             if volume.get("driver").and_then(Node::as_str) != Some("local") {
                 continue;
             }
-            let Some(opts) = volume.get_mut("driver_opts") else { continue };
+            let Some(opts) = volume.get_mut("driver_opts") else {
+                continue;
+            };
             if opts.get("o").and_then(Node::as_str) == Some("bind") {
                 if let Some(device) = opts.get_mut("device") {
                     maybe_unix(device, dir, env);
@@ -45,7 +47,11 @@ pub fn resolve_project(tree: &mut Node, dir: &Path, env: &Environment) -> Result
 }
 
 /// Resolves the paths of one canonical service definition against `dir`.
-pub fn resolve_service(service: &mut Node, dir: &Path, env: &Environment) -> Result<(), ConfigError> {
+pub fn resolve_service(
+    service: &mut Node,
+    dir: &Path,
+    env: &Environment,
+) -> Result<(), ConfigError> {
     let Some(svc) = service.as_map_mut() else {
         return Ok(());
     };
@@ -53,7 +59,10 @@ pub fn resolve_service(service: &mut Node, dir: &Path, env: &Environment) -> Res
         if let Some(ctx) = build.get_mut("context") {
             context_path(ctx, dir, env);
         }
-        if let Some(extra) = build.get_mut("additional_contexts").and_then(Node::as_map_mut) {
+        if let Some(extra) = build
+            .get_mut("additional_contexts")
+            .and_then(Node::as_map_mut)
+        {
             for (_, ctx) in extra.iter_mut() {
                 context_path(ctx, dir, env);
             }
@@ -74,7 +83,11 @@ pub fn resolve_service(service: &mut Node, dir: &Path, env: &Environment) -> Res
     if let Some(file) = svc.get_mut("extends").and_then(|e| e.get_mut("file")) {
         plain_path(file, dir, env);
     }
-    if let Some(watch) = svc.get_mut("develop").and_then(|d| d.get_mut("watch")).and_then(Node::as_seq_mut) {
+    if let Some(watch) = svc
+        .get_mut("develop")
+        .and_then(|d| d.get_mut("watch"))
+        .and_then(Node::as_seq_mut)
+    {
         for rule in watch.iter_mut() {
             if let Some(p) = rule.get_mut("path") {
                 plain_path(p, dir, env);
@@ -108,7 +121,11 @@ pub fn resolve_service(service: &mut Node, dir: &Path, env: &Environment) -> Res
 
 /// `~` and `~/x` expanded to the home directory.
 pub fn expand_user(p: &str, env: &Environment) -> String {
-    let home = || env.get("HOME").cloned().or_else(|| std::env::var("HOME").ok());
+    let home = || {
+        env.get("HOME")
+            .cloned()
+            .or_else(|| std::env::var("HOME").ok())
+    };
     if p == "~" {
         if let Some(h) = home() {
             return h;

@@ -6,7 +6,11 @@ use crate::yaml::Node;
 
 /// Removes the services whose profiles are not active and returns their names.
 /// Services named in `selected` are enabled whatever their profiles.
-pub fn apply(tree: &mut Node, active: &[String], selected: &[String]) -> Result<Vec<String>, ConfigError> {
+pub fn apply(
+    tree: &mut Node,
+    active: &[String],
+    selected: &[String],
+) -> Result<Vec<String>, ConfigError> {
     let Some(services) = tree.get_mut("services").and_then(Node::as_map_mut) else {
         return Ok(Vec::new());
     };

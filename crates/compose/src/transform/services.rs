@@ -483,6 +483,19 @@ fn develop(node: &mut Node, _path: &str) -> Result<(), ConfigError> {
 
 /// Fills what compose-go's `SetDefaultValues` fills in one service.
 pub(super) fn set_service_defaults(service: &mut Node) {
+    // A device request naming neither a count nor devices asks for all of them.
+    let requests = [service.get_mut("gpus")];
+    for list in requests.into_iter().flatten() {
+        device_request_defaults(list);
+    }
+    if let Some(devices) = service
+        .get_mut("deploy")
+        .and_then(|d| d.get_mut("resources"))
+        .and_then(|r| r.get_mut("reservations"))
+        .and_then(|r| r.get_mut("devices"))
+    {
+        device_request_defaults(devices);
+    }
     if let Some(build) = service.get_mut("build") {
         let mark = build.mark.clone();
         if let Some(fields) = build.as_map_mut()
@@ -508,6 +521,18 @@ pub(super) fn set_service_defaults(service: &mut Node) {
                 key("target", &mark),
                 str_at(format!("/run/secrets/{source}"), &mark),
             );
+        }
+    }
+}
+
+fn device_request_defaults(list: &mut Node) {
+    for request in list.as_seq_mut().into_iter().flatten() {
+        let mark = request.mark.clone();
+        if let Some(fields) = request.as_map_mut()
+            && !fields.contains_key("count")
+            && !fields.contains_key("device_ids")
+        {
+            fields.insert(key("count", &mark), str_at("all", &mark));
         }
     }
 }

@@ -51,7 +51,10 @@ pub struct Key {
 
 impl Key {
     pub fn new(name: impl Into<String>, mark: Mark) -> Self {
-        Key { name: name.into(), mark }
+        Key {
+            name: name.into(),
+            mark,
+        }
     }
 }
 
@@ -111,7 +114,11 @@ impl PartialEq for Node {
 
 impl Node {
     pub fn new(value: Value, mark: Mark) -> Self {
-        Node { value, mark, tag: None }
+        Node {
+            value,
+            mark,
+            tag: None,
+        }
     }
 
     pub fn string(s: impl Into<String>, mark: Mark) -> Self {
