@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Define and run multi-container applications (docker compose)
-    Compose(compose::ComposeArgs),
+    Compose(Box<compose::ComposeArgs>),
     /// Show the berth version information
     Version,
     #[command(external_subcommand)]
@@ -35,7 +35,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compose(args) => compose::run(args),
+        Command::Compose(args) => compose::run(*args),
         Command::Version => {
             println!("berth version {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -5,7 +5,7 @@ use crate::error::ConfigError;
 use crate::loader::Loaded;
 use crate::model::Project;
 use crate::yaml::{Node, Value};
-use crate::{de, gojson, hash, yaml};
+use crate::{gojson, hash, yaml};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -21,10 +21,10 @@ pub struct Rendered<'a> {
 
 impl<'a> Rendered<'a> {
     pub fn new(loaded: &'a Loaded, _services: &[String]) -> Result<Self, ConfigError> {
-        let mut project: Project = de::from_node(&loaded.tree)?;
-        project.name = loaded.name.clone();
-        project.set_service_names();
-        Ok(Rendered { loaded, project })
+        Ok(Rendered {
+            loaded,
+            project: loaded.project.clone(),
+        })
     }
 
     pub fn project(&self) -> &Project {
@@ -103,30 +103,101 @@ impl<'a> Rendered<'a> {
     /// the output is doubled so that the output loads back to the same values.
     pub fn to_string(&self, format: Format) -> Result<String, ConfigError> {
         let text = match format {
-            Format::Json => gojson::to_string_pretty(&self.project) + "\n",
-            Format::Yaml => yaml::emit::to_yaml(&yaml_shape(&self.project)?),
+            Format::Json => gojson::to_string_pretty(&self.project),
+            Format::Yaml => yaml::emit::to_yaml(&yaml_shape(&self.project, &self.loaded.tree)?),
         };
         Ok(gojson::escape_dollar_sign(&text))
+    }
+
+    /// The project as the loader's mapping, before it is typed: what `config
+    /// --no-interpolate` prints (keys sorted, values as written, `$` not doubled).
+    pub fn model_to_string(&self, format: Format) -> String {
+        let json = sorted_json(&self.loaded.model);
+        match format {
+            Format::Json => gojson::to_string_pretty(&json),
+            Format::Yaml => yaml::emit::to_yaml(&json),
+        }
     }
 }
 
 /// The project in the shape go-yaml prints it: struct order at the top (name,
 /// services, networks, volumes, secrets, configs, models, extensions) and no
 /// `command: null` / `entrypoint: null` (they are `omitempty` in YAML).
-fn yaml_shape(project: &Project) -> Result<serde_json::Value, ConfigError> {
-    let json = serde_json::to_value(project)
+fn yaml_shape(project: &Project, tree: &Node) -> Result<serde_json::Value, ConfigError> {
+    use serde_json::Value as J;
+    // Through Go's JSON text so that f32 values keep their short form (0.3, not
+    // 0.30000001192092896).
+    let json: J = serde_json::from_str(&gojson::to_string_compact(project))
         .map_err(|e| ConfigError::new(format!("cannot render the project: {e}")))?;
-    let serde_json::Value::Object(mut top) = json else {
+    let J::Object(mut top) = json else {
         return Ok(json);
     };
-    if let Some(serde_json::Value::Object(services)) = top.get_mut("services") {
-        for svc in services.values_mut() {
-            if let serde_json::Value::Object(svc) = svc {
-                for key in ["command", "entrypoint"] {
-                    if svc.get(key).is_some_and(serde_json::Value::is_null) {
-                        svc.shift_remove(key);
+    if !project.models.is_empty() {
+        let models = serde_json::to_value(&project.models)
+            .map_err(|e| ConfigError::new(format!("cannot render the models: {e}")))?;
+        top.insert("models".to_string(), models);
+    }
+    let is_empty_object = |v: Option<&J>| v.and_then(J::as_object).is_some_and(|o| o.is_empty());
+    if let Some(J::Object(services)) = top.get_mut("services") {
+        for svc in services.values_mut().filter_map(J::as_object_mut) {
+            for key in ["command", "entrypoint"] {
+                if svc.get(key).is_some_and(J::is_null) {
+                    svc.shift_remove(key);
+                }
+            }
+            // blkio devices carry Go field names in JSON but yaml tags in YAML.
+            if let Some(blkio) = svc.get_mut("blkio_config").and_then(J::as_object_mut) {
+                for list in blkio.values_mut().filter_map(J::as_array_mut) {
+                    for dev in list.iter_mut().filter_map(J::as_object_mut) {
+                        *dev = std::mem::take(dev)
+                            .into_iter()
+                            .map(|(k, v)| (k.to_lowercase(), v))
+                            .collect();
                     }
                 }
+            }
+            // go-yaml omits zero-valued structs marked `omitempty`; JSON cannot.
+            if let Some(deploy) = svc.get_mut("deploy").and_then(J::as_object_mut) {
+                for key in ["resources", "placement"] {
+                    if is_empty_object(deploy.get(key)) {
+                        deploy.shift_remove(key);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(J::Object(networks)) = top.get_mut("networks") {
+        for net in networks.values_mut().filter_map(J::as_object_mut) {
+            if is_empty_object(net.get("ipam")) {
+                net.shift_remove("ipam");
+            }
+        }
+    }
+    // YAML keeps the `x-*` keys of services and resources (inline extensions), after
+    // their fields and sorted; JSON drops them.
+    for kind in ["services", "networks", "volumes", "secrets", "configs"] {
+        let Some(J::Object(items)) = top.get_mut(kind) else {
+            continue;
+        };
+        for (name, item) in items.iter_mut() {
+            let Some(fields) = item.as_object_mut() else {
+                continue;
+            };
+            let Some(source) = tree
+                .get(kind)
+                .and_then(|m| m.get(name))
+                .and_then(Node::as_map)
+            else {
+                continue;
+            };
+            let mut ext: Vec<(&String, &Node)> = source
+                .iter()
+                .filter(|(k, _)| k.name.starts_with("x-"))
+                .map(|(k, v)| (&k.name, v))
+                .collect();
+            ext.sort_by(|a, b| a.0.cmp(b.0));
+            for (k, v) in ext {
+                fields.insert(k.clone(), sorted_json(v));
             }
         }
     }
@@ -140,6 +211,26 @@ fn yaml_shape(project: &Project) -> Result<serde_json::Value, ConfigError> {
     }
     ordered.extend(top);
     Ok(serde_json::Value::Object(ordered))
+}
+
+/// A node tree as JSON with every mapping's keys sorted, as Go marshals a
+/// `map[string]any`.
+pub fn sorted_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &node.value {
+        Value::Map(m) => {
+            let mut entries: Vec<(&String, &Node)> = m.iter().map(|(k, v)| (&k.name, v)).collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            J::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted_json(v)))
+                    .collect(),
+            )
+        }
+        Value::Seq(items) => J::Array(items.iter().map(sorted_json).collect()),
+        _ => to_json(node),
+    }
 }
 
 /// A node tree as an ordered JSON value (mapping order kept).

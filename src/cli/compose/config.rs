@@ -93,6 +93,8 @@ pub fn run(global: &ComposeArgs, args: &ConfigArgs) -> anyhow::Result<()> {
                 .map(|(s, h)| format!("{s} {h}"))
                 .collect(),
         )
+    } else if args.no_interpolate {
+        project.model_to_string(format)
     } else {
         project.to_string(format)?
     };

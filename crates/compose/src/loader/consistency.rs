@@ -73,16 +73,14 @@ pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
                     ),
                 ));
             }
-            if let Some(target) = mode.as_str().and_then(|m| m.strip_prefix("service:")) {
-                if !services.contains_key(target) {
-                    return Err(ConfigError::at(
-                        &mode.mark,
-                        at("network_mode"),
-                        format!(
-                            "service {target:?} not found for network_mode \"service:{target}\""
-                        ),
-                    ));
-                }
+            if let Some(target) = mode.as_str().and_then(|m| m.strip_prefix("service:"))
+                && !services.contains_key(target)
+            {
+                return Err(ConfigError::at(
+                    &mode.mark,
+                    at("network_mode"),
+                    format!("service {target:?} not found for network_mode \"service:{target}\""),
+                ));
             }
         }
         if let Some(nets) = service.get("networks").and_then(Node::as_map) {
@@ -105,28 +103,27 @@ pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
                     .get("source")
                     .and_then(Node::as_str)
                     .filter(|s| !s.is_empty())
+                    && !defined("volumes", src)
                 {
-                    if !defined("volumes", src) {
-                        return Err(ConfigError::at(
-                            &v.mark,
-                            at("volumes"),
-                            format!("service {name:?} refers to undefined volume {src}"),
-                        ));
-                    }
+                    return Err(ConfigError::at(
+                        &v.mark,
+                        at("volumes"),
+                        format!("service {name:?} refers to undefined volume {src}"),
+                    ));
                 }
             }
         }
         for (kind, what) in [("secrets", "secret"), ("configs", "config")] {
             if let Some(items) = service.get(kind).and_then(Node::as_seq) {
                 for item in items {
-                    if let Some(src) = item.get("source").and_then(Node::as_str) {
-                        if !defined(kind, src) {
-                            return Err(ConfigError::at(
-                                &item.mark,
-                                at(kind),
-                                format!("service {name:?} refers to undefined {what} {src}"),
-                            ));
-                        }
+                    if let Some(src) = item.get("source").and_then(Node::as_str)
+                        && !defined(kind, src)
+                    {
+                        return Err(ConfigError::at(
+                            &item.mark,
+                            at(kind),
+                            format!("service {name:?} refers to undefined {what} {src}"),
+                        ));
                     }
                 }
             }
@@ -167,7 +164,28 @@ pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
             }
         }
     }
-    DependencyGraph::from_tree(tree)?.start_order().map(|_| ())
+    DependencyGraph::from_tree(tree)?
+        .start_order()
+        .map(|_| ())
+        .map_err(|e| {
+            // Point at the `depends_on` of the first service of the cycle.
+            let first = e
+                .message
+                .split(": ")
+                .nth(1)
+                .and_then(|c| c.split(" -> ").next())
+                .unwrap_or_default()
+                .to_string();
+            match services
+                .get(first.as_str())
+                .and_then(|s| s.get("depends_on"))
+            {
+                Some(deps) => e
+                    .or_at(&deps.mark)
+                    .or_path(format!("services.{first}.depends_on")),
+                None => e,
+            }
+        })
 }
 
 fn scale_of(service: &Node) -> i64 {
@@ -178,4 +196,68 @@ fn scale_of(service: &Node) -> i64 {
     int(service.get("scale"))
         .or_else(|| int(service.get("deploy").and_then(|d| d.get("replicas"))))
         .unwrap_or(1)
+}
+
+/// The checks Compose makes on decoded values: settings given twice with different
+/// values, health check commands, build file choices.
+pub fn check_typed(project: &crate::model::Project, tree: &Node) -> Result<(), ConfigError> {
+    for (name, s) in &project.services {
+        let node = tree.get("services").and_then(|m| m.get(name));
+        let at = |key: &str| {
+            let mark = node
+                .and_then(|n| n.get(key))
+                .or(node)
+                .map(|n| n.mark.clone())
+                .unwrap_or_default();
+            move |e: ConfigError| e.or_at(&mark)
+        };
+        let conflict = |key: &str, deploy_key: &str| {
+            Err(at(key)(ConfigError::new(format!(
+                "services.{name}: can't set distinct values on '{key}' and '{deploy_key}': use one of them"
+            ))))
+        };
+        if let (Some(deploy), Some(scale)) = (&s.deploy, s.scale) {
+            if deploy.replicas.is_some_and(|r| r != scale) {
+                return conflict("scale", "deploy.replicas");
+            }
+        }
+        if let Some(deploy) = &s.deploy {
+            if let Some(limits) = &deploy.resources.limits {
+                if limits.memory.0 != 0 && s.mem_limit.0 != 0 && limits.memory.0 != s.mem_limit.0 {
+                    return conflict("mem_limit", "deploy.resources.limits.memory");
+                }
+                if limits.cpus != 0.0 && s.cpus != 0.0 && limits.cpus != s.cpus {
+                    return conflict("cpus", "deploy.resources.limits.cpus");
+                }
+                if limits.pids != 0 && s.pids_limit != 0 && limits.pids != s.pids_limit {
+                    return conflict("pids_limit", "deploy.resources.limits.pids");
+                }
+            }
+            if let Some(res) = &deploy.resources.reservations {
+                if res.memory.0 != 0
+                    && s.mem_reservation.0 != 0
+                    && res.memory.0 != s.mem_reservation.0
+                {
+                    return conflict("mem_reservation", "deploy.resources.reservations.memory");
+                }
+            }
+        }
+        if let Some(hc) = &s.healthcheck {
+            if let Some(first) = hc.test.0.first() {
+                if !matches!(first.as_str(), "CMD" | "CMD-SHELL" | "NONE") {
+                    return Err(at("healthcheck")(ConfigError::new(format!(
+                        "services.{name}.healthcheck.test: must start with \"CMD\", \"CMD-SHELL\" or \"NONE\", not {first:?}"
+                    ))));
+                }
+            }
+        }
+        if let Some(build) = &s.build {
+            if !build.dockerfile.is_empty() && !build.dockerfile_inline.is_empty() {
+                return Err(at("build")(ConfigError::new(format!(
+                    "services.{name}.build: `dockerfile` and `dockerfile_inline` are mutually exclusive"
+                ))));
+            }
+        }
+    }
+    Ok(())
 }

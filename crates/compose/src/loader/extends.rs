@@ -1,7 +1,6 @@
 //! `extends`: a service built on another one, from the same file or another file.
-//! The base is fully resolved first (it may extend too), loses `depends_on` and
-//! `volumes_from`, and the extending service is merged over it with the file-merge
-//! rules. A base from another file has its relative paths rebased on that file's
+//! The base is fully resolved first (it may extend too), and the extending service is
+//! merged over it with the file-merge rules. A base from another file has its relative paths rebased on that file's
 //! directory.
 
 use std::collections::HashMap;
@@ -14,9 +13,6 @@ use crate::transform;
 use crate::yaml::{Map, Node};
 
 use super::{Context, paths, read_source};
-
-/// Attributes a base service never passes on: they tie it to services of its own file.
-const EXCLUDED: [&str; 2] = ["depends_on", "volumes_from"];
 
 /// Resolves `extends` of every service in `doc` (one canonical document of `file`).
 pub(crate) fn apply(
@@ -49,10 +45,10 @@ pub(crate) fn apply(
             *slot = resolved;
         }
     }
-    if let Some(slot) = doc.get_mut("services") {
-        if let Some(map) = slot.as_map_mut() {
-            *map = services;
-        }
+    if let Some(slot) = doc.get_mut("services")
+        && let Some(map) = slot.as_map_mut()
+    {
+        *map = services;
     }
     Ok(())
 }
@@ -84,10 +80,18 @@ impl Resolver<'_, '_> {
         };
         let key = (file.to_path_buf(), name.to_string());
         if stack.contains(&key) {
+            // Name files only when the chain leaves the file it starts in.
+            let one_file = stack.iter().all(|(f, _)| f == file);
             let chain: Vec<String> = stack
                 .iter()
                 .chain(std::iter::once(&key))
-                .map(|(f, s)| format!("{}:{s}", f.display()))
+                .map(|(f, s)| {
+                    if one_file {
+                        s.clone()
+                    } else {
+                        format!("{s} ({})", f.display())
+                    }
+                })
                 .collect();
             return Err(ConfigError::at(
                 &ext.mark,
@@ -151,12 +155,8 @@ impl Resolver<'_, '_> {
         };
         stack.pop();
 
-        let mut base = base;
-        if let Some(map) = base.as_map_mut() {
-            for key in EXCLUDED {
-                map.shift_remove(key);
-            }
-        }
+        // The compose-spec says `depends_on` and `volumes_from` are not inherited, but
+        // Compose v2.40.3 inherits them; berth matches Compose (docs/decisions.md).
         let mut service = service.clone();
         if let Some(map) = service.as_map_mut() {
             map.shift_remove("extends");

@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod environment;
 pub mod extends;
 pub mod include;
+pub mod names;
 pub mod normalize;
 pub mod options;
 pub mod paths;
@@ -36,6 +37,11 @@ pub struct Loaded {
     pub environment: Environment,
     /// The project in canonical long form (services, networks, volumes, ...).
     pub tree: Node,
+    /// The project as a mapping right after normalization, before profiles, env files
+    /// and typing: what `config --no-interpolate` prints.
+    pub model: Node,
+    /// The same project decoded into the typed model.
+    pub project: crate::model::Project,
     /// Every profile named by any service, enabled or not, sorted.
     pub all_profiles: Vec<String>,
     pub warnings: Warnings,
@@ -124,6 +130,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
         }
     };
 
+    names::check(&tree)?;
     transform::set_defaults(&mut tree);
     if opts.resolve_paths {
         paths::resolve_project(&mut tree, &working_dir, &env)?;
@@ -131,6 +138,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
     if opts.normalize {
         normalize::normalize(&mut tree, &name, &env, &mut warnings)?;
     }
+    let model = tree.clone();
     let all_profiles = profiles::all(&tree);
     let active = active_profiles(opts, &env);
     let disabled = profiles::apply(&mut tree, &active, &opts.services)?;
@@ -141,12 +149,21 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
     normalize::resolve_label_files(&mut tree, &env)?;
     prune::unused_resources(&mut tree);
 
+    let mut project: crate::model::Project = crate::de::from_node(&tree)?;
+    project.name = name.clone();
+    project.set_service_names();
+    if opts.consistency {
+        consistency::check_typed(&project, &tree)?;
+    }
+
     Ok(Loaded {
         name,
         working_dir,
         config_files: files,
         environment: env,
         tree,
+        model,
+        project,
         all_profiles,
         warnings,
     })
@@ -298,13 +315,13 @@ impl Context<'_> {
         included.push(file.to_path_buf());
         include::apply(self, &mut doc, working_dir, included, warnings)?;
         included.pop();
-        if let Some(map) = doc.as_map_mut() {
-            if map.shift_remove("version").is_some() {
-                warnings.push(format!(
+        if let Some(map) = doc.as_map_mut()
+            && map.shift_remove("version").is_some()
+        {
+            warnings.push(format!(
                     "{}: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
                     file.display()
                 ));
-            }
         }
         Ok(Some(doc))
     }

@@ -80,10 +80,10 @@ fn normalize_service(service: &mut Node, env: &Environment) {
     let Some(svc) = service.as_map_mut() else {
         return;
     };
-    if svc.get("pull_policy").and_then(Node::as_str) == Some("if_not_present") {
-        if let Some(p) = svc.get_mut("pull_policy") {
-            p.value = Value::String("missing".into());
-        }
+    if svc.get("pull_policy").and_then(Node::as_str) == Some("if_not_present")
+        && let Some(p) = svc.get_mut("pull_policy")
+    {
+        p.value = Value::String("missing".into());
     }
     if let Some(build) = svc.get_mut("build").and_then(Node::as_map_mut) {
         if build.get("dockerfile").is_none_or(Node::is_null)

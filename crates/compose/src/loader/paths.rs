@@ -36,10 +36,10 @@ pub fn resolve_project(tree: &mut Node, dir: &Path, env: &Environment) -> Result
             let Some(opts) = volume.get_mut("driver_opts") else {
                 continue;
             };
-            if opts.get("o").and_then(Node::as_str) == Some("bind") {
-                if let Some(device) = opts.get_mut("device") {
-                    maybe_unix(device, dir, env);
-                }
+            if opts.get("o").and_then(Node::as_str) == Some("bind")
+                && let Some(device) = opts.get_mut("device")
+            {
+                maybe_unix(device, dir, env);
             }
         }
     }
@@ -91,10 +91,10 @@ pub fn resolve_service(
         for rule in watch.iter_mut() {
             if let Some(p) = rule.get_mut("path") {
                 plain_path(p, dir, env);
-                if let Some(s) = p.as_str() {
-                    if let Ok(real) = std::fs::canonicalize(s) {
-                        p.value = Value::String(real.display().to_string());
-                    }
+                if let Some(s) = p.as_str()
+                    && let Ok(real) = std::fs::canonicalize(s)
+                {
+                    p.value = Value::String(real.display().to_string());
                 }
             }
         }
@@ -130,10 +130,10 @@ pub fn expand_user(p: &str, env: &Environment) -> String {
         if let Some(h) = home() {
             return h;
         }
-    } else if let Some(rest) = p.strip_prefix("~/") {
-        if let Some(h) = home() {
-            return format!("{}/{rest}", h.trim_end_matches('/'));
-        }
+    } else if let Some(rest) = p.strip_prefix("~/")
+        && let Some(h) = home()
+    {
+        return format!("{}/{rest}", h.trim_end_matches('/'));
     }
     p.to_string()
 }

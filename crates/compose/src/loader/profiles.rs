@@ -25,7 +25,7 @@ pub fn apply(
         let enabled = profiles.is_empty()
             || all
             || profiles.iter().any(|p| active.iter().any(|a| a == p))
-            || selected.iter().any(|s| *s == name.name);
+            || selected.contains(&name.name);
         if !enabled {
             disabled.push(name.name.clone());
         }

@@ -65,22 +65,19 @@ pub fn unused_resources(tree: &mut Node) {
             .into_iter()
             .flatten()
         {
-            if v.get("type").and_then(Node::as_str) == Some("volume") {
-                if let Some(src) = v
+            if v.get("type").and_then(Node::as_str) == Some("volume")
+                && let Some(src) = v
                     .get("source")
                     .and_then(Node::as_str)
                     .filter(|s| !s.is_empty())
-                {
-                    volumes.insert(src.to_string());
-                }
+            {
+                volumes.insert(src.to_string());
             }
         }
         secrets.extend(sources(service.get("secrets")));
         secrets.extend(sources(service.get("build").and_then(|b| b.get("secrets"))));
         configs.extend(sources(service.get("configs")));
-        // Compose v2.40 never counts service models as uses: top-level models are
-        // always left out of `config`.
-        let _ = (&models, keys(service.get("models")));
+        models.extend(keys(service.get("models")));
     }
     let Some(map) = tree.as_map_mut() else { return };
     for (kind, used) in ["networks", "volumes", "secrets", "configs", "models"]

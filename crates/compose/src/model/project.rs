@@ -79,7 +79,6 @@ impl Serialize for Project {
         // interleaved with the rest.
         enum Entry<'a> {
             Configs(&'a BTreeMap<String, ConfigObjConfig>),
-            Models(&'a BTreeMap<String, ModelConfig>),
             Name(&'a str),
             Networks(&'a BTreeMap<String, NetworkConfig>),
             Secrets(&'a BTreeMap<String, SecretConfig>),
@@ -91,9 +90,8 @@ impl Serialize for Project {
         if !self.configs.is_empty() {
             entries.push(("configs", Entry::Configs(&self.configs)));
         }
-        if !self.models.is_empty() {
-            entries.push(("models", Entry::Models(&self.models)));
-        }
+        // Compose v2.40.3's JSON encoding of a project leaves models out (its YAML
+        // keeps them; see `render`).
         if !self.networks.is_empty() {
             entries.push(("networks", Entry::Networks(&self.networks)));
         }
@@ -112,7 +110,6 @@ impl Serialize for Project {
         for (k, e) in entries {
             match e {
                 Entry::Configs(v) => m.serialize_entry(k, v)?,
-                Entry::Models(v) => m.serialize_entry(k, v)?,
                 Entry::Name(v) => m.serialize_entry(k, v)?,
                 Entry::Networks(v) => m.serialize_entry(k, v)?,
                 Entry::Secrets(v) => m.serialize_entry(k, v)?,
