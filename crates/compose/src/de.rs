@@ -76,8 +76,11 @@ impl de::Error for DeError {
         ))
     }
 
-    fn unknown_field(field: &str, _expected: &'static [&'static str]) -> Self {
-        DeError::msg(format!("unknown key {field:?}"))
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        match closest(field, expected) {
+            Some(near) => DeError::msg(format!("unknown key {field:?}, did you mean {near:?}?")),
+            None => DeError::msg(format!("unknown key {field:?}")),
+        }
     }
 
     fn missing_field(field: &'static str) -> Self {
@@ -602,6 +605,32 @@ impl<'de> de::VariantAccess<'de> for UnitOnly {
 /// Lets model code deserialize a plain string through serde's enum machinery.
 pub fn str_deserializer(s: &str) -> de::value::StrDeserializer<'_, DeError> {
     s.into_deserializer()
+}
+
+/// The expected key nearest to a misspelt one, if it is close enough to be a typo.
+fn closest(field: &str, expected: &[&'static str]) -> Option<&'static str> {
+    expected
+        .iter()
+        .filter(|e| !e.starts_with("x-"))
+        .map(|e| (edit_distance(field, e), *e))
+        .filter(|(d, e)| *d <= 2 && *d < e.len())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, e)| e)
+}
+
+/// Levenshtein distance between two short keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::error::ConfigError;
 use crate::loader::Loaded;
 use crate::model::Project;
 use crate::yaml::{Node, Value};
-use crate::{gojson, hash, yaml};
+use crate::{gojson, yaml};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -81,8 +81,9 @@ impl<'a> Rendered<'a> {
 
     /// `(service, config-hash)` for `*` or a comma-separated list of services.
     pub fn hashes(&self, which: &str) -> Result<Vec<(String, String)>, ConfigError> {
+        let hashes = self.loaded.service_hashes()?;
         let names: Vec<String> = if which == "*" {
-            self.project.services.keys().cloned().collect()
+            hashes.keys().cloned().collect()
         } else {
             which
                 .split(',')
@@ -92,8 +93,8 @@ impl<'a> Rendered<'a> {
         };
         names
             .into_iter()
-            .map(|name| match self.project.services.get(&name) {
-                Some(svc) => Ok((name, hash::service_hash(svc))),
+            .map(|name| match hashes.get(&name) {
+                Some(h) => Ok((name, h.clone())),
                 None => Err(ConfigError::new(format!("no such service: {name}"))),
             })
             .collect()

@@ -110,8 +110,8 @@ fn walk(
     Ok(())
 }
 
-/// One string scalar: substituted, then cast when its path says so. The error is
-/// compose-go's message, which names the tree path itself.
+/// One string scalar: substituted, then cast when its path says so. The error does
+/// not repeat the path: the caller's `ConfigError` carries it.
 fn interpolate_string(
     s: &str,
     tree_path: &str,
@@ -119,16 +119,15 @@ fn interpolate_string(
     warnings: &mut Warnings,
 ) -> Result<Value, String> {
     let substituted = template::substitute(s, lookup, warnings).map_err(|e| match e {
-        TemplateError::Invalid(t) => format!(
-            "invalid interpolation format for {tree_path}. You may need to escape any $ with another $. {t}"
-        ),
-        other => format!("error while interpolating {tree_path}: {other}"),
+        TemplateError::Invalid(t) => {
+            format!("invalid interpolation format {t:?}: write a literal $ as $$")
+        }
+        other => other.to_string(),
     })?;
     match cast_for_path(tree_path) {
         None => Ok(Value::String(substituted)),
-        Some(c) => cast::apply(c, &substituted, warnings).map_err(|e| {
-            format!("error while interpolating {tree_path}: failed to cast to expected type: {e}")
-        }),
+        Some(c) => cast::apply(c, &substituted, warnings)
+            .map_err(|e| format!("interpolated value {substituted:?} has the wrong type: {e}")),
     }
 }
 

@@ -257,13 +257,13 @@ fn top_level_casts() {
 }
 
 #[test]
-fn errors_carry_mark_path_and_compose_message() {
+fn errors_carry_mark_path_and_message() {
     let err = run(service(vec![("image", s("x${}y"))]), AE).unwrap_err();
     assert_eq!(err.path, "services.web.image");
     assert_eq!(err.mark, Some(mark(3)));
     assert_eq!(
         err.message,
-        "invalid interpolation format for services.web.image. You may need to escape any $ with another $. x${}y"
+        "invalid interpolation format \"x${}y\": write a literal $ as $$"
     );
 
     let cmd = Node::seq(vec![s("ok"), s("${B:?oops ${A}}")], mark(4));
@@ -271,13 +271,13 @@ fn errors_carry_mark_path_and_compose_message() {
     assert_eq!(err.path, "services.web.command[1]");
     assert_eq!(
         err.message,
-        "error while interpolating services.web.command.[]: required variable B is missing a value: oops a"
+        "required variable B is missing a value: oops a"
     );
 
     let err = run(service(vec![("cpu_count", s("${A}"))]), AE).unwrap_err();
     assert_eq!(
         err.message,
-        "error while interpolating services.web.cpu_count: failed to cast to expected type: strconv.ParseInt: parsing \"a\": invalid syntax"
+        "interpolated value \"a\" has the wrong type: strconv.ParseInt: parsing \"a\": invalid syntax"
     );
 
     let err = run(
@@ -287,11 +287,11 @@ fn errors_carry_mark_path_and_compose_message() {
     .unwrap_err();
     assert_eq!(
         err.message,
-        "error while interpolating services.web.ulimits.nofile: failed to cast to expected type: strconv.Atoi: parsing \"\": invalid syntax"
+        "interpolated value \"\" has the wrong type: strconv.Atoi: parsing \"\": invalid syntax"
     );
     let err = run(service(vec![("init", s("${A}"))]), AE).unwrap_err();
     assert_eq!(
         err.message,
-        "error while interpolating services.web.init: failed to cast to expected type: invalid boolean: a"
+        "interpolated value \"a\" has the wrong type: invalid boolean: a"
     );
 }

@@ -89,7 +89,10 @@ pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
                     return Err(ConfigError::at(
                         &net.mark,
                         at("networks"),
-                        format!("service {name:?} refers to undefined network {}", net.name),
+                        format!(
+                            "service {name:?} refers to undefined network {}: define it under the top-level `networks:`",
+                            net.name
+                        ),
                     ));
                 }
             }
@@ -108,7 +111,9 @@ pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
                     return Err(ConfigError::at(
                         &v.mark,
                         at("volumes"),
-                        format!("service {name:?} refers to undefined volume {src}"),
+                        format!(
+                            "service {name:?} refers to undefined volume {src}: define it under the top-level `volumes:`, or write a path (./{src}) for a bind mount"
+                        ),
                     ));
                 }
             }
@@ -122,7 +127,9 @@ pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
                         return Err(ConfigError::at(
                             &item.mark,
                             at(kind),
-                            format!("service {name:?} refers to undefined {what} {src}"),
+                            format!(
+                                "service {name:?} refers to undefined {what} {src}: define it under the top-level `{kind}:`"
+                            ),
                         ));
                     }
                 }

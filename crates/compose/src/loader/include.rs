@@ -173,10 +173,9 @@ fn load_included(
     for file in &files {
         let source = read_source(file, None)?;
         for doc in source.documents {
-            included.push(file.clone());
-            let loaded = sub.load_document(doc, file, &project_dir, included, warnings);
-            included.pop();
-            let Some(doc) = loaded? else { continue };
+            let Some(doc) = sub.load_document(doc, file, &project_dir, included, warnings)? else {
+                continue;
+            };
             let base = tree.take().unwrap_or_else(|| super::empty_map(&doc.mark));
             tree = Some(merge::merge_projects(base, doc)?);
         }

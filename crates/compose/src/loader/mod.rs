@@ -40,11 +40,29 @@ pub struct Loaded {
     /// The project as a mapping right after normalization, before profiles, env files
     /// and typing: what `config --no-interpolate` prints.
     pub model: Node,
+    /// The project before `env_file`s are folded into `environment`: what Compose
+    /// computes `config-hash` from.
+    pub hash_tree: Node,
     /// The same project decoded into the typed model.
     pub project: crate::model::Project,
     /// Every profile named by any service, enabled or not, sorted.
     pub all_profiles: Vec<String>,
     pub warnings: Warnings,
+}
+
+impl Loaded {
+    /// `com.docker.compose.config-hash` of every service, as Compose computes it.
+    pub fn service_hashes(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, String>, ConfigError> {
+        let mut project: crate::model::Project = crate::de::from_node(&self.hash_tree)?;
+        project.set_service_names();
+        Ok(project
+            .services
+            .iter()
+            .map(|(name, svc)| (name.clone(), crate::hash::service_hash(svc)))
+            .collect())
+    }
 }
 
 /// One compose file as read from disk (or stdin).
@@ -145,8 +163,10 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
     if opts.consistency {
         consistency::check(&tree, &disabled)?;
     }
-    normalize::resolve_env_files(&mut tree, &env)?;
     normalize::resolve_label_files(&mut tree, &env)?;
+    // Compose hashes services as loaded without env-file resolution (`config --hash`).
+    let hash_tree = tree.clone();
+    normalize::resolve_env_files(&mut tree, &env)?;
     prune::unused_resources(&mut tree);
 
     let mut project: crate::model::Project = crate::de::from_node(&tree)?;
@@ -162,6 +182,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
         config_files: files,
         environment: env,
         tree,
+        hash_tree,
         model,
         project,
         all_profiles,

@@ -98,6 +98,9 @@ fn normalize_service(service: &mut Node, env: &Environment) {
             resolve_mapping(args, env, false);
         }
     }
+    if let Some(environment) = svc.get_mut("environment").and_then(Node::as_map_mut) {
+        resolve_mapping(environment, env, true);
+    }
 
     let mut implied: Vec<(String, bool)> = Vec::new();
     for link in strings(svc.get("links")) {

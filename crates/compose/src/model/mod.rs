@@ -63,7 +63,17 @@ mod tests {
             "{e}"
         );
         let e = err(json!({"services": {"a": {"x-ok": 1, "pre_start": []}}}));
-        assert!(e.ends_with("services.a: unknown key \"pre_start\""), "{e}");
+        assert!(
+            e.contains("services.a: unknown key \"pre_start\", did you mean"),
+            "{e}"
+        );
+        let e = err(json!({"services": {"a": {"portz": []}}}));
+        assert!(
+            e.ends_with("unknown key \"portz\", did you mean \"ports\"?"),
+            "{e}"
+        );
+        let e = err(json!({"services": {"a": {"zzzzzz": []}}}));
+        assert!(e.ends_with("unknown key \"zzzzzz\""), "{e}");
     }
 
     #[test]

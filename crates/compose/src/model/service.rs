@@ -602,8 +602,10 @@ pub struct ServiceHook {
     pub environment: MappingWithEquals,
 }
 
-/// One `env_file` entry, long form.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One `env_file` entry, long form. Compose encodes a required file as its bare path
+/// (the format is then left out) and an optional one as a mapping; `config-hash`
+/// depends on it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EnvFile {
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -611,6 +613,24 @@ pub struct EnvFile {
     pub required: bool,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub format: String,
+}
+
+impl Serialize for EnvFile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if self.required {
+            return s.serialize_str(&self.path);
+        }
+        let mut m = s.serialize_map(None)?;
+        if !self.path.is_empty() {
+            m.serialize_entry("path", &self.path)?;
+        }
+        m.serialize_entry("required", &false)?;
+        if !self.format.is_empty() {
+            m.serialize_entry("format", &self.format)?;
+        }
+        m.end()
+    }
 }
 
 impl Default for EnvFile {
