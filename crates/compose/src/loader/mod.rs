@@ -160,6 +160,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
     let all_profiles = profiles::all(&tree);
     let active = active_profiles(opts, &env);
     let disabled = profiles::apply(&mut tree, &active, &opts.services)?;
+    profiles::select(&mut tree, &opts.services)?;
     if opts.consistency {
         consistency::check(&tree, &disabled)?;
     }

@@ -48,3 +48,42 @@ pub fn all(tree: &Node) -> Vec<String> {
     names.dedup();
     names
 }
+
+/// Keeps only the services named on the command line and everything they depend on.
+/// No names keeps every service.
+pub fn select(tree: &mut Node, selected: &[String]) -> Result<(), ConfigError> {
+    if selected.is_empty() {
+        return Ok(());
+    }
+    let Some(services) = tree.get_mut("services").and_then(Node::as_map_mut) else {
+        return Err(ConfigError::new(format!(
+            "no such service: {}",
+            selected[0]
+        )));
+    };
+    let mut keep: Vec<String> = Vec::new();
+    let mut todo: Vec<String> = selected.to_vec();
+    while let Some(name) = todo.pop() {
+        if keep.contains(&name) {
+            continue;
+        }
+        let Some(service) = services.get(name.as_str()) else {
+            return Err(ConfigError::new(format!(
+                "no such service: {name} (the project has: {})",
+                services
+                    .keys()
+                    .map(|k| k.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        todo.extend(
+            crate::graph::service_dependencies(service)
+                .into_iter()
+                .filter(|d| services.contains_key(d.as_str())),
+        );
+        keep.push(name);
+    }
+    services.retain(|k, _| keep.contains(&k.name));
+    Ok(())
+}
