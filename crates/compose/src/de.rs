@@ -353,7 +353,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             }
             // `key:` with nothing after it means "all defaults", as Go's decoder reads it.
             Value::Null => {
-                let empty = Map::new();
+                let empty = Map::default();
                 self.here(visitor.visit_map(MapDe::new(
                     &empty,
                     &self.node.mark,

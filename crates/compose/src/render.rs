@@ -16,19 +16,19 @@ pub enum Format {
 /// A loaded project ready to print.
 pub struct Rendered<'a> {
     loaded: &'a Loaded,
-    project: Project,
+    project: &'a Project,
 }
 
 impl<'a> Rendered<'a> {
     pub fn new(loaded: &'a Loaded, _services: &[String]) -> Result<Self, ConfigError> {
         Ok(Rendered {
             loaded,
-            project: loaded.project.clone(),
+            project: &loaded.project,
         })
     }
 
     pub fn project(&self) -> &Project {
-        &self.project
+        self.project
     }
 
     fn keys(&self, kind: &str) -> Vec<String> {
@@ -104,8 +104,8 @@ impl<'a> Rendered<'a> {
     /// the output is doubled so that the output loads back to the same values.
     pub fn to_string(&self, format: Format) -> Result<String, ConfigError> {
         let text = match format {
-            Format::Json => gojson::to_string_pretty(&self.project),
-            Format::Yaml => yaml::emit::to_yaml(&yaml_shape(&self.project, &self.loaded.tree)?),
+            Format::Json => gojson::to_string_pretty(self.project),
+            Format::Yaml => yaml::emit::to_yaml(&yaml_shape(self.project, &self.loaded.tree)?),
         };
         Ok(gojson::escape_dollar_sign(&text))
     }

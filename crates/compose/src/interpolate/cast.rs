@@ -75,19 +75,34 @@ const CASTS: &[(&str, Cast)] = &[
 /// compose-go, the path is split on every `.`, so a key containing a dot never matches.
 pub fn cast_for_path(path: &str) -> Option<Cast> {
     let parts: Vec<&str> = path.split('.').collect();
-    CASTS
-        .iter()
-        .find(|(pattern, _)| matches(&parts, pattern))
-        .map(|&(_, cast)| cast)
+    cast_for_segments(&parts)
 }
 
-fn matches(parts: &[&str], pattern: &str) -> bool {
-    let pattern: Vec<&str> = pattern.split('.').collect();
-    pattern.len() == parts.len()
-        && pattern
+/// [`cast_for_path`] for a path already split into segments; allocates nothing, as it
+/// runs for every string of every file.
+pub fn cast_for_segments<S: AsRef<str>>(parts: &[S]) -> Option<Cast> {
+    patterns()
+        .iter()
+        .find(|(pattern, _)| {
+            pattern.len() == parts.len()
+                && pattern
+                    .iter()
+                    .zip(parts)
+                    .all(|(p, part)| *p == "*" || *p == part.as_ref())
+        })
+        .map(|(_, cast)| *cast)
+}
+
+/// The cast table split into segments once.
+fn patterns() -> &'static [(Vec<&'static str>, Cast)] {
+    static PATTERNS: std::sync::OnceLock<Vec<(Vec<&'static str>, Cast)>> =
+        std::sync::OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        CASTS
             .iter()
-            .zip(parts)
-            .all(|(p, part)| *p == "*" || p == part)
+            .map(|(p, c)| (p.split('.').collect(), *c))
+            .collect()
+    })
 }
 
 /// Converts `s`; the error is the text compose-go prints after

@@ -45,35 +45,42 @@ pub fn substitute_template(
 /// used for its messages and the cast table, and ours (`services.web.ports[0]`).
 #[derive(Default)]
 struct TreePath {
+    /// compose-go's segments: keys, and `[]` for every sequence index.
     tree: Vec<String>,
-    ours: Vec<String>,
+    /// The index behind each `[]` segment, for our own `a.b[1]` rendering.
+    indexes: Vec<Option<usize>>,
 }
 
 impl TreePath {
     fn push_key(&mut self, key: &str) {
         self.tree.push(key.to_string());
-        self.ours.push(match self.ours.is_empty() {
-            true => key.to_string(),
-            false => format!(".{key}"),
-        });
+        self.indexes.push(None);
     }
 
     fn push_index(&mut self, i: usize) {
         self.tree.push("[]".to_string());
-        self.ours.push(format!("[{i}]"));
+        self.indexes.push(Some(i));
     }
 
     fn pop(&mut self) {
         self.tree.pop();
-        self.ours.pop();
+        self.indexes.pop();
     }
 
-    fn tree(&self) -> String {
-        self.tree.join(".")
-    }
-
+    /// Our key path, `services.web.ports[1]`, built only when an error needs it.
     fn ours(&self) -> String {
-        self.ours.concat()
+        let mut out = String::new();
+        for (seg, index) in self.tree.iter().zip(&self.indexes) {
+            match index {
+                Some(i) => out.push_str(&format!("[{i}]")),
+                None if out.is_empty() => out.push_str(seg),
+                None => {
+                    out.push('.');
+                    out.push_str(seg);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -85,7 +92,12 @@ fn walk(
 ) -> Result<(), ConfigError> {
     match &mut node.value {
         Value::String(s) => {
-            let value = interpolate_string(s, &path.tree(), lookup, warnings)
+            let cast = cast::cast_for_segments(&path.tree);
+            // Most values hold no variable and need no cast: leave them untouched.
+            if cast.is_none() && !s.contains('$') {
+                return Ok(());
+            }
+            let value = interpolate_string(s, cast, lookup, warnings)
                 .map_err(|msg| ConfigError::at(&node.mark, path.ours(), msg))?;
             node.value = value;
         }
@@ -114,7 +126,7 @@ fn walk(
 /// not repeat the path: the caller's `ConfigError` carries it.
 fn interpolate_string(
     s: &str,
-    tree_path: &str,
+    cast: Option<Cast>,
     lookup: &dyn Fn(&str) -> Option<String>,
     warnings: &mut Warnings,
 ) -> Result<Value, String> {
@@ -124,7 +136,7 @@ fn interpolate_string(
         }
         other => other.to_string(),
     })?;
-    match cast_for_path(tree_path) {
+    match cast {
         None => Ok(Value::String(substituted)),
         Some(c) => cast::apply(c, &substituted, warnings)
             .map_err(|e| format!("interpolated value {substituted:?} has the wrong type: {e}")),

@@ -8,7 +8,7 @@ use crate::yaml::Node;
 /// Checks the canonical, normalized project tree. `disabled` are services turned off
 /// by profiles: depending on them is allowed only when the dependency is not required.
 pub fn check(tree: &Node, disabled: &[String]) -> Result<(), ConfigError> {
-    let empty = crate::yaml::Map::new();
+    let empty = crate::yaml::Map::default();
     let services = tree
         .get("services")
         .and_then(Node::as_map)
@@ -223,10 +223,10 @@ pub fn check_typed(project: &crate::model::Project, tree: &Node) -> Result<(), C
                 "services.{name}: can't set distinct values on '{key}' and '{deploy_key}': use one of them"
             ))))
         };
-        if let (Some(deploy), Some(scale)) = (&s.deploy, s.scale) {
-            if deploy.replicas.is_some_and(|r| r != scale) {
-                return conflict("scale", "deploy.replicas");
-            }
+        if let (Some(deploy), Some(scale)) = (&s.deploy, s.scale)
+            && deploy.replicas.is_some_and(|r| r != scale)
+        {
+            return conflict("scale", "deploy.replicas");
         }
         if let Some(deploy) = &s.deploy {
             if let Some(limits) = &deploy.resources.limits {
@@ -240,30 +240,29 @@ pub fn check_typed(project: &crate::model::Project, tree: &Node) -> Result<(), C
                     return conflict("pids_limit", "deploy.resources.limits.pids");
                 }
             }
-            if let Some(res) = &deploy.resources.reservations {
-                if res.memory.0 != 0
-                    && s.mem_reservation.0 != 0
-                    && res.memory.0 != s.mem_reservation.0
-                {
-                    return conflict("mem_reservation", "deploy.resources.reservations.memory");
-                }
+            if let Some(res) = &deploy.resources.reservations
+                && res.memory.0 != 0
+                && s.mem_reservation.0 != 0
+                && res.memory.0 != s.mem_reservation.0
+            {
+                return conflict("mem_reservation", "deploy.resources.reservations.memory");
             }
         }
-        if let Some(hc) = &s.healthcheck {
-            if let Some(first) = hc.test.0.first() {
-                if !matches!(first.as_str(), "CMD" | "CMD-SHELL" | "NONE") {
-                    return Err(at("healthcheck")(ConfigError::new(format!(
-                        "services.{name}.healthcheck.test: must start with \"CMD\", \"CMD-SHELL\" or \"NONE\", not {first:?}"
-                    ))));
-                }
-            }
+        if let Some(hc) = &s.healthcheck
+            && let Some(first) = hc.test.0.first()
+            && !matches!(first.as_str(), "CMD" | "CMD-SHELL" | "NONE")
+        {
+            return Err(at("healthcheck")(ConfigError::new(format!(
+                "services.{name}.healthcheck.test: must start with \"CMD\", \"CMD-SHELL\" or \"NONE\", not {first:?}"
+            ))));
         }
-        if let Some(build) = &s.build {
-            if !build.dockerfile.is_empty() && !build.dockerfile_inline.is_empty() {
-                return Err(at("build")(ConfigError::new(format!(
-                    "services.{name}.build: `dockerfile` and `dockerfile_inline` are mutually exclusive"
-                ))));
-            }
+        if let Some(build) = &s.build
+            && !build.dockerfile.is_empty()
+            && !build.dockerfile_inline.is_empty()
+        {
+            return Err(at("build")(ConfigError::new(format!(
+                "services.{name}.build: `dockerfile` and `dockerfile_inline` are mutually exclusive"
+            ))));
         }
     }
     Ok(())

@@ -133,7 +133,7 @@ fn load_included(
         .map(|p| absolute(working_dir, Path::new(&paths::expand_user(p, ctx.env))))
         .collect();
     let Some(main) = files.first() else {
-        return Ok(Map::new());
+        return Ok(Map::default());
     };
     if included.contains(main) {
         let mut chain: Vec<String> = included.iter().map(|p| p.display().to_string()).collect();
@@ -181,7 +181,7 @@ fn load_included(
         }
     }
     let Some(mut tree) = tree else {
-        return Ok(Map::new());
+        return Ok(Map::default());
     };
     crate::transform::set_defaults(&mut tree);
     paths::resolve_project(&mut tree, &project_dir, &env)?;

@@ -37,12 +37,12 @@ pub struct Loaded {
     pub environment: Environment,
     /// The project in canonical long form (services, networks, volumes, ...).
     pub tree: Node,
-    /// The project as a mapping right after normalization, before profiles, env files
-    /// and typing: what `config --no-interpolate` prints.
+    /// With interpolation off, the project as a mapping right after normalization,
+    /// before profiles, env files and typing: what `config --no-interpolate` prints.
     pub model: Node,
-    /// The project before `env_file`s are folded into `environment`: what Compose
-    /// computes `config-hash` from.
-    pub hash_tree: Node,
+    /// For services with `env_file`s: their `environment` and `env_file` before the
+    /// files were folded in. Compose computes `config-hash` from those.
+    pub unresolved_env: normalize::UnresolvedEnv,
     /// The same project decoded into the typed model.
     pub project: crate::model::Project,
     /// Every profile named by any service, enabled or not, sorted.
@@ -55,13 +55,23 @@ impl Loaded {
     pub fn service_hashes(
         &self,
     ) -> Result<std::collections::BTreeMap<String, String>, ConfigError> {
-        let mut project: crate::model::Project = crate::de::from_node(&self.hash_tree)?;
-        project.set_service_names();
-        Ok(project
-            .services
-            .iter()
-            .map(|(name, svc)| (name.clone(), crate::hash::service_hash(svc)))
-            .collect())
+        let mut hashes = std::collections::BTreeMap::new();
+        for (name, svc) in &self.project.services {
+            let hash = match self.unresolved_env.get(name) {
+                None => crate::hash::service_hash(svc),
+                Some((environment, env_file)) => {
+                    let mut svc = svc.clone();
+                    svc.environment = match environment {
+                        Some(e) => crate::de::from_node(e)?,
+                        None => Default::default(),
+                    };
+                    svc.env_files = crate::de::from_node(env_file)?;
+                    crate::hash::service_hash(&svc)
+                }
+            };
+            hashes.insert(name.clone(), hash);
+        }
+        Ok(hashes)
     }
 }
 
@@ -120,10 +130,10 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
     let ctx = Context { opts, env: &env };
     let mut tree: Option<Node> = None;
     let mut included = Vec::new();
-    for source in &sources {
-        for doc in &source.documents {
+    for source in sources {
+        for doc in source.documents {
             let Some(file_tree) = ctx.load_document(
-                doc.clone(),
+                doc,
                 &source.path,
                 &working_dir,
                 &mut included,
@@ -156,7 +166,12 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
     if opts.normalize {
         normalize::normalize(&mut tree, &name, &env, &mut warnings)?;
     }
-    let model = tree.clone();
+    // Only `config --no-interpolate` prints this stage; don't pay for a copy otherwise.
+    let model = if opts.interpolate {
+        Node::null(tree.mark.clone())
+    } else {
+        tree.clone()
+    };
     let all_profiles = profiles::all(&tree);
     let active = active_profiles(opts, &env);
     let disabled = profiles::apply(&mut tree, &active, &opts.services)?;
@@ -165,9 +180,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
         consistency::check(&tree, &disabled)?;
     }
     normalize::resolve_label_files(&mut tree, &env)?;
-    // Compose hashes services as loaded without env-file resolution (`config --hash`).
-    let hash_tree = tree.clone();
-    normalize::resolve_env_files(&mut tree, &env)?;
+    let unresolved_env = normalize::resolve_env_files(&mut tree, &env)?;
     prune::unused_resources(&mut tree);
 
     let mut project: crate::model::Project = crate::de::from_node(&tree)?;
@@ -183,7 +196,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
         config_files: files,
         environment: env,
         tree,
-        hash_tree,
+        unresolved_env,
         model,
         project,
         all_profiles,
@@ -351,5 +364,5 @@ impl Context<'_> {
 
 /// An empty mapping node at `mark`.
 pub(crate) fn empty_map(mark: &Mark) -> Node {
-    Node::map(Map::new(), mark.clone())
+    Node::map(Map::default(), mark.clone())
 }

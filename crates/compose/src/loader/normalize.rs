@@ -51,7 +51,7 @@ fn default_network(tree: &mut Node) {
         match svc.get("networks").and_then(Node::as_map) {
             Some(n) if !n.is_empty() => uses_default |= n.contains_key("default"),
             _ => {
-                let mut nets = Map::new();
+                let mut nets = Map::default();
                 nets.insert(Key::new("default", mark.clone()), Node::null(mark.clone()));
                 svc.insert(Key::new("networks", mark.clone()), Node::map(nets, mark));
                 uses_default = true;
@@ -65,9 +65,9 @@ fn default_network(tree: &mut Node) {
     let Some(map) = tree.as_map_mut() else { return };
     let networks = map
         .entry(Key::new("networks", mark.clone()))
-        .or_insert_with(|| Node::map(Map::new(), mark.clone()));
+        .or_insert_with(|| Node::map(Map::default(), mark.clone()));
     if networks.is_null() {
-        *networks = Node::map(Map::new(), mark.clone());
+        *networks = Node::map(Map::default(), mark.clone());
     }
     if let Some(n) = networks.as_map_mut() {
         n.entry(Key::new("default", mark.clone()))
@@ -130,9 +130,9 @@ fn normalize_service(service: &mut Node, env: &Environment) {
     }
     let deps = svc
         .entry(Key::new("depends_on", mark.clone()))
-        .or_insert_with(|| Node::map(Map::new(), mark.clone()));
+        .or_insert_with(|| Node::map(Map::default(), mark.clone()));
     if deps.is_null() {
-        *deps = Node::map(Map::new(), mark.clone());
+        *deps = Node::map(Map::default(), mark.clone());
     }
     let Some(deps) = deps.as_map_mut() else {
         return;
@@ -141,7 +141,7 @@ fn normalize_service(service: &mut Node, env: &Environment) {
         if deps.contains_key(name.as_str()) {
             continue;
         }
-        let mut dep = Map::new();
+        let mut dep = Map::default();
         dep.insert(
             Key::new("condition", mark.clone()),
             Node::string("service_started", mark.clone()),
@@ -196,7 +196,7 @@ fn name_resources(tree: &mut Node, project: &str) {
         };
         for (key, resource) in resources.iter_mut() {
             if resource.is_null() {
-                *resource = Node::map(Map::new(), key.mark.clone());
+                *resource = Node::map(Map::default(), key.mark.clone());
             }
             let mark = resource.mark.clone();
             let Some(r) = resource.as_map_mut() else {
@@ -223,9 +223,10 @@ fn name_resources(tree: &mut Node, project: &str) {
 /// Resolves `environment` values from the shell and folds each service's `env_file`s
 /// into its `environment` (file values first, then the service's own values over them),
 /// dropping `env_file`, as `docker compose config` does.
-pub fn resolve_env_files(tree: &mut Node, env: &Environment) -> Result<(), ConfigError> {
+pub fn resolve_env_files(tree: &mut Node, env: &Environment) -> Result<UnresolvedEnv, ConfigError> {
+    let mut unresolved = UnresolvedEnv::new();
     let Some(services) = tree.get_mut("services").and_then(Node::as_map_mut) else {
-        return Ok(());
+        return Ok(unresolved);
     };
     for (name, service) in services.iter_mut() {
         let mark = service.mark.clone();
@@ -239,7 +240,7 @@ pub fn resolve_env_files(tree: &mut Node, env: &Environment) -> Result<(), Confi
         let Some(files) = svc.shift_remove("env_file") else {
             continue;
         };
-        let mut merged = Map::new();
+        let mut merged = Map::default();
         for (i, file) in files
             .as_seq()
             .map(Vec::as_slice)
@@ -256,16 +257,20 @@ pub fn resolve_env_files(tree: &mut Node, env: &Environment) -> Result<(), Confi
                 merged.insert(k.clone(), v.clone());
             }
         }
+        let env_mark = own.as_ref().map(|o| o.mark.clone()).unwrap_or(mark);
+        unresolved.insert(name.name.clone(), (own, files));
         if !merged.is_empty() {
-            let env_mark = own.map(|o| o.mark).unwrap_or(mark);
             svc.insert(
                 Key::new("environment", env_mark.clone()),
                 Node::map(merged, env_mark),
             );
         }
     }
-    Ok(())
+    Ok(unresolved)
 }
+
+/// Per service: `environment` and `env_file` as they were before the files were read.
+pub type UnresolvedEnv = std::collections::BTreeMap<String, (Option<Node>, Node)>;
 
 /// Folds each service's `label_file`s into its `labels` (file labels first, the
 /// service's own over them) and drops `label_file`.
@@ -281,7 +286,7 @@ pub fn resolve_label_files(tree: &mut Node, env: &Environment) -> Result<(), Con
         let Some(files) = svc.shift_remove("label_file") else {
             continue;
         };
-        let mut merged = Map::new();
+        let mut merged = Map::default();
         for (i, file) in files
             .as_seq()
             .map(Vec::as_slice)

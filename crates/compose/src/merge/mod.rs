@@ -180,27 +180,26 @@ fn merge_maps(mut base: Map, over: Map, path: &mut Vec<String>) -> Result<Map, C
 /// Drops `!reset` values and clears `!override` tags below `node` (they only mean
 /// something against a base, which a value without one does not have).
 pub fn strip_tags(mut node: Node) -> Node {
+    strip_tags_in_place(&mut node);
+    node
+}
+
+/// [`strip_tags`] without rebuilding the mappings (it runs over every merged file).
+fn strip_tags_in_place(node: &mut Node) {
     node.tag = None;
     match &mut node.value {
         Value::Map(map) => {
-            let entries = std::mem::take(map);
-            *map = entries
-                .into_iter()
-                .filter(|(_, v)| v.tag != Some(Tag::Reset))
-                .map(|(k, v)| (k, strip_tags(v)))
-                .collect();
+            if map.values().any(|v| v.tag == Some(Tag::Reset)) {
+                map.retain(|_, v| v.tag != Some(Tag::Reset));
+            }
+            map.values_mut().for_each(strip_tags_in_place);
         }
         Value::Seq(items) => {
-            let entries = std::mem::take(items);
-            *items = entries
-                .into_iter()
-                .filter(|v| v.tag != Some(Tag::Reset))
-                .map(strip_tags)
-                .collect();
+            items.retain(|v| v.tag != Some(Tag::Reset));
+            items.iter_mut().for_each(strip_tags_in_place);
         }
         _ => {}
     }
-    node
 }
 
 fn by_key(base: Node, over: Node) -> Node {

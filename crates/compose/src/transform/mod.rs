@@ -120,7 +120,7 @@ fn key(name: &str, mark: &Mark) -> Key {
 
 /// Builds a mapping node from `(key, value)` pairs, every key at `mark`.
 fn map_at(mark: &Mark, entries: Vec<(&str, Node)>) -> Node {
-    let mut map = Map::new();
+    let mut map = Map::default();
     for (name, value) in entries {
         map.insert(key(name, mark), value);
     }

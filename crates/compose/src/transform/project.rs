@@ -25,7 +25,7 @@ pub(super) fn resources(
         }
         let path = child(section, &name.name);
         if resource.is_null() {
-            set_value(resource, Value::Map(Map::new()));
+            set_value(resource, Value::Map(Map::default()));
         }
         let mark = resource.mark.clone();
         let Some(fields) = resource.as_map_mut() else {
@@ -59,7 +59,7 @@ fn labels_to_map(node: &mut Node, path: &str) -> Result<(), ConfigError> {
     let Some(items) = node.as_seq() else {
         return Ok(());
     };
-    let mut map = Map::new();
+    let mut map = Map::default();
     for (i, entry) in items.iter().enumerate() {
         let Some(text) = entry.scalar_to_string() else {
             return Err(invalid_type(entry, &item(path, i), "label"));

@@ -93,7 +93,7 @@ fn each(
 fn key_values(node: &mut Node, path: &str, bare: Bare) -> Result<(), ConfigError> {
     match &mut node.value {
         Value::Seq(items) => {
-            let mut map = Map::new();
+            let mut map = Map::default();
             for (i, entry) in items.iter().enumerate() {
                 let Some(text) = entry.scalar_to_string() else {
                     return Err(invalid_type(entry, &item(path, i), "key=value entry"));
@@ -173,7 +173,7 @@ fn names_to_map(node: &mut Node, path: &str) -> Result<(), ConfigError> {
     match &node.value {
         Value::Map(_) => Ok(()),
         Value::Seq(items) => {
-            let mut map = Map::new();
+            let mut map = Map::default();
             for (i, entry) in items.iter().enumerate() {
                 let Some(name) = entry.as_str() else {
                     return Err(invalid_type(entry, &item(path, i), "name"));
@@ -200,7 +200,7 @@ fn depends_on(node: &mut Node, path: &str) -> Result<(), ConfigError> {
     };
     for (name, dep) in map.iter_mut() {
         if dep.is_null() {
-            set_value(dep, Value::Map(Map::new()));
+            set_value(dep, Value::Map(Map::default()));
         }
         let mark = dep.mark.clone();
         let Some(fields) = dep.as_map_mut() else {
@@ -425,7 +425,7 @@ fn ssh(node: &mut Node, path: &str) -> Result<(), ConfigError> {
         Value::Seq(items) => items,
         _ => return Err(invalid_type(node, path, "ssh")),
     };
-    let mut map = Map::new();
+    let mut map = Map::default();
     for (i, entry) in items.iter().enumerate() {
         let Some(text) = entry.as_str() else {
             return Err(invalid_type(entry, &item(path, i), "ssh key"));

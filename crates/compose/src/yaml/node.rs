@@ -75,7 +75,8 @@ impl std::borrow::Borrow<str> for Key {
     }
 }
 
-pub type Map = IndexMap<Key, Node>;
+/// Mappings keep their order; foldhash because every key of every file goes through it.
+pub type Map = IndexMap<Key, Node, foldhash::fast::RandomState>;
 
 /// Tags the loader gives meaning to; any other explicit tag is kept as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
