@@ -43,8 +43,16 @@ impl<'a> Rendered<'a> {
         names
     }
 
+    /// Services in dependency order (dependencies first; alphabetical within a wave).
+    /// Compose prints the same order but, walking the graph in parallel, not always
+    /// the same order among independent services.
     pub fn service_names(&self) -> Vec<String> {
-        self.keys("services")
+        match crate::graph::DependencyGraph::from_tree(&self.loaded.tree)
+            .and_then(|g| g.start_order())
+        {
+            Ok(waves) => waves.into_iter().flatten().collect(),
+            Err(_) => self.keys("services"),
+        }
     }
 
     pub fn volume_names(&self) -> Vec<String> {
@@ -82,7 +90,7 @@ impl<'a> Rendered<'a> {
     /// `(service, config-hash)` for `*` or a comma-separated list of services.
     pub fn hashes(&self, which: &str) -> Result<Vec<(String, String)>, ConfigError> {
         let hashes = self.loaded.service_hashes()?;
-        let names: Vec<String> = if which == "*" {
+        let mut names: Vec<String> = if which == "*" {
             hashes.keys().cloned().collect()
         } else {
             which
@@ -91,6 +99,7 @@ impl<'a> Rendered<'a> {
                 .filter(|s| !s.is_empty())
                 .collect()
         };
+        names.sort();
         names
             .into_iter()
             .map(|name| match hashes.get(&name) {
