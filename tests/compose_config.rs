@@ -30,6 +30,7 @@ fn compose_config_corpus() {
             failures.push(format!("{}: {e}", case.name));
         }
     }
+    let _ = std::fs::remove_dir_all(harness::CASE_ROOT);
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",
@@ -131,4 +132,31 @@ fn round_trip(case: &Case, first: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The headline example loads to what Compose v2.40.3 prints for it.
+#[test]
+fn wordpress_example_config() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let args: Vec<String> = [
+        "-f",
+        "examples/wordpress-mysql/compose.yaml",
+        "config",
+        "--format",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = run_berth(root, &args, &[], None);
+    assert_eq!(out.status, Some(0), "stderr: {}", out.stderr);
+    let expected =
+        std::fs::read_to_string(harness::data_dir().join("wordpress-mysql.expected.json"))
+            .expect("read the recorded output");
+    assert_eq!(
+        out.stdout,
+        expected,
+        "{}",
+        harness::diff(&expected, &out.stdout)
+    );
 }

@@ -24,7 +24,30 @@ impl Case {
     }
 }
 
-/// Every case directory under `root`, sorted by name.
+/// Where cases run: Compose's `config-hash` covers absolute paths (bind sources, env
+/// files), so a case must run at the same path on every machine for its recorded hash
+/// to hold. `scripts/oracle-record` records from the same place.
+pub const CASE_ROOT: &str = "/tmp/berth-compose-cases";
+
+/// Copies `src` to `dst` recursively (dst is replaced).
+pub fn copy_tree(src: &Path, dst: &Path) {
+    let _ = std::fs::remove_dir_all(dst);
+    std::fs::create_dir_all(dst).unwrap_or_else(|e| panic!("cannot create {}: {e}", dst.display()));
+    for entry in
+        std::fs::read_dir(src).unwrap_or_else(|e| panic!("cannot read {}: {e}", src.display()))
+    {
+        let entry = entry.expect("directory entry");
+        let (from, to) = (entry.path(), dst.join(entry.file_name()));
+        if from.is_dir() {
+            copy_tree(&from, &to);
+        } else {
+            std::fs::copy(&from, &to)
+                .unwrap_or_else(|e| panic!("cannot copy {}: {e}", from.display()));
+        }
+    }
+}
+
+/// Every case directory under `root`, sorted by name, copied under [`CASE_ROOT`].
 pub fn cases(root: &Path) -> Vec<Case> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
@@ -33,8 +56,13 @@ pub fn cases(root: &Path) -> Vec<Case> {
         .collect();
     dirs.sort();
     dirs.into_iter()
-        .map(|dir| {
-            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        .map(|source| {
+            let name = source
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let dir = Path::new(CASE_ROOT).join(&name);
+            copy_tree(&source, &dir);
             let args = std::fs::read_to_string(dir.join("args"))
                 .map(|s| split_args(s.trim()))
                 .unwrap_or_else(|_| split_args("-f compose.yaml config --format json"));
