@@ -251,22 +251,26 @@ pub fn resolve_env_files(tree: &mut Node, env: &Environment) -> Result<Unresolve
             let at = format!("services.{}.env_file[{i}]", name.name);
             read_env_file(file, env, &mut merged).map_err(|e| e.or_at(&file.mark).or_path(at))?;
         }
-        let own = svc.shift_remove("environment");
-        if let Some(own) = own.as_ref().and_then(Node::as_map) {
-            for (k, v) in own {
-                merged.insert(k.clone(), v.clone());
-            }
-        }
-        let env_mark = own.as_ref().map(|o| o.mark.clone()).unwrap_or(mark);
+        let own = overlay(svc, "environment", merged, mark);
         unresolved.insert(name.name.clone(), (own, files));
-        if !merged.is_empty() {
-            svc.insert(
-                Key::new("environment", env_mark.clone()),
-                Node::map(merged, env_mark),
-            );
-        }
     }
     Ok(unresolved)
+}
+
+/// Puts the service's own `key` mapping over the values read from files and stores the
+/// result under `key`; returns the service's own mapping as it was.
+fn overlay(svc: &mut Map, key: &str, mut from_files: Map, mark: Mark) -> Option<Node> {
+    let own = svc.shift_remove(key);
+    if let Some(map) = own.as_ref().and_then(Node::as_map) {
+        for (k, v) in map {
+            from_files.insert(k.clone(), v.clone());
+        }
+    }
+    if !from_files.is_empty() {
+        let at = own.as_ref().map(|o| o.mark.clone()).unwrap_or(mark);
+        svc.insert(Key::new(key, at.clone()), Node::map(from_files, at));
+    }
+    own
 }
 
 /// Per service: `environment` and `env_file` as they were before the files were read.
@@ -312,16 +316,7 @@ pub fn resolve_label_files(tree: &mut Node, env: &Environment) -> Result<(), Con
                 );
             }
         }
-        let own = svc.shift_remove("labels");
-        if let Some(own) = own.as_ref().and_then(Node::as_map) {
-            for (k, v) in own {
-                merged.insert(k.clone(), v.clone());
-            }
-        }
-        if !merged.is_empty() {
-            let at = own.map(|o| o.mark).unwrap_or(mark);
-            svc.insert(Key::new("labels", at.clone()), Node::map(merged, at));
-        }
+        overlay(svc, "labels", merged, mark);
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ mod unicity;
 pub use unicity::enforce_unicity;
 
 use crate::error::ConfigError;
-use crate::yaml::{Map, Node, Tag, Value};
+use crate::yaml::{Map, Mark, Node, Tag, Value};
 
 /// Merges `over` into `base` (both canonical project trees), honouring `!reset` and
 /// `!override`, then enforces uniqueness. For a project made of one file, call it with an
@@ -208,22 +208,26 @@ fn by_key(base: Node, over: Node) -> Node {
             for (k, v) in over_map {
                 base_map.insert(k, v);
             }
-            Node {
-                value: Value::Map(base_map),
-                mark: base.mark,
-                tag: None,
-            }
+            untagged(Value::Map(base_map), base.mark)
         }
-        (base_value, Value::Null) => Node {
-            value: base_value,
-            mark: base.mark,
-            tag: None,
-        },
-        (_, value) => Node {
-            value,
-            mark: over.mark,
-            tag: None,
-        },
+        (base_value, over_value) => keep_or_replace(base_value, base.mark, over_value, over.mark),
+    }
+}
+
+/// The shapes a specific strategy does not combine: a null override keeps the base,
+/// anything else replaces it.
+fn keep_or_replace(base: Value, base_mark: Mark, over: Value, over_mark: Mark) -> Node {
+    match over {
+        Value::Null => untagged(base, base_mark),
+        value => untagged(value, over_mark),
+    }
+}
+
+fn untagged(value: Value, mark: Mark) -> Node {
+    Node {
+        value,
+        mark,
+        tag: None,
     }
 }
 
@@ -245,22 +249,9 @@ fn extra_hosts(base: Node, over: Node) -> Node {
         (Value::Seq(mut hosts), Value::Seq(more)) => {
             let fresh: Vec<Node> = more.into_iter().filter(|h| !hosts.contains(h)).collect();
             hosts.extend(fresh);
-            Node {
-                value: Value::Seq(hosts),
-                mark: base.mark,
-                tag: None,
-            }
+            untagged(Value::Seq(hosts), base.mark)
         }
-        (base_value, Value::Null) => Node {
-            value: base_value,
-            mark: base.mark,
-            tag: None,
-        },
-        (_, value) => Node {
-            value,
-            mark: over.mark,
-            tag: None,
-        },
+        (base_value, over_value) => keep_or_replace(base_value, base.mark, over_value, over.mark),
     }
 }
 
