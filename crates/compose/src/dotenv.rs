@@ -5,7 +5,8 @@
 use indexmap::IndexMap;
 
 use crate::error::{ConfigError, Warnings};
-use crate::interpolate::{go_quote, substitute_template};
+use crate::gojson::go_quote;
+use crate::interpolate::substitute_template;
 use crate::yaml::Mark;
 
 /// Parses dotenv text. A key written without `=` takes its value from `lookup`; when the

@@ -3,6 +3,7 @@
 //! v2.40.3 path by path). Only values that were strings before substitution are cast.
 
 use crate::error::Warnings;
+use crate::gojson::go_quote;
 use crate::yaml::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,34 +169,6 @@ fn parse_bool(s: &str, warnings: &mut Warnings) -> Result<bool, String> {
         }
         _ => Err(format!("invalid boolean: {s}")),
     }
-}
-
-/// Go's `strconv.Quote` for the strings that can reach a cast error.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() || c == '\u{feff}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

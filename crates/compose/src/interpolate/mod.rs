@@ -5,7 +5,6 @@
 mod cast;
 mod template;
 
-pub(crate) use cast::go_quote;
 pub use cast::{Cast, cast_for_path};
 pub use template::TemplateError;
 

@@ -3,8 +3,8 @@
 //! greedy `(.*)` after an operator that stops at a newline), the same brace counting
 //! to split a match into the variable and the rest, and the same errors.
 
-use super::cast::go_quote;
 use crate::error::Warnings;
+use crate::gojson::go_quote;
 
 /// Why a template could not be substituted.
 #[derive(Clone, Debug, PartialEq, Eq)]

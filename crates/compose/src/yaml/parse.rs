@@ -532,29 +532,10 @@ fn too_deep(mark: &Mark) -> ConfigError {
 fn duplicate_key(key: &Key, first: &Mark) -> ConfigError {
     let msg = format!(
         "mapping key {} already defined at line {}",
-        go_quote(&key.name),
+        crate::gojson::go_quote(&key.name),
         first.line
     );
     ConfigError::at(&key.mark, "", msg)
-}
-
-/// A string quoted like Go's `%q`/`%#v` for the characters that matter in keys.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
