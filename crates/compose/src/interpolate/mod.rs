@@ -137,8 +137,18 @@ fn interpolate_string(
     })?;
     match cast {
         None => Ok(Value::String(substituted)),
-        Some(c) => cast::apply(c, &substituted, warnings)
-            .map_err(|e| format!("interpolated value {substituted:?} has the wrong type: {e}")),
+        Some(c) => cast::apply(c, &substituted, warnings).map_err(|e| {
+            let want = match c {
+                Cast::Int | Cast::Int64 => "an integer",
+                Cast::Float | Cast::Float32 => "a number",
+                Cast::Bool => "true or false",
+            };
+            if e.contains("out of range") {
+                format!("{substituted:?} is out of range")
+            } else {
+                format!("must be {want}, not {substituted:?}")
+            }
+        }),
     }
 }
 

@@ -275,23 +275,14 @@ fn errors_carry_mark_path_and_message() {
     );
 
     let err = run(service(vec![("cpu_count", s("${A}"))]), AE).unwrap_err();
-    assert_eq!(
-        err.message,
-        "interpolated value \"a\" has the wrong type: strconv.ParseInt: parsing \"a\": invalid syntax"
-    );
+    assert_eq!(err.message, "must be an integer, not \"a\"");
 
     let err = run(
         service(vec![("ulimits", map(vec![("nofile", s("${U}"))]))]),
         AE,
     )
     .unwrap_err();
-    assert_eq!(
-        err.message,
-        "interpolated value \"\" has the wrong type: strconv.Atoi: parsing \"\": invalid syntax"
-    );
+    assert_eq!(err.message, "must be an integer, not \"\"");
     let err = run(service(vec![("init", s("${A}"))]), AE).unwrap_err();
-    assert_eq!(
-        err.message,
-        "interpolated value \"a\" has the wrong type: invalid boolean: a"
-    );
+    assert_eq!(err.message, "must be true or false, not \"a\"");
 }
