@@ -1,3 +1,14 @@
 //! berth-engine: images, registry, build, containers, runtime, volumes and state.
 //!
-//! Not implemented yet; the image store and the runtime arrive with their issues.
+//! Built so far: the image store (content-addressed blobs, image records and tags,
+//! layers unpacked once per chain id through a confined unpacker) and the archive formats
+//! that bring images in and out (`docker save` tarballs, OCI layouts, rootfs tarballs).
+
+pub mod archive;
+pub mod digest;
+pub mod layer;
+pub mod reference;
+pub mod store;
+
+pub use digest::Digest;
+pub use reference::Reference;

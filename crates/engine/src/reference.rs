@@ -1,0 +1,1 @@
+//! Image references as Docker parses and normalizes them. STUB (owner: reference helper).
