@@ -4,6 +4,8 @@
 
 mod compose;
 mod output;
+#[allow(dead_code)] // used by the image commands as they land
+mod units;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
