@@ -11,4 +11,3 @@ pub mod reference;
 pub mod store;
 
 pub use digest::Digest;
-pub use reference::Reference;
