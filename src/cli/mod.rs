@@ -4,6 +4,8 @@
 
 mod compose;
 mod output;
+#[allow(dead_code)]
+mod template;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
