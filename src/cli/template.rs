@@ -819,12 +819,7 @@ fn call(function: &str, args: Vec<Value>) -> Result<Value, TemplateError> {
             Ok(Value::String(items.join(&display(sep))))
         }
         ("join", [Value::Null, _]) => Ok(Value::String(String::new())),
-        ("split", [s, sep]) => Ok(Value::Array(
-            display(s)
-                .split(&display(sep))
-                .map(|part| Value::String(part.to_string()))
-                .collect(),
-        )),
+        ("split", [s, sep]) => Ok(Value::Array(split(&display(s), &display(sep)))),
         ("lower", [s]) => Ok(Value::String(display(s).to_lowercase())),
         ("upper", [s]) => Ok(Value::String(display(s).to_uppercase())),
         ("title", [s]) => Ok(Value::String(title(&display(s)))),
@@ -891,6 +886,16 @@ fn index(value: &Value, key: &Value) -> Result<Value, TemplateError> {
             kind_of(k)
         ))),
     }
+}
+
+/// Go's `strings.Split`: an empty separator splits into characters.
+fn split(s: &str, separator: &str) -> Vec<Value> {
+    if separator.is_empty() {
+        return s.chars().map(|c| Value::String(c.to_string())).collect();
+    }
+    s.split(separator)
+        .map(|part| Value::String(part.to_string()))
+        .collect()
 }
 
 /// Go's `strings.Title`: a capital at the start of every word.
@@ -1104,6 +1109,7 @@ mod tests {
         assert_eq!(render(r#"{{join .List ", "}}"#, &v), "a, b");
         assert_eq!(render(r#"{{split .Csv ","}}"#, &v), "[a b c]");
         assert_eq!(render(r#"{{join (split .Csv ",") "+"}}"#, &v), "a+b+c");
+        assert_eq!(render(r#"{{split "abc" ""}}"#, &v), "[a b c]");
         assert_eq!(render("{{upper .Name}}", &v), "HELLO WORLD_X-Y");
         assert_eq!(render("{{lower \"ABC\"}}", &v), "abc");
         assert_eq!(render("{{title .Name}}", &v), "Hello World_x-Y");
@@ -1191,6 +1197,42 @@ mod tests {
         assert!(err("{{.A .B}}").contains("non-function"));
         assert!(err("{{json (.A}}").contains("unclosed left paren"));
         assert!(err("a\n{{.A.}}").starts_with("template: 2:"));
+    }
+
+    #[test]
+    fn malformed_formats_fail_without_panicking() {
+        let inputs = [
+            "{{",
+            "}}",
+            "{{}}",
+            "{{-}}",
+            "{{ -}}",
+            "{{(}}",
+            "{{)}}",
+            "{{|}}",
+            "{{.}}{{",
+            "é{{é}}",
+            "{{\"\\",
+            "{{`",
+            "{{/*",
+            "{{/* */",
+            "{{- /* x */ -}}",
+            "{{else}}",
+            "{{if}}{{end}}",
+            "{{range .}}",
+            "{{.A|}}",
+            "{{|.A}}",
+            "{{json}}",
+            "{{index}}",
+            "{{pad .A -1 2}}",
+            "{{truncate .A \"x\"}}",
+            "{{len 3}}",
+            "{{99999999999999999999}}",
+        ];
+        for input in inputs {
+            let _ = parse(input).and_then(|t| t.render(&json!({"A": "a"})));
+        }
+        assert_eq!(render("{{- /* x */ -}}", &json!({})), "");
     }
 
     #[test]
