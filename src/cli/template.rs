@@ -3,10 +3,12 @@
 //! the Go field name in an object. `table` formats get a header row and columns aligned the
 //! way Docker's tabwriter aligns them.
 //!
-//! Supported: fields (`.`, `.A.B`), string and integer literals, parentheses, pipes,
+//! Supported: fields (`.`, `.A.B`), variables (`$`, `$x := ...`, `range $k, $v := ...`),
+//! string, integer and boolean literals, parentheses (`(index .A 0).B`), pipes,
 //! `if`/`else if`/`else`/`with`/`range`/`end`, trim markers (`{{-`, `-}}`), comments, and
 //! Docker's functions `json`, `join`, `split`, `lower`, `upper`, `title`, `pad`, `truncate`
-//! plus Go's `index` and `len`. Not supported: variables (`$x`), `printf`, templates.
+//! plus Go's `index` and `len`. Not supported: `printf` and other Go builtins, assignment
+//! with `=`, `define`/`template`/`block`.
 
 use std::fmt;
 
@@ -93,9 +95,13 @@ enum BranchKind {
     Range,
 }
 
-/// Commands joined by `|`: each result is passed as the last argument of the next.
+/// Commands joined by `|`: each result is passed as the last argument of the next. With
+/// `$x :=` (or `$i, $x :=` in `range`) in front, the result is also kept in variables.
 #[derive(Debug, Clone)]
-struct Pipeline(Vec<Command>);
+struct Pipeline {
+    declare: Vec<String>,
+    commands: Vec<Command>,
+}
 
 #[derive(Debug, Clone)]
 enum Command {
@@ -110,8 +116,11 @@ enum Command {
 enum Operand {
     /// `.` is an empty path, `.A.B` is `["A", "B"]`.
     Field(Vec<String>),
+    /// `$x.A` is `("x", ["A"])`; `$` alone, the value being rendered, has an empty name.
+    Variable(String, Vec<String>),
     Literal(Value),
-    Nested(Box<Pipeline>),
+    /// `(pipeline)`, with the fields of `(pipeline).A.B` read from its result.
+    Nested(Box<Pipeline>, Vec<String>),
 }
 
 /// Parses a format the way Docker's CLI prepares it: a leading `table` marks a table, the
@@ -181,7 +190,7 @@ impl Template {
     /// Renders the template for one value, without a trailing newline.
     pub fn render(&self, value: &Value) -> Result<String, TemplateError> {
         let mut out = String::new();
-        Renderer { headers: None }.nodes(&self.nodes, value, &mut out)?;
+        Renderer::new(value, None).nodes(&self.nodes, value, &mut out)?;
         Ok(out)
     }
 
@@ -190,10 +199,7 @@ impl Template {
     /// with `NAME` and `{{pad .Name 1 1}}` keeps its padding.
     pub fn render_header(&self, headers: &[(&str, &str)]) -> Result<String, TemplateError> {
         let mut out = String::new();
-        Renderer {
-            headers: Some(headers),
-        }
-        .nodes(&self.nodes, &Value::Null, &mut out)?;
+        Renderer::new(&Value::Null, Some(headers)).nodes(&self.nodes, &Value::Null, &mut out)?;
         Ok(out)
     }
 }
@@ -204,6 +210,11 @@ impl Template {
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
     Field(Vec<String>),
+    /// A field chain right after `)`, read from the parenthesized result.
+    ChainedField(Vec<String>),
+    Variable(String, Vec<String>),
+    Declare,
+    Comma,
     Ident(String),
     Literal(Value),
     Pipe,
@@ -341,23 +352,25 @@ fn lex_token(source: &str, i: usize) -> Result<(Token, usize), TemplateError> {
         b'(' => Ok((Token::Open, i + 1)),
         b')' => Ok((Token::Close, i + 1)),
         b'.' => {
-            let mut path = Vec::new();
-            let mut at = i;
-            while bytes.get(at) == Some(&b'.') {
-                let end = ident_end(at + 1);
-                if end == at + 1 {
-                    break;
-                }
-                path.push(source[at + 1..end].to_string());
-                at = end;
-            }
-            // A lone `.` is the value itself; `.A.` is a typo.
+            let (path, at) = lex_field_chain(source, i)?;
+            // A lone `.` is the value itself.
             let at = if path.is_empty() { i + 1 } else { at };
-            if bytes.get(at) == Some(&b'.') {
+            if at == i + 1 && bytes.get(at) == Some(&b'.') {
                 return Err(parse_error(source, at, "unexpected \".\" in field".into()));
+            }
+            if i > 0 && bytes[i - 1] == b')' && !path.is_empty() {
+                return Ok((Token::ChainedField(path), at));
             }
             Ok((Token::Field(path), at))
         }
+        b'$' => {
+            let name_end = ident_end(i + 1);
+            let (path, at) = lex_field_chain(source, name_end)?;
+            let name = source[i + 1..name_end].to_string();
+            Ok((Token::Variable(name, path), at))
+        }
+        b':' if bytes.get(i + 1) == Some(&b'=') => Ok((Token::Declare, i + 2)),
+        b',' => Ok((Token::Comma, i + 1)),
         b'"' => lex_quoted(source, i),
         b'`' => {
             let close = source[i + 1..]
@@ -374,11 +387,6 @@ fn lex_token(source: &str, i: usize) -> Result<(Token, usize), TemplateError> {
                 .map_err(|_| parse_error(source, i, format!("bad number {:?}", &source[i..end])))?;
             Ok((Token::Literal(Value::from(number)), end))
         }
-        b'$' => Err(parse_error(
-            source,
-            i,
-            "variables are not supported".to_string(),
-        )),
         b if is_ident_byte(b) => {
             let end = ident_end(i);
             let word = &source[i..end];
@@ -399,6 +407,29 @@ fn lex_token(source: &str, i: usize) -> Result<(Token, usize), TemplateError> {
             ))
         }
     }
+}
+
+/// `.A.B` from `start`: the names and the offset after them (empty at a lone `.` or at no
+/// `.` at all). A trailing `.` is an error.
+fn lex_field_chain(source: &str, start: usize) -> Result<(Vec<String>, usize), TemplateError> {
+    let bytes = source.as_bytes();
+    let mut path = Vec::new();
+    let mut at = start;
+    while bytes.get(at) == Some(&b'.') {
+        let name_len = bytes[at + 1..]
+            .iter()
+            .take_while(|&&b| is_ident_byte(b))
+            .count();
+        if name_len == 0 {
+            break;
+        }
+        path.push(source[at + 1..at + 1 + name_len].to_string());
+        at += 1 + name_len;
+    }
+    if !path.is_empty() && bytes.get(at) == Some(&b'.') {
+        return Err(parse_error(source, at, "unexpected \".\" in field".into()));
+    }
+    Ok((path, at))
 }
 
 fn lex_quoted(source: &str, start: usize) -> Result<(Token, usize), TemplateError> {
@@ -484,6 +515,9 @@ impl Parser<'_> {
             match (keyword, branch) {
                 (_, Some(kind)) => {
                     let pipeline = self.pipeline(&tokens[1..], offset)?;
+                    if kind != BranchKind::Range && pipeline.declare.len() > 1 {
+                        return Err(self.error(offset, "only range declares two variables"));
+                    }
                     nodes.push(self.branch(kind, pipeline, offset)?);
                 }
                 ("end", _) if tokens.len() == 1 => return Ok((nodes, Some((Stop::End, offset)))),
@@ -494,7 +528,13 @@ impl Parser<'_> {
                     let pipeline = self.pipeline(&tokens[2..], offset)?;
                     return Ok((nodes, Some((Stop::ElseIf(pipeline), offset))));
                 }
-                _ => nodes.push(Node::Print(self.pipeline(&tokens, offset)?)),
+                _ => {
+                    let pipeline = self.pipeline(&tokens, offset)?;
+                    if pipeline.declare.len() > 1 {
+                        return Err(self.error(offset, "only range declares two variables"));
+                    }
+                    nodes.push(Node::Print(pipeline));
+                }
             }
         }
         Ok((nodes, None))
@@ -532,6 +572,10 @@ impl Parser<'_> {
     }
 
     fn pipeline(&self, tokens: &[Token], offset: usize) -> Result<Pipeline, TemplateError> {
+        let (declare, tokens) = match tokens.iter().position(|t| *t == Token::Declare) {
+            Some(at) => (self.declarations(&tokens[..at], offset)?, &tokens[at + 1..]),
+            None => (Vec::new(), tokens),
+        };
         if tokens.is_empty() {
             return Err(self.error(offset, "missing value for command"));
         }
@@ -539,7 +583,25 @@ impl Parser<'_> {
         for part in split_top_level(tokens, &Token::Pipe) {
             commands.push(self.command(part, offset)?);
         }
-        Ok(Pipeline(commands))
+        Ok(Pipeline { declare, commands })
+    }
+
+    /// `$x` or `$k, $v` before `:=`.
+    fn declarations(&self, tokens: &[Token], offset: usize) -> Result<Vec<String>, TemplateError> {
+        let parts = split_top_level(tokens, &Token::Comma);
+        let names: Option<Vec<String>> = parts
+            .iter()
+            .map(|part| match part {
+                [Token::Variable(name, path)] if !name.is_empty() && path.is_empty() => {
+                    Some(name.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        match names {
+            Some(names) if names.len() <= 2 => Ok(names),
+            _ => Err(self.error(offset, "expected one or two variables before :=")),
+        }
     }
 
     fn command(&self, tokens: &[Token], offset: usize) -> Result<Command, TemplateError> {
@@ -574,14 +636,28 @@ impl Parser<'_> {
         while let Some((first, rest)) = tokens.split_first() {
             let operand = match first {
                 Token::Field(path) => Operand::Field(path.clone()),
+                Token::Variable(name, path) => Operand::Variable(name.clone(), path.clone()),
                 Token::Literal(value) => Operand::Literal(value.clone()),
                 Token::Open => {
                     let close = matching_close(rest)
                         .ok_or_else(|| self.error(offset, "unclosed left paren"))?;
                     let inner = self.pipeline(&rest[..close], offset)?;
+                    if !inner.declare.is_empty() {
+                        return Err(self.error(offset, "unexpected := in parentheses"));
+                    }
                     tokens = &rest[close + 1..];
-                    operands.push(Operand::Nested(Box::new(inner)));
+                    let path = match tokens.split_first() {
+                        Some((Token::ChainedField(path), after)) => {
+                            tokens = after;
+                            path.clone()
+                        }
+                        _ => Vec::new(),
+                    };
+                    operands.push(Operand::Nested(Box::new(inner), path));
                     continue;
+                }
+                Token::ChainedField(_) | Token::Declare | Token::Comma => {
+                    return Err(self.error(offset, "unexpected token in command"));
                 }
                 Token::Close => return Err(self.error(offset, "unexpected right paren")),
                 Token::Pipe => return Err(self.error(offset, "unexpected \"|\"")),
@@ -637,13 +713,45 @@ fn matching_close(tokens: &[Token]) -> Option<usize> {
 struct Renderer<'h> {
     /// Set when rendering the header row of a table: labels for some fields.
     headers: Option<&'h [(&'h str, &'h str)]>,
+    /// Variables in scope, innermost last; `$` (empty name) is the value being rendered.
+    vars: Vec<(String, Value)>,
 }
 
-impl Renderer<'_> {
-    fn nodes(&self, nodes: &[Node], dot: &Value, out: &mut String) -> Result<(), TemplateError> {
+impl<'h> Renderer<'h> {
+    fn new(root: &Value, headers: Option<&'h [(&'h str, &'h str)]>) -> Self {
+        Renderer {
+            headers,
+            vars: vec![(String::new(), root.clone())],
+        }
+    }
+
+    /// Renders `nodes`; variables declared in them go out of scope at the end, as in Go.
+    fn nodes(
+        &mut self,
+        nodes: &[Node],
+        dot: &Value,
+        out: &mut String,
+    ) -> Result<(), TemplateError> {
+        let scope = self.vars.len();
+        let result = self.nodes_in_scope(nodes, dot, out);
+        self.vars.truncate(scope);
+        result
+    }
+
+    fn nodes_in_scope(
+        &mut self,
+        nodes: &[Node],
+        dot: &Value,
+        out: &mut String,
+    ) -> Result<(), TemplateError> {
         for node in nodes {
             match node {
                 Node::Text(text) => out.push_str(text),
+                // A declaration prints nothing.
+                Node::Print(pipeline) if !pipeline.declare.is_empty() => {
+                    let value = self.pipeline(pipeline, dot)?;
+                    self.declare(&pipeline.declare, value);
+                }
                 Node::Print(pipeline) => out.push_str(&display(&self.pipeline(pipeline, dot)?)),
                 Node::Branch {
                     kind,
@@ -652,38 +760,57 @@ impl Renderer<'_> {
                     otherwise,
                 } => {
                     let value = self.pipeline(pipeline, dot)?;
-                    self.branch(*kind, &value, then, otherwise, dot, out)?;
+                    if *kind != BranchKind::Range {
+                        self.declare(&pipeline.declare, value.clone());
+                    }
+                    let body = Body {
+                        then,
+                        otherwise,
+                        declare: &pipeline.declare,
+                    };
+                    self.branch(*kind, &value, body, dot, out)?;
                 }
             }
         }
         Ok(())
     }
 
+    fn declare(&mut self, names: &[String], value: Value) {
+        if let Some(name) = names.first() {
+            self.vars.push((name.clone(), value));
+        }
+    }
+
     fn branch(
-        &self,
+        &mut self,
         kind: BranchKind,
         value: &Value,
-        then: &[Node],
-        otherwise: &[Node],
+        body: Body<'_>,
         dot: &Value,
         out: &mut String,
     ) -> Result<(), TemplateError> {
         if !is_true(value) {
-            return self.nodes(otherwise, dot, out);
+            return self.nodes(body.otherwise, dot, out);
         }
         match kind {
-            BranchKind::If => self.nodes(then, dot, out),
-            BranchKind::With => self.nodes(then, value, out),
+            BranchKind::If => self.nodes(body.then, dot, out),
+            BranchKind::With => self.nodes(body.then, value, out),
             // A header row has one line per table, whatever a row's list holds.
-            BranchKind::Range if self.headers.is_some() => self.nodes(then, value, out),
+            BranchKind::Range if self.headers.is_some() => {
+                self.iteration(&body, value.clone(), value, out)
+            }
             BranchKind::Range => match value {
-                Value::Array(items) => items.iter().try_for_each(|v| self.nodes(then, v, out)),
+                Value::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .try_for_each(|(i, v)| self.iteration(&body, Value::from(i), v, out)),
                 // Go ranges over a map in key order.
                 Value::Object(map) => {
                     let mut keys: Vec<&String> = map.keys().collect();
                     keys.sort();
-                    keys.into_iter()
-                        .try_for_each(|k| self.nodes(then, &map[k.as_str()], out))
+                    keys.into_iter().try_for_each(|k| {
+                        self.iteration(&body, Value::String(k.clone()), &map[k.as_str()], out)
+                    })
                 }
                 other => Err(exec_error(format!(
                     "range can't iterate over {}",
@@ -693,9 +820,32 @@ impl Renderer<'_> {
         }
     }
 
+    /// One pass of a `range` body, with `$x` (or `$k, $v`) set to the element (and its
+    /// index or key).
+    fn iteration(
+        &mut self,
+        body: &Body<'_>,
+        key: Value,
+        element: &Value,
+        out: &mut String,
+    ) -> Result<(), TemplateError> {
+        let scope = self.vars.len();
+        match body.declare {
+            [value] => self.vars.push((value.clone(), element.clone())),
+            [k, v] => {
+                self.vars.push((k.clone(), key));
+                self.vars.push((v.clone(), element.clone()));
+            }
+            _ => {}
+        }
+        let result = self.nodes(body.then, element, out);
+        self.vars.truncate(scope);
+        result
+    }
+
     fn pipeline(&self, pipeline: &Pipeline, dot: &Value) -> Result<Value, TemplateError> {
         let mut piped = None;
-        for command in &pipeline.0 {
+        for command in &pipeline.commands {
             piped = Some(self.command(command, dot, piped)?);
         }
         Ok(piped.unwrap_or(Value::Null))
@@ -728,13 +878,38 @@ impl Renderer<'_> {
     fn operand(&self, operand: &Operand, dot: &Value) -> Result<Value, TemplateError> {
         match operand {
             Operand::Literal(value) => Ok(value.clone()),
-            Operand::Nested(pipeline) => self.pipeline(pipeline, dot),
-            Operand::Field(path) => match self.headers {
-                Some(headers) => Ok(Value::String(header_label(path, headers))),
-                None => lookup(dot, path),
-            },
+            Operand::Field(path) => self.fields(dot, path),
+            Operand::Variable(name, path) => {
+                let value = self
+                    .vars
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v)
+                    .ok_or_else(|| exec_error(format!("undefined variable ${name}")))?;
+                self.fields(value, path)
+            }
+            Operand::Nested(pipeline, path) => {
+                let value = self.pipeline(pipeline, dot)?;
+                self.fields(&value, path)
+            }
         }
     }
+
+    /// Reads `path` from `value`; in a header row, a field is its column label.
+    fn fields(&self, value: &Value, path: &[String]) -> Result<Value, TemplateError> {
+        match self.headers {
+            Some(headers) if !path.is_empty() => Ok(Value::String(header_label(path, headers))),
+            _ => lookup(value, path),
+        }
+    }
+}
+
+/// The branches of an `if`, `with` or `range` and the variables `range` sets.
+struct Body<'n> {
+    then: &'n [Node],
+    otherwise: &'n [Node],
+    declare: &'n [String],
 }
 
 fn lookup(dot: &Value, path: &[String]) -> Result<Value, TemplateError> {
@@ -1158,6 +1333,41 @@ mod tests {
     }
 
     #[test]
+    fn variables() {
+        let v = json!({
+            "Name": "web",
+            "Labels": {"b": "2", "a": "1"},
+            "Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]},
+            "List": ["x", "y"],
+        });
+        assert_eq!(
+            render("{{range $k, $v := .Labels}}{{$k}}={{$v}};{{end}}", &v),
+            "a=1;b=2;"
+        );
+        assert_eq!(
+            render("{{range $i, $e := .List}}{{$i}}:{{$e}} {{end}}", &v),
+            "0:x 1:y "
+        );
+        assert_eq!(
+            render("{{range $e := .List}}{{$.Name}}/{{$e}} {{end}}", &v),
+            "web/x web/y "
+        );
+        assert_eq!(render("{{$n := .Name}}{{upper $n}}", &v), "WEB");
+        assert_eq!(render("{{with $p := .Ports}}{{len $p}}{{end}}", &v), "1");
+        // As in `docker inspect`'s documented example for published ports.
+        assert_eq!(
+            render(
+                "{{range $p, $conf := .Ports}}{{$p}} -> {{(index $conf 0).HostPort}}{{end}}",
+                &v
+            ),
+            "80/tcp -> 8080"
+        );
+        assert!(render_err("{{$nope}}", &v).contains("undefined variable $nope"));
+        // A variable declared in a range body is gone after the range.
+        assert!(render_err("{{range .List}}{{$x := .}}{{end}}{{$x}}", &v).contains("undefined"));
+    }
+
+    #[test]
     fn trim_markers_and_comments() {
         let v = json!({"A": "a"});
         assert_eq!(render("x  {{- .A -}}  y", &v), "xay");
@@ -1193,7 +1403,8 @@ mod tests {
         assert!(err("{{if .A}}x").contains("missing {{end}}"));
         assert!(err("x{{end}}").contains("unexpected {{end}}"));
         assert!(err("{{\"open}}").contains("unterminated quoted string"));
-        assert!(err("{{$x := .}}").contains("variables are not supported"));
+        assert!(err("{{$x, $y := .}}").contains("only range declares two variables"));
+        assert!(err("{{$x.A := .}}").contains("expected one or two variables"));
         assert!(err("{{.A .B}}").contains("non-function"));
         assert!(err("{{json (.A}}").contains("unclosed left paren"));
         assert!(err("a\n{{.A.}}").starts_with("template: 2:"));
