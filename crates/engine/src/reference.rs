@@ -229,7 +229,7 @@ fn names_a_registry(first: &str) -> bool {
 fn parse_digest(s: &str) -> Result<Digest, ReferenceError> {
     Digest::parse(s).map_err(|_| {
         invalid(format!(
-            "digest {s:?} is not a sha256 digest (sha256:<64 lowercase hex digits>)"
+            "digest {s:?} must be sha256:<64 lowercase hex digits>"
         ))
     })
 }
