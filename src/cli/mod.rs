@@ -5,6 +5,8 @@
 mod compose;
 mod output;
 #[allow(dead_code)] // used by the image commands as they land
+mod template;
+#[allow(dead_code)] // used by the image commands as they land
 mod units;
 
 use std::ffi::OsString;
