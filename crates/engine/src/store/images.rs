@@ -226,3 +226,147 @@ fn add_reference(record: &mut ImageRecord, reference: &str) {
         record.repo_tags.push(reference.to_string());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::fixture::load;
+    use crate::store::test_dir;
+    use std::time::Instant;
+
+    #[test]
+    fn round_trips_a_record_without_tags_on_disk() {
+        let dir = test_dir("image");
+        let store = Store::open(&*dir).unwrap();
+        let rec = load(&store, "config", &["base", "top"]);
+        store.set_tag("docker.io/library/app:1", &rec.id).unwrap();
+        let name = format!("docker.io/library/app@{}", rec.layers[0].diff_id);
+        store.set_tag(&name, &rec.id).unwrap();
+
+        let read = store.image(&rec.id).unwrap();
+        assert_eq!(read.repo_tags, vec!["docker.io/library/app:1"]);
+        assert_eq!(read.repo_digests, vec![name]);
+        assert!(!read.loaded.is_empty());
+        assert_eq!(read.layers, rec.layers);
+        assert_eq!(store.images().unwrap(), vec![read]);
+
+        let on_disk = fs::read_to_string(store.image_path(&rec.id)).unwrap();
+        assert!(!on_disk.contains("repo_tags"), "{on_disk}");
+    }
+
+    #[test]
+    fn refuses_a_record_over_missing_content() {
+        let dir = test_dir("image-missing");
+        let store = Store::open(&*dir).unwrap();
+        let rec = load(&store, "config", &["base"]);
+        let mut other = rec.clone();
+        other.id = crate::store::blobs::sha256_digest(b"not stored");
+        let err = store.put_image(&other).unwrap_err();
+        assert!(matches!(err, StoreError::NoSuchBlob(_)), "{err}");
+    }
+
+    #[test]
+    fn resolves_ids_prefixes_and_references() {
+        let dir = test_dir("resolve");
+        let store = Store::open(&*dir).unwrap();
+        let a = load(&store, "config a", &["base"]).id;
+        store
+            .set_tag("docker.io/library/busybox:latest", &a)
+            .unwrap();
+
+        assert_eq!(store.resolve(a.as_str(), None).unwrap(), a);
+        assert_eq!(store.resolve(a.hex(), None).unwrap(), a);
+        assert_eq!(store.resolve(&a.hex()[..5], None).unwrap(), a);
+        assert_eq!(
+            store
+                .resolve(&format!("sha256:{}", &a.hex()[..5]), None)
+                .unwrap(),
+            a
+        );
+        assert_eq!(
+            store
+                .resolve("busybox", Some("docker.io/library/busybox:latest"))
+                .unwrap(),
+            a
+        );
+        assert_eq!(
+            store
+                .resolve("docker.io/library/busybox:latest", None)
+                .unwrap(),
+            a
+        );
+        let err = store
+            .resolve("nginx", Some("docker.io/library/nginx:latest"))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "no such image: nginx");
+    }
+
+    #[test]
+    fn ambiguous_prefix_names_the_candidates() {
+        let dir = test_dir("resolve-ambiguous");
+        let store = Store::open(&*dir).unwrap();
+        // Load configs until two ids share a first hex digit (at most 17 tries).
+        let mut by_first: HashMap<char, Digest> = HashMap::new();
+        let (first, a, b) = (0..)
+            .find_map(|i| {
+                let id = load(&store, &format!("config {i}"), &[]).id;
+                let c = id.hex().chars().next().unwrap();
+                by_first.insert(c, id.clone()).map(|prev| (c, prev, id))
+            })
+            .unwrap();
+        let err = store
+            .resolve(&first.to_string(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("image id {first} is ambiguous: it matches ")),
+            "{err}"
+        );
+        assert!(
+            err.contains(&a.hex()[..12]) && err.contains(&b.hex()[..12]),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn remove_image_drops_its_tags_and_keeps_content() {
+        let dir = test_dir("image-remove");
+        let store = Store::open(&*dir).unwrap();
+        let rec = load(&store, "config", &["base"]);
+        store.set_tag("docker.io/library/app:1", &rec.id).unwrap();
+        store.set_tag("docker.io/library/app:2", &rec.id).unwrap();
+        let lock = store.lock_exclusive().unwrap();
+        let removed = store.remove_image(&lock, &rec.id).unwrap();
+        assert_eq!(removed.repo_tags.len(), 2);
+        assert!(store.tags().unwrap().is_empty());
+        assert!(store.images().unwrap().is_empty());
+        assert!(store.has_blob(&rec.id));
+        let err = store.remove_image(&lock, &rec.id).unwrap_err();
+        assert_eq!(err.to_string(), format!("no such image: {}", rec.id));
+    }
+
+    /// The CLI's `images` must list 500 images in 20 ms end to end; the store's share of
+    /// that has to be a fraction. Generous bound so a loaded CI machine does not flake.
+    #[test]
+    fn lists_500_images_quickly() {
+        let dir = test_dir("image-many");
+        let store = Store::open(&*dir).unwrap();
+        let base = load(&store, "config base", &["base"]);
+        for i in 0..500 {
+            let mut rec = base.clone();
+            let (id, _) = store
+                .put_blob(&mut format!("config {i}").as_bytes(), None)
+                .unwrap();
+            rec.id = id;
+            store.put_image(&rec).unwrap();
+            store
+                .set_tag(&format!("docker.io/library/app:{i}"), &rec.id)
+                .unwrap();
+        }
+        let start = Instant::now();
+        let images = store.images().unwrap();
+        let elapsed = start.elapsed();
+        assert_eq!(images.len(), 501);
+        assert!(elapsed.as_millis() < 200, "{elapsed:?}");
+    }
+}

@@ -335,3 +335,56 @@ mod tests {
         assert!(err.contains(&*file.to_string_lossy()), "{err}");
     }
 }
+
+/// Test fixtures: a whole image loaded the way a loader would.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::*;
+    use crate::store::blobs::sha256_digest;
+    use crate::store::layers::chain_id;
+
+    /// Stores a config blob and one layer per entry of `layers` (each the layer's content
+    /// name), and an image record over them; returns the record.
+    pub fn load(store: &Store, config: &str, layers: &[&str]) -> ImageRecord {
+        let (id, _) = store.put_blob(&mut config.as_bytes(), None).unwrap();
+        let mut parent: Option<Digest> = None;
+        let mut image_layers = Vec::new();
+        for content in layers {
+            let (blob, _) = store.put_blob(&mut content.as_bytes(), None).unwrap();
+            let diff_id = sha256_digest(format!("diff {content}").as_bytes());
+            let chain = chain_id(parent.as_ref(), &diff_id);
+            let rec = store
+                .create_layer(&chain, &diff_id, parent.as_ref(), |d| {
+                    fs::write(d.join("content"), content)
+                        .map_err(|e| StoreError::io("write", d, e))?;
+                    Ok::<_, StoreError>(content.len() as u64)
+                })
+                .unwrap();
+            image_layers.push(ImageLayer {
+                diff_id,
+                chain_id: chain.clone(),
+                blob: Some(blob),
+                media_type: Some("application/vnd.oci.image.layer.v1.tar+gzip".into()),
+                size: rec.size,
+            });
+            parent = Some(chain);
+        }
+        let record = ImageRecord {
+            schema: IMAGE_SCHEMA,
+            id,
+            repo_tags: vec![],
+            repo_digests: vec![],
+            manifest: None,
+            size: image_layers.iter().map(|l| l.size).sum(),
+            layers: image_layers,
+            created: "2024-01-01T00:00:00Z".into(),
+            architecture: "amd64".into(),
+            os: "linux".into(),
+            variant: None,
+            parent: None,
+            loaded: String::new(),
+        };
+        store.put_image(&record).unwrap();
+        record
+    }
+}

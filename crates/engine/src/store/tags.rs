@@ -91,3 +91,64 @@ impl Store {
         write_json(&self.repositories_path(), repos)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::fixture::load;
+    use crate::store::test_dir;
+
+    #[test]
+    fn set_move_and_remove_tags() {
+        let dir = test_dir("tags");
+        let store = Store::open(&*dir).unwrap();
+        let a = load(&store, "config a", &["base"]).id;
+        let b = load(&store, "config b", &["base"]).id;
+        let tag = "docker.io/library/app:latest";
+
+        assert_eq!(store.set_tag(tag, &a).unwrap(), None);
+        assert_eq!(store.set_tag(tag, &b).unwrap(), Some(a.clone()));
+        assert_eq!(
+            store.tags().unwrap(),
+            BTreeMap::from([(tag.to_string(), b.clone())])
+        );
+        assert!(store.image(&a).unwrap().repo_tags.is_empty());
+        assert_eq!(store.image(&b).unwrap().repo_tags, vec![tag]);
+
+        assert_eq!(store.remove_tag(tag).unwrap(), Some(b));
+        assert_eq!(store.remove_tag(tag).unwrap(), None);
+        assert!(store.tags().unwrap().is_empty());
+    }
+
+    #[test]
+    fn tagging_a_missing_image_fails() {
+        let dir = test_dir("tags-missing");
+        let store = Store::open(&*dir).unwrap();
+        let id = crate::store::blobs::sha256_digest(b"nothing");
+        let err = store.set_tag("docker.io/library/x:1", &id).unwrap_err();
+        assert_eq!(err.to_string(), format!("no such image: {id}"));
+    }
+
+    #[test]
+    fn concurrent_tagging_loses_no_tag() {
+        let dir = test_dir("tags-race");
+        let store = Store::open(&*dir).unwrap();
+        let id = load(&store, "config", &[]).id;
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let (store, id) = (store.clone(), id.clone());
+                std::thread::spawn(move || {
+                    for i in 0..10 {
+                        store
+                            .set_tag(&format!("docker.io/library/app:{t}-{i}"), &id)
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(store.tags().unwrap().len(), 40);
+    }
+}
