@@ -116,6 +116,9 @@ fn process_is_alive(pid: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::fixture::load;
+    use crate::store::test_dir;
+    use std::sync::{Arc, Barrier};
 
     #[test]
     fn reads_owner_pids() {
@@ -125,5 +128,79 @@ mod tests {
         assert_eq!(owner_pid("abc.json", true), None);
         assert_eq!(owner_pid("store.lock", true), None);
         assert_eq!(owner_pid("junk", false), None);
+    }
+
+    #[test]
+    fn finds_what_no_image_uses() {
+        let dir = test_dir("gc");
+        let store = Store::open(&*dir).unwrap();
+        let keep = load(&store, "config keep", &["shared"]);
+        let gone = load(&store, "config gone", &["shared", "own"]);
+        let lock = store.lock_exclusive().unwrap();
+        store.remove_image(&lock, &gone.id).unwrap();
+
+        assert_eq!(
+            store.unreferenced_layers(&lock).unwrap(),
+            vec![gone.layers[1].chain_id.clone()]
+        );
+        let mut blobs = vec![gone.id.clone(), gone.layers[1].blob.clone().unwrap()];
+        blobs.sort();
+        assert_eq!(store.unreferenced_blobs(&lock).unwrap(), blobs);
+        assert!(store.layers().unwrap().contains(&keep.layers[0].chain_id));
+    }
+
+    /// Two loads of images that share their base layer, at the same time: both succeed and
+    /// the base is unpacked into one directory.
+    #[test]
+    fn concurrent_loads_share_layers() {
+        let dir = test_dir("gc-loads");
+        let store = Store::open(&*dir).unwrap();
+        let barrier = Arc::new(Barrier::new(2));
+        let handles: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|name| {
+                let (store, barrier) = (store.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let _lock = store.lock_shared().unwrap();
+                    barrier.wait();
+                    let rec = load(&store, &format!("config {name}"), &["base", name]);
+                    store
+                        .set_tag(&format!("docker.io/library/{name}:latest"), &rec.id)
+                        .unwrap();
+                    rec
+                })
+            })
+            .collect();
+        let recs: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(recs[0].layers[0], recs[1].layers[0]);
+        assert_eq!(store.layers().unwrap().len(), 3);
+        assert_eq!(store.images().unwrap().len(), 2);
+        assert_eq!(fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn sweeps_leftovers_of_dead_processes_only() {
+        let dir = test_dir("gc-sweep");
+        let store = Store::open(&*dir).unwrap();
+        // A pid that cannot be alive: above the kernel's maximum (4194304).
+        let dead = 4_194_305;
+        let mine = std::process::id();
+        let dead_layer = store.tmp_dir().join(format!("layer-{dead}-0"));
+        fs::create_dir_all(dead_layer.join("diff/sub")).unwrap();
+        let dead_record = store.images_dir().join(format!(".tmp-{dead}-3-abc.json"));
+        fs::write(&dead_record, b"{").unwrap();
+        let live = store.tmp_dir().join(format!("blob-{mine}-0"));
+        fs::write(&live, b"in use").unwrap();
+        let foreign = store.tmp_dir().join("not-ours");
+        fs::write(&foreign, b"").unwrap();
+
+        let report = store.sweep_tmp();
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let mut removed = report.removed;
+        removed.sort();
+        let mut want = vec![dead_layer, dead_record];
+        want.sort();
+        assert_eq!(removed, want);
+        assert!(live.exists() && foreign.exists());
     }
 }
