@@ -15,6 +15,7 @@ pub mod testimage;
 
 pub use load::{ArchiveImage, ArchiveLayer, config_diff_ids, read_archive};
 pub use memstore::MemoryBlobStore;
+pub use save::{SaveImage, write_docker_archive};
 
 /// Where archive reading puts blobs and archive writing takes them from. The image store
 /// implements it; tests use an in-memory one.
