@@ -87,3 +87,6 @@ pub enum ArchiveError {
         source: std::io::Error,
     },
 }
+
+#[cfg(test)]
+mod tests;
