@@ -305,7 +305,10 @@ impl Unpacker<'_> {
         };
         // The target must already exist inside the root; its parents resolve in the root
         // like any path, and its last component is linked as is (a symlink stays a symlink).
-        let target_dir = self.parent(raw, target_parent, false)?;
+        let target_dir = self.root.dir(target_parent, false).map_err(|e| match e {
+            ParentError::Dangling(p) => LayerError::refused(raw, Refusal::DanglingParent(show(&p))),
+            ParentError::Io(e) => LayerError::io(raw, "find hardlink target", e),
+        })?;
         match confined::entry_type(&target_dir, target_name) {
             Ok(Some(FileType::Directory)) => {
                 return Err(LayerError::refused(
