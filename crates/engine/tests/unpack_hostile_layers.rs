@@ -492,3 +492,54 @@ fn an_entry_cannot_replace_the_layer_root() {
     );
     sb.assert_outside_untouched();
 }
+
+#[test]
+fn a_file_over_a_hardlink_does_not_change_the_linked_file() {
+    let sb = Sandbox::new();
+    let tar = Tar::new()
+        .file("orig", b"original")
+        .hardlink("h", "orig")
+        .file("h", b"replaced")
+        .finish();
+    unpack(&sb, &tar).unwrap();
+    assert_eq!(fs::read(sb.path("orig")).unwrap(), b"original");
+    assert_eq!(fs::read(sb.path("h")).unwrap(), b"replaced");
+}
+
+#[test]
+fn pax_and_gnu_long_paths_are_checked_like_header_paths() {
+    let sb = Sandbox::new();
+    let tar = Tar::new()
+        .pax(&[("path", b"../sentinel/pwned")])
+        .file("harmless", b"x")
+        .finish();
+    assert_eq!(
+        unpack_err(&sb, &tar),
+        r#"layer entry "../sentinel/pwned": path escapes the layer"#
+    );
+
+    let tar = Tar::new()
+        .pax(&[("linkpath", b"../sentinel/canary")])
+        .hardlink("h", "harmless")
+        .finish();
+    assert_eq!(
+        unpack_err(&sb, &tar),
+        r#"layer entry "h": hardlink target "../sentinel/canary" escapes the layer"#
+    );
+
+    let name = format!("{}/../../sentinel/pwned", "d".repeat(120));
+    let tar = Tar::new()
+        .entry(Entry {
+            path: "././@LongLink",
+            kind: tar::EntryType::GNULongName,
+            data: name.as_bytes(),
+            ..Entry::default()
+        })
+        .file("short", b"x")
+        .finish();
+    let err = unpack_err(&sb, &tar);
+    assert_eq!(
+        err,
+        format!(r#"layer entry "{name}": path escapes the layer"#)
+    );
+}
