@@ -43,6 +43,12 @@ impl Root {
         Ok(Root { fd })
     }
 
+    /// Resolves the root itself through `openat2`, to fail early where it is missing.
+    pub(crate) fn probe(&self) -> io::Result<()> {
+        self.resolve(&[])?;
+        Ok(())
+    }
+
     /// Opens the directory `comps` names, resolved inside the root. With `create`, missing
     /// directories are made (mode 0755, as tar and Docker do for implied parents).
     pub(crate) fn dir(&self, comps: &[Vec<u8>], create: bool) -> Result<OwnedFd, ParentError> {

@@ -1,6 +1,32 @@
 //! Layer tarballs: decompression chosen by content, and the confined unpacker that turns a
-//! layer into a directory used as an overlayfs lowerdir. Unpacking is a security boundary:
-//! a hostile layer must not write outside its directory (see `unpack` for the design).
+//! layer into a directory used as an overlayfs lowerdir.
+//!
+//! Unpacking is a security boundary: a layer is untrusted input and must not create, change
+//! or follow anything outside its directory. The design, and the choices behind it:
+//!
+//! - Paths are cleaned lexically first (`path`): a leading `/` means the layer root (Docker,
+//!   containerd and GNU tar all treat it so, and old layers carry such paths); `..` that
+//!   would climb above the root is refused, not clamped, because no honest writer emits it.
+//! - Every parent directory is then resolved by the kernel with `openat2(root, parent,
+//!   RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)` (`confined`): symlinks inside the layer are
+//!   followed as if the layer were `/`, as Docker's chroot-based unpacker does, so `a ->
+//!   /etc` then `a/passwd` writes `<layer>/etc/passwd`; a parent that is a symlink to a
+//!   missing directory is refused rather than invented. No string check is trusted alone.
+//! - The final component is created relative to the parent fd with calls that never follow
+//!   it; whatever was there before is removed first (tar semantics: a later entry replaces an
+//!   earlier one), so a file over a symlink replaces the symlink.
+//! - Hardlink targets are cleaned and resolved the same way and must already exist inside
+//!   the layer; the link is made to the target itself, so linking a symlink yields a symlink.
+//! - Character and block devices only with `UnpackOptions::allow_devices`; fifos always.
+//! - Entries, uncompressed stream bytes (headers included, which is what stops
+//!   decompression bombs) and path lengths are bounded by `UnpackOptions`.
+//! - `trusted.*` xattrs are never taken from a layer (overlayfs metadata lives there), nor
+//!   `security.*` except `security.capability` as root; see `unpack::xattr_allowed`.
+//!
+//! Assumptions: nothing else writes to the layer directory while it is unpacked (the store
+//! unpacks into a fresh private directory), and on error the directory is left partial for
+//! the caller to remove. Whiteouts and opaque directories need root (CAP_MKNOD for 0:0
+//! character devices, CAP_SYS_ADMIN for `trusted.overlay.opaque`).
 
 mod confined;
 mod decompress;
@@ -41,6 +67,8 @@ pub enum LayerError {
     Malformed(#[source] io::Error),
     #[error("failed to read layer: {0}")]
     Read(#[source] io::Error),
+    #[error("unpacking layers needs openat2 (Linux 5.6 or later, not blocked by seccomp)")]
+    NoOpenat2,
     #[error("failed to open layer directory {path}: {source}")]
     Dest {
         path: std::path::PathBuf,

@@ -43,6 +43,15 @@ pub fn unpack(r: impl Read, dest: &Path, opts: &UnpackOptions) -> Result<UnpackS
         path: dest.to_path_buf(),
         source,
     })?;
+    // Without openat2 there is no confinement; refuse up front rather than fall back to
+    // string checks.
+    root.probe().map_err(|source| match source.raw_os_error() {
+        Some(code) if code == rustix::io::Errno::NOSYS.raw_os_error() => LayerError::NoOpenat2,
+        _ => LayerError::Dest {
+            path: dest.to_path_buf(),
+            source,
+        },
+    })?;
     let (reader, stream) = BoundedReader::new(r, opts.max_total_bytes);
     let mut unpacker = Unpacker {
         root,
@@ -99,6 +108,8 @@ impl Unpacker<'_> {
                 Refusal::PathTooLong(self.opts.max_path_len),
             ));
         }
+        // Checked before any data is read; for GNU sparse entries `size()` is the expanded
+        // size, so a sparse file cannot fill the disk with zeros the stream never carried.
         self.declared_bytes = self.declared_bytes.saturating_add(entry.size());
         if self.declared_bytes > self.opts.max_total_bytes {
             return Err(LayerError::TooLarge(self.opts.max_total_bytes));
@@ -238,8 +249,8 @@ impl Unpacker<'_> {
             .map_err(|e| LayerError::io(raw, "create file", e.into()))?;
         let mut file = File::from(fd);
         let written = self.copy_data(raw, entry, &mut file)?;
-        // Sparse entries expand to more than their stored size; others must match exactly.
-        if entry.header().entry_type() != EntryType::GNUSparse && written != entry.size() {
+        // `size()` is the expanded size for GNU sparse entries too, so this holds for all.
+        if written != entry.size() {
             return Err(LayerError::Truncated);
         }
         self.stats.bytes += written;
