@@ -317,3 +317,30 @@ fn later_entries_replace_earlier_ones() {
     assert_eq!(fs::read(sb.path("twice")).unwrap(), b"second");
     sb.assert_outside_untouched();
 }
+
+#[test]
+fn empty_layers_unpack_to_nothing() {
+    for tar in [Vec::new(), vec![0u8; 1024], Tar::new().finish()] {
+        let sb = Sandbox::new();
+        let stats = layer::unpack(&tar[..], &sb.dest, &UnpackOptions::default()).unwrap();
+        assert_eq!(stats.entries, 0);
+        assert_eq!(fs::read_dir(&sb.dest).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn zstd_layers_are_detected_by_content() {
+    let sb = Sandbox::new();
+    let tar = Tar::new()
+        .dir("etc")
+        .file("etc/os-release", b"ID=berth")
+        .finish();
+    let zst = zstd::stream::encode_all(&tar[..], 3).unwrap();
+    layer::unpack(
+        layer::decompressed(&zst[..]).unwrap(),
+        &sb.dest,
+        &UnpackOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(fs::read(sb.path("etc/os-release")).unwrap(), b"ID=berth");
+}
