@@ -114,6 +114,12 @@ impl Unpacker<'_> {
         if self.declared_bytes > self.opts.max_total_bytes {
             return Err(LayerError::TooLarge(self.opts.max_total_bytes));
         }
+        let kind = entry.header().entry_type();
+        // A global PAX header carries defaults for later entries, not a file; its name is
+        // meaningless.
+        if kind == EntryType::XGlobalHeader {
+            return Ok(());
+        }
         let path =
             EntryPath::parse(&raw).map_err(|_| LayerError::refused(&raw, Refusal::PathEscapes))?;
         let meta = read_meta(entry, &raw)?;
@@ -128,12 +134,8 @@ impl Unpacker<'_> {
             }
         }
 
-        let kind = entry.header().entry_type();
-        match kind {
-            EntryType::Directory => return self.directory(&raw, path, meta),
-            // A global PAX header carries defaults for later entries, not a file.
-            EntryType::XGlobalHeader => return Ok(()),
-            _ => {}
+        if kind == EntryType::Directory {
+            return self.directory(&raw, path, meta);
         }
         if path.is_root() {
             return Err(LayerError::refused(&raw, Refusal::ReplacesRoot));
