@@ -344,3 +344,13 @@ fn zstd_layers_are_detected_by_content() {
     .unwrap();
     assert_eq!(fs::read(sb.path("etc/os-release")).unwrap(), b"ID=berth");
 }
+
+#[test]
+fn the_whole_stream_is_read_for_the_diff_id() {
+    let sb = Sandbox::new();
+    let mut tar = Tar::new().file("f", b"x").finish();
+    tar.extend([0u8; 8192]); // record padding after the end-of-archive blocks
+    let mut reader = &tar[..];
+    layer::unpack(&mut reader, &sb.dest, &UnpackOptions::default()).unwrap();
+    assert!(reader.is_empty(), "{} bytes left unread", reader.len());
+}

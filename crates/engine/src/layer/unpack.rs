@@ -38,6 +38,9 @@ pub struct UnpackStats {
 
 /// Unpacks the uncompressed layer tar `r` into `dest`, an existing empty directory that will
 /// be used as an overlayfs lowerdir. Nothing outside `dest` is created, changed or followed.
+///
+/// The stream is read to its end (padding after the end-of-archive blocks included, within
+/// `max_total_bytes`), so a digesting reader passed in sees every byte of the diff.
 pub fn unpack(r: impl Read, dest: &Path, opts: &UnpackOptions) -> Result<UnpackStats, LayerError> {
     let root = Root::open(dest).map_err(|source| LayerError::Dest {
         path: dest.to_path_buf(),
@@ -69,6 +72,10 @@ pub fn unpack(r: impl Read, dest: &Path, opts: &UnpackOptions) -> Result<UnpackS
         unpacker.entry(&mut entry)?;
     }
     unpacker.check_complete()?;
+    // Read what follows the end-of-archive blocks (tar record padding): callers verify the
+    // layer's diff id over the whole uncompressed stream, so it must all pass through.
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| unpacker.stream_error(e))?;
     unpacker.finish_dirs()?;
     Ok(unpacker.stats)
 }
