@@ -3,13 +3,14 @@
 //! a request, calls a library crate, and renders the result.
 
 mod compose;
+mod image;
 mod output;
-#[allow(dead_code)] // used by the image commands as they land
 mod template;
 #[allow(dead_code)] // used by the image commands as they land
 mod units;
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -21,8 +22,34 @@ use clap::{Parser, Subcommand};
     about = "Run Compose applications with berth's own container engine"
 )]
 struct Cli {
+    /// Root of berth's state (images, containers, volumes)
+    #[arg(
+        long,
+        global = true,
+        env = "BERTH_ROOT",
+        default_value = "/var/lib/berth"
+    )]
+    root: PathBuf,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum ImageCommand {
+    /// List images
+    #[command(alias = "list")]
+    Ls(image::images::ImagesArgs),
+    /// Display detailed information on one or more images
+    Inspect(image::inspect::InspectArgs),
+    /// Load an image from a tar archive or STDIN
+    Load(image::load::LoadArgs),
+    /// Save one or more images to a tar archive
+    Save(image::save::SaveArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(image::tag::TagArgs),
+    /// Remove one or more images
+    #[command(alias = "remove")]
+    Rm(image::rmi::RmiArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -31,6 +58,21 @@ enum Command {
     Compose(Box<compose::ComposeArgs>),
     /// Show the berth version information
     Version,
+    /// Load an image from a tar archive or STDIN
+    Load(image::load::LoadArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(image::save::SaveArgs),
+    /// List images
+    Images(image::images::ImagesArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(image::tag::TagArgs),
+    /// Remove one or more images
+    Rmi(image::rmi::RmiArgs),
+    /// Return low-level information on images
+    Inspect(image::inspect::InspectArgs),
+    /// Manage images
+    #[command(subcommand)]
+    Image(ImageCommand),
     #[command(external_subcommand)]
     Other(Vec<OsString>),
 }
@@ -38,11 +80,20 @@ enum Command {
 /// Runs the CLI and maps failures to one `error: ...` line and an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let root = cli.root;
     let result = match cli.command {
         Command::Compose(args) => compose::run(*args),
         Command::Version => {
             println!("berth version {}", env!("CARGO_PKG_VERSION"));
             Ok(())
+        }
+        Command::Load(a) | Command::Image(ImageCommand::Load(a)) => image::load::run(&root, &a),
+        Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save::run(&root, &a),
+        Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => image::images::run(&root, &a),
+        Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => image::tag::run(&root, &a),
+        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => image::rmi::run(&root, &a),
+        Command::Inspect(a) | Command::Image(ImageCommand::Inspect(a)) => {
+            image::inspect::run(&root, &a)
         }
         Command::Other(args) => {
             let name = args
@@ -57,7 +108,9 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            output::error(&e);
+            if !e.is::<output::Reported>() {
+                output::error(&e);
+            }
             ExitCode::FAILURE
         }
     }

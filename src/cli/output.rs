@@ -11,3 +11,16 @@ pub fn error(e: &anyhow::Error) {
 pub fn warning(msg: &str) {
     let _ = writeln!(std::io::stderr(), "warning: {msg}");
 }
+
+/// A failure whose details were already printed (e.g. `rmi` of several images): the
+/// caller only sets the exit status.
+#[derive(Debug)]
+pub struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("errors were reported above")
+    }
+}
+
+impl std::error::Error for Reported {}

@@ -155,6 +155,7 @@ pub fn parse(format: &str) -> Result<Template, TemplateError> {
 /// Renders one row per value, each followed by a newline. For a `table` format, a header
 /// row comes first and the columns are aligned; headers are the field names in capitals
 /// with words split (`CreatedSince` is `CREATED SINCE`).
+#[cfg(test)]
 pub fn render_table(format: &str, rows: &[Value]) -> Result<String, TemplateError> {
     render_table_with_headers(format, rows, &[])
 }

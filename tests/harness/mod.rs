@@ -187,3 +187,19 @@ pub fn diff(expected: &str, got: &str) -> String {
     }
     out
 }
+
+/// Root-only tests fail (never skip) when not run as root: CI runs them as root.
+pub fn require_root() {
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        uid, "0",
+        "this test needs root (it unpacks layers with their owners); run the suite as root"
+    );
+}

@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod digest;
+pub mod image;
 pub mod layer;
 pub mod reference;
 pub mod store;

@@ -37,7 +37,11 @@ impl Store {
         let mut used = BTreeSet::new();
         for image in self.images()? {
             used.extend(image.manifest);
-            used.extend(image.layers.into_iter().filter_map(|l| l.blob));
+            for layer in image.layers {
+                used.extend(layer.blob);
+                // The uncompressed tar of a layer, kept under its diff id for `save`.
+                used.insert(layer.diff_id);
+            }
             used.insert(image.id);
         }
         Ok(self
