@@ -9,8 +9,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ExclusiveLock, Store, StoreError, digest_from_hex, digest_serde, now_rfc3339, read_json,
-    write_json,
+    ExclusiveLock, Store, StoreError, digest_from_hex, now_rfc3339, read_json, write_json,
 };
 use crate::digest::Digest;
 
@@ -22,7 +21,6 @@ pub const IMAGE_SCHEMA: u32 = 1;
 pub struct ImageRecord {
     pub schema: u32,
     /// The config digest.
-    #[serde(with = "digest_serde")]
     pub id: Digest,
     /// `name:tag` references, filled from `repositories.json` when read; never stored here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -31,7 +29,7 @@ pub struct ImageRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repo_digests: Vec<String>,
     /// The manifest this image came from, if any (not for `import` or builds).
-    #[serde(default, with = "digest_serde::option")]
+    #[serde(default)]
     pub manifest: Option<Digest>,
     /// Bottom layer first.
     pub layers: Vec<ImageLayer>,
@@ -44,7 +42,7 @@ pub struct ImageRecord {
     /// Sum of the unpacked layer sizes.
     pub size: u64,
     /// The image this one was built on, for `build` and `history`.
-    #[serde(default, with = "digest_serde::option")]
+    #[serde(default)]
     pub parent: Option<Digest>,
     /// When it entered the store, RFC 3339; `put_image` fills it when empty.
     pub loaded: String,
@@ -52,12 +50,10 @@ pub struct ImageRecord {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageLayer {
-    #[serde(with = "digest_serde")]
     pub diff_id: Digest,
-    #[serde(with = "digest_serde")]
     pub chain_id: Digest,
     /// The compressed blob, when the image came with one (kept for `save` and `push`).
-    #[serde(default, with = "digest_serde::option")]
+    #[serde(default)]
     pub blob: Option<Digest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,

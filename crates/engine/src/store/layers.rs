@@ -10,8 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::atomic::{Staging, remove_any};
 use super::{
-    ExclusiveLock, Store, StoreError, digest_from_hex, digest_serde, now_rfc3339, read_json,
-    sync_dir, write_json,
+    ExclusiveLock, Store, StoreError, digest_from_hex, now_rfc3339, read_json, sync_dir, write_json,
 };
 use crate::digest::Digest;
 
@@ -21,12 +20,10 @@ pub const LAYER_SCHEMA: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerRecord {
     pub schema: u32,
-    #[serde(with = "digest_serde")]
     pub chain_id: Digest,
-    #[serde(with = "digest_serde")]
     pub diff_id: Digest,
     /// The chain id of the layer below, if any.
-    #[serde(with = "digest_serde::option")]
+    #[serde(default)]
     pub parent: Option<Digest>,
     /// Bytes unpacked, as reported by the unpacker.
     pub size: u64,

@@ -242,39 +242,6 @@ fn digest_from_hex(hex: &str) -> Option<Digest> {
     Digest::parse(&format!("sha256:{hex}")).ok()
 }
 
-/// Serde for `Digest` as its string form, until the digest module grows its own impls.
-mod digest_serde {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    use crate::digest::Digest;
-
-    pub fn serialize<S: Serializer>(d: &Digest, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(d.as_str())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Digest, D::Error> {
-        let s = String::deserialize(d)?;
-        Digest::parse(&s).map_err(D::Error::custom)
-    }
-
-    pub mod option {
-        use super::*;
-
-        pub fn serialize<S: Serializer>(d: &Option<Digest>, s: S) -> Result<S::Ok, S::Error> {
-            match d {
-                Some(d) => s.serialize_some(d.as_str()),
-                None => s.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Digest>, D::Error> {
-            Option::<String>::deserialize(d)?
-                .map(|s| Digest::parse(&s).map_err(D::Error::custom))
-                .transpose()
-        }
-    }
-}
-
 /// A scratch directory for one test, removed when dropped.
 #[cfg(test)]
 pub(crate) struct TestDir(PathBuf);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ExclusiveLock, Store, StoreError, digest_serde, read_json, write_json};
+use super::{ExclusiveLock, Store, StoreError, read_json, write_json};
 use crate::digest::Digest;
 
 const REPOSITORIES_SCHEMA: u32 = 1;
@@ -17,7 +17,7 @@ struct Repositories {
 }
 
 #[derive(Clone, Serialize, Deserialize)]
-struct ImageId(#[serde(with = "digest_serde")] Digest);
+struct ImageId(Digest);
 
 impl Store {
     /// Every reference (`name:tag` and `name@sha256:...`) and the image it points at.
