@@ -189,3 +189,120 @@ fn bad_input_fails_cleanly() {
     assert_eq!(code, 1, "{err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
 }
+
+/// A docker-save archive written entry by entry, for archives that are wrong on purpose.
+fn archive(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, data) in entries {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, path, data.as_slice())
+            .expect("append");
+    }
+    builder.into_inner().expect("finish archive")
+}
+
+fn sha256(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    let hash = sha2::Sha256::digest(data);
+    format!(
+        "sha256:{}",
+        hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// A one-file layer tar and a config naming `diff_id` as its only layer.
+fn layer_and_config(diff_id: Option<&str>) -> (Vec<u8>, Vec<u8>) {
+    let layer = archive(&[("hello.txt", b"hello\n".to_vec())]);
+    let diff = diff_id
+        .map(str::to_string)
+        .unwrap_or_else(|| sha256(&layer));
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "created": "2026-01-01T00:00:00Z",
+        "config": {}, "rootfs": {"type": "layers", "diff_ids": [diff]},
+    });
+    (layer, serde_json::to_vec(&config).expect("json"))
+}
+
+#[test]
+fn bad_archives_fail_with_one_line_and_leave_nothing() {
+    require_root();
+    let root = Root::new("bad-archives");
+    let manifest = |config: &str, layer: &str| {
+        serde_json::to_vec(
+            &serde_json::json!([{"Config": config, "RepoTags": ["bad:1"], "Layers": [layer]}]),
+        )
+        .expect("json")
+    };
+
+    // The layer's content does not match the diff id its config declares.
+    let (layer, config) = layer_and_config(Some(&format!("sha256:{}", "0".repeat(64))));
+    let wrong_digest = archive(&[
+        ("config.json", config),
+        ("layer.tar", layer),
+        ("manifest.json", manifest("config.json", "layer.tar")),
+    ]);
+    // The manifest names a layer the archive does not have.
+    let (_, config) = layer_and_config(None);
+    let missing_layer = archive(&[
+        ("config.json", config),
+        ("manifest.json", manifest("config.json", "nothere.tar")),
+    ]);
+    // An OCI layout whose layer media type berth cannot unpack.
+    let (layer, config) = layer_and_config(None);
+    let (layer_digest, config_digest) = (sha256(&layer), sha256(&config));
+    let oci_manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/x-berth-unknown", "digest": layer_digest, "size": layer.len()}],
+    }))
+    .expect("json");
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(&oci_manifest), "size": oci_manifest.len(),
+                       "annotations": {"io.containerd.image.name": "docker.io/library/bad:1"}}],
+    }))
+    .expect("json");
+    let hex = |d: &str| format!("blobs/sha256/{}", d.trim_start_matches("sha256:"));
+    let unknown_media_type = archive(&[
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec()),
+        (&hex(&config_digest), config),
+        (&hex(&layer_digest), layer),
+        (&hex(&sha256(&oci_manifest)), oci_manifest.clone()),
+        ("index.json", index),
+    ]);
+
+    for (name, data, expect) in [
+        ("wrong-digest", wrong_digest, "diff id"),
+        ("missing-layer", missing_layer, "nothere.tar"),
+        (
+            "unknown-media-type",
+            unknown_media_type,
+            "application/x-berth-unknown",
+        ),
+    ] {
+        let path = root.0.join(format!("{name}.tar"));
+        std::fs::write(&path, data).expect("write archive");
+        let (code, out, err) = root.berth(&["load", "-i", path.to_str().expect("utf-8")]);
+        assert_eq!(code, 1, "{name}: {out}{err}");
+        assert_eq!(err.lines().count(), 1, "{name}: one line: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(expect),
+            "{name}: {err}"
+        );
+        assert_eq!(
+            (
+                root.count("layers"),
+                root.count("blobs/sha256"),
+                root.count("images")
+            ),
+            (0, 0, 0),
+            "{name}: nothing may stay in the store"
+        );
+        assert_eq!(root.ok(&["images", "-q"]), "", "{name}");
+    }
+}
