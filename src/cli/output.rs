@@ -4,8 +4,57 @@ use std::io::Write;
 
 /// Prints an error chain on one line: `error: outer: inner: root cause`.
 pub fn error(e: &anyhow::Error) {
-    let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
-    let _ = writeln!(std::io::stderr(), "error: {}", chain.join(": "));
+    let _ = writeln!(std::io::stderr(), "error: {}", one_line(e));
+}
+
+/// The chain joined with `: `, leaving out a cause whose text the message before it
+/// already ends with (library errors often print their source themselves).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if parts.last().is_some_and(|prev| prev.ends_with(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Inner;
+    impl std::fmt::Display for Inner {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("permission denied")
+        }
+    }
+    impl std::error::Error for Inner {}
+
+    #[derive(Debug)]
+    struct Outer(Inner);
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "failed to create /x: {}", self.0)
+        }
+    }
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_cause_is_not_repeated() {
+        let e = anyhow::Error::new(Outer(Inner)).context("cannot open the store");
+        assert_eq!(
+            one_line(&e),
+            "cannot open the store: failed to create /x: permission denied"
+        );
+    }
 }
 
 pub fn warning(msg: &str) {
