@@ -147,8 +147,8 @@ mod tests {
     fn truncation_like_docker() {
         let long = "/bin/sh -c #(nop) ADD file:0123456789abcdef0123456789 in /";
         let cut = ellipsis(long, CREATED_BY_WIDTH);
+        assert_eq!(cut, "/bin/sh -c #(nop) ADD file:0123456789abcdef0…");
         assert_eq!(cut.chars().count(), 45);
-        assert!(cut.ends_with("0123…"), "{cut}");
         assert_eq!(ellipsis("short", CREATED_BY_WIDTH), "short");
     }
 
