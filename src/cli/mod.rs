@@ -50,6 +50,10 @@ enum ImageCommand {
     /// Remove one or more images
     #[command(alias = "remove")]
     Rm(image::rmi::RmiArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(image::import::ImportArgs),
+    /// Show the history of an image
+    History(image::history::HistoryArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -70,6 +74,10 @@ enum Command {
     Rmi(image::rmi::RmiArgs),
     /// Return low-level information on images
     Inspect(image::inspect::InspectArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(image::import::ImportArgs),
+    /// Show the history of an image
+    History(image::history::HistoryArgs),
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
@@ -94,6 +102,12 @@ pub fn main() -> ExitCode {
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => image::rmi::run(&root, &a),
         Command::Inspect(a) | Command::Image(ImageCommand::Inspect(a)) => {
             image::inspect::run(&root, &a)
+        }
+        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => {
+            image::import::run(&root, &a)
+        }
+        Command::History(a) | Command::Image(ImageCommand::History(a)) => {
+            image::history::run(&root, &a)
         }
         Command::Other(args) => {
             let name = args

@@ -145,7 +145,7 @@ fn matches_repository(row: &serde_json::Value, wanted: Option<&str>) -> bool {
 
 /// Seconds since the epoch of an RFC 3339 UTC time (`2026-01-01T00:00:00Z`, optional
 /// fraction, `Z` or `+00:00`).
-fn parse_rfc3339(s: &str) -> Option<i64> {
+pub(super) fn parse_rfc3339(s: &str) -> Option<i64> {
     let (date, time) = s.split_once('T')?;
     let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
     let (y, m, day) = (d.next()??, d.next()??, d.next()??);

@@ -1,6 +1,8 @@
 //! The image commands of `docker`: load, save, images, tag, rmi, image inspect.
 
+pub mod history;
 pub mod images;
+pub mod import;
 pub mod inspect;
 pub mod load;
 pub mod rmi;

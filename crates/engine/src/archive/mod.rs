@@ -15,6 +15,7 @@ pub mod testimage;
 
 pub use load::{ArchiveImage, ArchiveLayer, config_diff_ids, read_archive};
 pub use memstore::MemoryBlobStore;
+pub(crate) use oci::host_arch;
 pub use save::{SaveImage, write_docker_archive};
 
 /// Where archive reading puts blobs and archive writing takes them from. The image store

@@ -230,7 +230,7 @@ fn for_this_host(descriptor: &Descriptor) -> bool {
 }
 
 /// This host's CPU in Go's GOARCH names, which image configs and platforms use.
-pub(super) fn host_arch() -> &'static str {
+pub(crate) fn host_arch() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "x86" => "386",

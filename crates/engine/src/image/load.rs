@@ -139,7 +139,7 @@ impl Images {
 }
 
 /// The engine runs as root and keeps owners and device nodes, as Docker does.
-fn root_options() -> UnpackOptions {
+pub(super) fn root_options() -> UnpackOptions {
     UnpackOptions {
         same_owner: true,
         allow_devices: true,

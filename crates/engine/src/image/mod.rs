@@ -1,14 +1,20 @@
 //! Image operations over the store: `load`, `save`, `tag`, `rmi`, listing and inspecting.
 //! Each returns values for the CLI to render; nothing here prints.
 
+mod change;
 mod config;
+mod history;
+mod import;
 mod load;
 mod remove;
 mod save;
 
 use std::path::Path;
 
+pub use change::ChangeError;
 pub use config::ImageConfig;
+pub use history::HistoryEntry;
+pub use import::ImportOptions;
 pub use load::LoadedImage;
 pub use remove::Removal;
 
@@ -24,6 +30,10 @@ pub enum ImageError {
     Archive(#[from] crate::archive::ArchiveError),
     #[error(transparent)]
     Reference(#[from] ReferenceError),
+    #[error(transparent)]
+    Change(#[from] ChangeError),
+    #[error("cannot read the tarball: {0}")]
+    Import(crate::layer::LayerError),
     #[error("layer {diff_id}: {source}")]
     Layer {
         diff_id: Digest,
