@@ -2,14 +2,18 @@
 //! Each returns values for the CLI to render; nothing here prints.
 
 mod config;
+pub mod filter;
 mod load;
+mod prune;
 mod remove;
 mod save;
 
 use std::path::Path;
 
 pub use config::ImageConfig;
+pub use filter::{FilterArgs, FilterError, ImageFilter};
 pub use load::LoadedImage;
+pub use prune::{ImagesUsage, PruneReport};
 pub use remove::Removal;
 
 use crate::digest::Digest;
@@ -40,6 +44,8 @@ pub enum ImageError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error(transparent)]
+    Filter(#[from] filter::FilterError),
     #[error("failed to write the archive: {0}")]
     Write(std::io::Error),
 }
