@@ -5,6 +5,7 @@
 mod compose;
 mod image;
 mod output;
+mod system;
 mod template;
 #[allow(dead_code)] // used by the image commands as they land
 mod units;
@@ -50,6 +51,8 @@ enum ImageCommand {
     /// Remove one or more images
     #[command(alias = "remove")]
     Rm(image::rmi::RmiArgs),
+    /// Remove unused images
+    Prune(image::prune::PruneArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -73,6 +76,9 @@ enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Manage berth (disk usage)
+    #[command(subcommand)]
+    System(system::SystemCommand),
     #[command(external_subcommand)]
     Other(Vec<OsString>),
 }
@@ -95,6 +101,8 @@ pub fn main() -> ExitCode {
         Command::Inspect(a) | Command::Image(ImageCommand::Inspect(a)) => {
             image::inspect::run(&root, &a)
         }
+        Command::Image(ImageCommand::Prune(a)) => image::prune::run(&root, &a),
+        Command::System(c) => system::run(&root, &c),
         Command::Other(args) => {
             let name = args
                 .first()
