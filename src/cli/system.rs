@@ -37,10 +37,9 @@ fn size(bytes: u64) -> String {
 
 /// `4.261MB (100%)` when there is anything at all, else just the size.
 fn reclaimable(reclaimable: u64, total: u64) -> String {
-    if total > 0 {
-        format!("{} ({}%)", size(reclaimable), reclaimable * 100 / total)
-    } else {
-        size(reclaimable)
+    match (reclaimable * 100).checked_div(total) {
+        Some(percent) => format!("{} ({percent}%)", size(reclaimable)),
+        None => size(reclaimable),
     }
 }
 

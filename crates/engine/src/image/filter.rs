@@ -223,7 +223,7 @@ fn match_kv_list(filters: &[String], labels: &BTreeMap<String, String>) -> Optio
 
 /// Go's `path.Match`: `*` and `?` stop at `/`, `[a-z]` / `[^a]` classes, `\` escapes.
 /// `Err` for a malformed pattern (checked even when the name does not match).
-pub fn glob(pattern: &str, name: &str) -> Result<bool, ()> {
+fn glob(pattern: &str, name: &str) -> Result<bool, ()> {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     check_pattern(&p)?;
