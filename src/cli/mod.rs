@@ -5,6 +5,7 @@
 mod compose;
 mod image;
 mod output;
+mod system;
 mod template;
 #[allow(dead_code)] // used by the image commands as they land
 mod units;
@@ -54,6 +55,8 @@ enum ImageCommand {
     Import(image::import::ImportArgs),
     /// Show the history of an image
     History(image::history::HistoryArgs),
+    /// Remove unused images
+    Prune(image::prune::PruneArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -81,6 +84,9 @@ enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Manage berth (disk usage)
+    #[command(subcommand)]
+    System(system::SystemCommand),
     #[command(external_subcommand)]
     Other(Vec<OsString>),
 }
@@ -109,6 +115,8 @@ pub fn main() -> ExitCode {
         Command::History(a) | Command::Image(ImageCommand::History(a)) => {
             image::history::run(&root, &a)
         }
+        Command::Image(ImageCommand::Prune(a)) => image::prune::run(&root, &a),
+        Command::System(c) => system::run(&root, &c),
         Command::Other(args) => {
             let name = args
                 .first()

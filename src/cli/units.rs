@@ -1,8 +1,13 @@
 //! Human-readable numbers as Docker prints them (docker/go-units): sizes in decimal
 //! units with three significant digits (`4.26MB`), durations like `2 weeks ago`.
 
-/// `units.HumanSizeWithPrecision(size, 3)`: decimal units, `%.4g`-style rounding.
+/// `units.HumanSizeWithPrecision(size, 3)`: decimal units, `%.3g`-style rounding.
 pub fn human_size(bytes: f64) -> String {
+    human_size_with_precision(bytes, 3)
+}
+
+/// `units.HumanSizeWithPrecision`; `units.HumanSize` (prune, `system df`) is precision 4.
+pub fn human_size_with_precision(bytes: f64, precision: usize) -> String {
     const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
     let mut size = bytes;
     let mut unit = 0;
@@ -10,7 +15,7 @@ pub fn human_size(bytes: f64) -> String {
         size /= 1000.0;
         unit += 1;
     }
-    format!("{}{}", format_g(size, 3), UNITS[unit])
+    format!("{}{}", format_g(size, precision), UNITS[unit])
 }
 
 /// Go's `%.*g` for non-negative values of a few digits: shortest of the rounded forms,
@@ -72,6 +77,8 @@ mod tests {
         assert_eq!(human_size(1_234_567_890.0), "1.23GB");
         assert_eq!(human_size(10_500.0), "10.5kB");
         assert_eq!(human_size(212_000_000.0), "212MB");
+        assert_eq!(human_size_with_precision(4_261_416.0, 4), "4.261MB");
+        assert_eq!(human_size_with_precision(0.0, 4), "0B");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use berth_engine::image::familiar;
+use berth_engine::image::{FilterArgs, familiar, filter};
 use berth_engine::store::ImageRecord;
 use clap::Args;
 use serde_json::json;
@@ -27,7 +27,8 @@ pub struct ImagesArgs {
     /// Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'
     #[arg(long)]
     format: Option<String>,
-    /// Filter output based on conditions provided (not supported yet)
+    /// Filter output based on conditions provided (dangling, reference, label, before,
+    /// since, until)
     #[arg(short, long)]
     filter: Vec<String>,
     /// REPOSITORY[:TAG]
@@ -35,14 +36,14 @@ pub struct ImagesArgs {
 }
 
 pub fn run(root: &Path, args: &ImagesArgs) -> anyhow::Result<()> {
-    if !args.filter.is_empty() {
-        anyhow::bail!("`images --filter` is not implemented yet");
-    }
-    let images = super::open(root)?.list()?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let store = super::open(root)?;
+    let filters = FilterArgs::parse(&args.filter, filter::LIST_FILTERS)?;
+    let images = if args.filter.is_empty() {
+        store.list()?
+    } else {
+        store.list_filtered(&store.image_filter(&filters, super::now_nanos())?)?
+    };
+    let now = (super::now_nanos() / 1_000_000_000) as i64;
     let rows: Vec<serde_json::Value> = images
         .iter()
         .flat_map(|image| rows_of(image, args, now))

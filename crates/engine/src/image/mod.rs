@@ -3,9 +3,11 @@
 
 mod change;
 mod config;
+pub mod filter;
 mod history;
 mod import;
 mod load;
+mod prune;
 mod remove;
 mod save;
 
@@ -13,9 +15,11 @@ use std::path::Path;
 
 pub use change::ChangeError;
 pub use config::ImageConfig;
+pub use filter::{FilterArgs, FilterError, ImageFilter};
 pub use history::HistoryEntry;
 pub use import::ImportOptions;
 pub use load::LoadedImage;
+pub use prune::{ImagesUsage, PruneReport};
 pub use remove::Removal;
 
 use crate::digest::Digest;
@@ -50,6 +54,8 @@ pub enum ImageError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error(transparent)]
+    Filter(#[from] filter::FilterError),
     #[error("failed to write the archive: {0}")]
     Write(std::io::Error),
 }
