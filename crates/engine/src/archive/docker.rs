@@ -35,6 +35,7 @@ pub(super) fn images(
     store: &dyn BlobStore,
 ) -> Result<Vec<ArchiveImage>, ArchiveError> {
     let file = contents.file(MANIFEST_JSON, MANIFEST_JSON)?;
+    contents.charge_json(MANIFEST_JSON, file.size)?;
     let entries: Vec<ManifestEntry> = read_json(store, MANIFEST_JSON, &file.digest, file.size)?;
     // Docker 25+ archives are OCI layouts too; the index links configs to manifests. Older
     // archives have no manifest, which is fine: the manifest digest is optional.
@@ -88,7 +89,7 @@ fn image(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let config = contents.file(&at("Config"), &entry.config)?;
-    check_config(store, config, layers.len())?;
+    check_config(contents, store, config, layers.len())?;
     Ok(ArchiveImage {
         config: config.digest.clone(),
         manifest: manifests.get(&config.digest).cloned(),

@@ -93,10 +93,12 @@ pub fn config_diff_ids(
 
 /// Checks that the config parses and lists one diff id per layer.
 pub(super) fn check_config(
+    contents: &Contents,
     store: &dyn BlobStore,
     config: &FileEntry,
     layers: usize,
 ) -> Result<(), ArchiveError> {
+    contents.charge_json(config.digest.as_str(), config.size)?;
     let diff_ids = config_diff_ids(store, &config.digest)?;
     if diff_ids.len() != layers {
         return Err(ArchiveError::LayerCount {
@@ -168,12 +170,30 @@ enum Node {
 #[derive(Debug, Default)]
 pub(super) struct Contents {
     nodes: HashMap<String, Node>,
+    /// JSON bytes the metadata may still have parsed, see [`Contents::charge_json`].
+    json_budget: Cell<u64>,
 }
 
 /// How many links a lookup follows before calling it a loop (Linux's limit).
 const MAX_LINK_HOPS: usize = 40;
 
 impl Contents {
+    /// Charges a JSON document of `size` bytes against the archive's budget. Nested indexes
+    /// and manifests can name the same large blob any number of times (an index whose
+    /// thousand entries all point at one 16 MiB index, four levels deep); the budget keeps
+    /// the work linear in the archive's size.
+    pub(super) fn charge_json(&self, at: &str, size: u64) -> Result<(), ArchiveError> {
+        let left = self.json_budget.get();
+        if size > left {
+            return Err(ArchiveError::Invalid {
+                at: at.to_string(),
+                reason: "the archive's metadata refers to its documents too many times".into(),
+            });
+        }
+        self.json_budget.set(left - size);
+        Ok(())
+    }
+
     pub(super) fn has(&self, path: &str) -> bool {
         normalize(path).is_some_and(|p| self.nodes.contains_key(&p))
     }
@@ -216,6 +236,14 @@ impl Contents {
             reason: e.to_string(),
         })?;
         let file = self.file(at, &format!("blobs/sha256/{}", parsed.hex()))?;
+        // The name is only verified for regular files under blobs/sha256; a link there (or
+        // a hard link) reaches content with another digest.
+        if file.digest != parsed {
+            return Err(ArchiveError::Invalid {
+                at: at.to_string(),
+                reason: format!("blob {digest} holds content with digest {}", file.digest),
+            });
+        }
         if file.size != size {
             return Err(ArchiveError::Invalid {
                 at: at.to_string(),
@@ -351,53 +379,115 @@ fn ingest(r: &mut dyn Read, store: &dyn BlobStore) -> Result<Contents, ArchiveEr
             Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(read_err)?)
         }
     };
-    let mut archive = tar::Archive::new(tar_stream);
+    let header_bytes = Cell::new(None);
+    let mut archive = tar::Archive::new(HeaderBound {
+        inner: tar_stream,
+        header_bytes: &header_bytes,
+    });
     let mut contents = Contents::default();
-    for (count, entry) in archive.entries().map_err(read_err)?.enumerate() {
-        if count >= MAX_ENTRIES {
+    let mut total: u64 = 0;
+    let mut entries = archive.entries().map_err(read_err)?;
+    for count in 0.. {
+        // What the parser reads to find the next entry is headers, which it buffers whole
+        // (PAX records, GNU long names): bounded, see `HeaderBound`.
+        header_bytes.set(Some(0));
+        let Some(entry) = entries.next() else { break };
+        header_bytes.set(None);
+        if count == MAX_ENTRIES {
             return Err(ArchiveError::TooManyEntries);
         }
-        let entry = entry.map_err(read_err)?;
-        let raw_path = entry.path().map_err(read_err)?;
-        // Paths that are not UTF-8 or leave the root cannot be named by the metadata.
-        let Some(path) = raw_path.to_str().and_then(normalize) else {
-            continue;
-        };
-        if path.is_empty() {
-            continue;
-        }
-        let kind = entry.header().entry_type();
-        if kind.is_file() {
-            let file = store_entry(entry, &path, store, &read_err)?;
-            contents.nodes.insert(path, Node::File(file));
-        } else if kind.is_symlink() || kind.is_hard_link() {
-            let target =
-                entry
-                    .link_name()
-                    .map_err(read_err)?
-                    .ok_or_else(|| ArchiveError::BadEntry {
-                        path: path.clone(),
-                        reason: "link without a target".into(),
-                    })?;
-            let target = target.to_str().ok_or_else(|| ArchiveError::BadEntry {
-                path: path.clone(),
-                reason: "link target is not utf-8".into(),
-            })?;
-            // Hard link targets name archive paths; symlink targets are relative to the link.
-            let resolved = if kind.is_hard_link() {
-                normalize(target)
-            } else {
-                symlink_target(&path, target)
-            };
-            contents.nodes.insert(path, Node::Link(resolved));
-        }
+        let mut entry = entry.map_err(read_err)?;
+        total = total.saturating_add(entry.size());
+        ingest_entry(&mut entry, &mut contents, store, &read_err)?;
+        // Skip unread data (directories, links with data) here rather than in the
+        // parser's next(), so the header bound counts headers only.
+        io::copy(&mut entry, &mut io::sink()).map_err(read_err)?;
     }
+    // Honest archives parse each JSON document two or three times; a budget linear in the
+    // archive's size stops metadata that names the same large document again and again.
+    contents
+        .json_budget
+        .set(MAX_JSON_SIZE.saturating_add(total.saturating_mul(4)));
     Ok(contents)
+}
+
+/// Records one archive entry: regular files into the store, links remembered.
+fn ingest_entry<R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    contents: &mut Contents,
+    store: &dyn BlobStore,
+    read_err: &dyn Fn(io::Error) -> ArchiveError,
+) -> Result<(), ArchiveError> {
+    // Paths that are not UTF-8 or leave the root cannot be named by the metadata.
+    let path = entry.path().map_err(read_err)?.to_str().and_then(normalize);
+    let Some(path) = path else {
+        return Ok(());
+    };
+    if path.is_empty() {
+        return Ok(());
+    }
+    let kind = entry.header().entry_type();
+    if kind.is_file() {
+        let file = store_entry(entry, &path, store, read_err)?;
+        contents.nodes.insert(path, Node::File(file));
+    } else if kind.is_symlink() || kind.is_hard_link() {
+        let target =
+            entry
+                .link_name()
+                .map_err(read_err)?
+                .ok_or_else(|| ArchiveError::BadEntry {
+                    path: path.clone(),
+                    reason: "link without a target".into(),
+                })?;
+        let target = target.to_str().ok_or_else(|| ArchiveError::BadEntry {
+            path: path.clone(),
+            reason: "link target is not utf-8".into(),
+        })?;
+        // Hard link targets name archive paths; symlink targets are relative to the link.
+        let resolved = if kind.is_hard_link() {
+            normalize(target)
+        } else {
+            symlink_target(&path, target)
+        };
+        contents.nodes.insert(path, Node::Link(resolved));
+    }
+    Ok(())
+}
+
+/// Most bytes the tar parser may read between two entries (headers and the extension
+/// headers it keeps in memory), as Go's archive/tar allows 1 MiB for them.
+const MAX_HEADER_BYTES: u64 = 1 << 20;
+
+/// Counts what the tar parser reads while `header_bytes` is `Some`, failing past
+/// [`MAX_HEADER_BYTES`]: a GNU long name or PAX header is read into memory whole, and a
+/// hostile archive could declare gigabytes of one.
+struct HeaderBound<'a, R> {
+    inner: R,
+    header_bytes: &'a Cell<Option<u64>>,
+}
+
+impl<R: Read> Read for HeaderBound<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(count) = self.header_bytes.get() {
+            let count = count + n as u64;
+            self.header_bytes.set(Some(count));
+            if count > MAX_HEADER_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "an extension header (PAX or GNU long name) is over {MAX_HEADER_BYTES} bytes"
+                    ),
+                ));
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// Stores one regular file; `blobs/sha256/<hex>` files are verified against their name.
 fn store_entry<R: Read>(
-    entry: tar::Entry<'_, R>,
+    entry: &mut tar::Entry<'_, R>,
     path: &str,
     store: &dyn BlobStore,
     read_err: &dyn Fn(io::Error) -> ArchiveError,

@@ -27,6 +27,7 @@ pub(super) fn images(
     store: &dyn BlobStore,
 ) -> Result<Vec<ArchiveImage>, ArchiveError> {
     let layout = contents.file(INDEX_JSON, OCI_LAYOUT)?;
+    contents.charge_json(OCI_LAYOUT, layout.size)?;
     let _: OciLayout = read_json(store, OCI_LAYOUT, &layout.digest, layout.size)?;
     let mut found = Vec::new();
     walk_index_file(contents, store, &mut found)?;
@@ -82,6 +83,7 @@ fn walk_index_file(
     found: &mut Vec<Found>,
 ) -> Result<(), ArchiveError> {
     let file = contents.file(INDEX_JSON, INDEX_JSON)?;
+    contents.charge_json(INDEX_JSON, file.size)?;
     let index: ImageIndex = read_json(store, INDEX_JSON, &file.digest, file.size)?;
     walk(contents, store, INDEX_JSON, &index, &[], 0, found)
 }
@@ -141,6 +143,7 @@ fn nested(
     }
     let digest = descriptor.digest().to_string();
     let file = contents.blob(at, &digest, descriptor.size())?;
+    contents.charge_json(at, file.size)?;
     let index: ImageIndex = read_json(store, &blob_path(&digest), &file.digest, file.size)?;
     walk(
         contents,
@@ -162,6 +165,7 @@ fn image(
 ) -> Result<ArchiveImage, ArchiveError> {
     let digest = descriptor.digest().to_string();
     let file = contents.blob(at, &digest, descriptor.size())?;
+    contents.charge_json(at, file.size)?;
     let manifest: ImageManifest = read_json(store, &blob_path(&digest), &file.digest, file.size)?;
     let at = format!("{at} ({digest})");
     let layers = manifest
@@ -191,7 +195,7 @@ fn image(
         config.digest().as_ref(),
         config.size(),
     )?;
-    check_config(store, config, layers.len())?;
+    check_config(contents, store, config, layers.len())?;
     Ok(ArchiveImage {
         config: config.digest.clone(),
         manifest: Some(file.digest.clone()),

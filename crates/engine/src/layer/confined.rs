@@ -139,10 +139,47 @@ pub(crate) fn clear(parent: BorrowedFd<'_>, name: &[u8], keep_dir: bool) -> io::
 }
 
 /// Removes directory `name` and everything below it, fd-relative, following no symlink.
+///
+/// Depth-first with an explicit stack, not recursion: a layer can build a tree far deeper
+/// than any one path (each symlink hop to the bottom adds another path's worth), and a
+/// recursive walk would overflow the stack and abort the process. Each level holds one fd,
+/// so a tree deeper than the fd limit fails with EMFILE, an error like any other.
 fn remove_tree(parent: BorrowedFd<'_>, name: &[u8]) -> io::Result<()> {
-    let dir = open_child_dir(parent, name)?;
+    struct Level {
+        dir: OwnedFd,
+        name: Vec<u8>,
+        subdirs: Vec<Vec<u8>>,
+    }
+    let open = |parent: BorrowedFd<'_>, name: &[u8]| -> io::Result<Level> {
+        let dir = open_child_dir(parent, name)?;
+        let subdirs = clear_files(dir.as_fd())?;
+        Ok(Level {
+            dir,
+            name: name.to_vec(),
+            subdirs,
+        })
+    };
+    let mut stack = vec![open(parent, name)?];
+    while let Some(top) = stack.last_mut() {
+        if let Some(child) = top.subdirs.pop() {
+            let level = open(top.dir.as_fd(), &child)?;
+            stack.push(level);
+            continue;
+        }
+        let Some(done) = stack.pop() else { break };
+        let above = match stack.last() {
+            Some(level) => level.dir.as_fd(),
+            None => parent,
+        };
+        rustix::fs::unlinkat(above, done.name.as_slice(), AtFlags::REMOVEDIR)?;
+    }
+    Ok(())
+}
+
+/// Unlinks every non-directory in `dir` and returns the names of its subdirectories.
+fn clear_files(dir: BorrowedFd<'_>) -> io::Result<Vec<Vec<u8>>> {
     let mut children = Vec::new();
-    let mut entries = Dir::read_from(&dir)?;
+    let mut entries = Dir::read_from(dir)?;
     while let Some(entry) = entries.read() {
         let entry = entry?;
         let child = entry.file_name().to_bytes();
@@ -150,13 +187,13 @@ fn remove_tree(parent: BorrowedFd<'_>, name: &[u8]) -> io::Result<()> {
             children.push(child.to_vec());
         }
     }
+    let mut subdirs = Vec::new();
     for child in children {
-        if entry_type(&dir, &child)? == Some(FileType::Directory) {
-            remove_tree(dir.as_fd(), &child)?;
+        if entry_type(dir, &child)? == Some(FileType::Directory) {
+            subdirs.push(child);
         } else {
-            rustix::fs::unlinkat(&dir, child.as_slice(), AtFlags::empty())?;
+            rustix::fs::unlinkat(dir, child.as_slice(), AtFlags::empty())?;
         }
     }
-    rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR)?;
-    Ok(())
+    Ok(subdirs)
 }

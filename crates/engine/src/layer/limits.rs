@@ -34,6 +34,12 @@ impl Default for UnpackOptions {
     }
 }
 
+/// Most bytes the tar parser may read between two entries: the header blocks and the
+/// extension headers (PAX records, GNU long names and links, GNU sparse maps) that it buffers
+/// in memory whole. Without a bound a layer could declare a gigabyte-long name that
+/// compresses to nothing. Go's archive/tar, which Docker uses, refuses the same at 1 MiB.
+pub(crate) const MAX_HEADER_BYTES: u64 = 1 << 20;
+
 /// What the bounded reader saw, shared with the unpacker: the tar crate turns our errors into
 /// its own, so the unpacker asks here whether a failure was the limit or a cut-off stream.
 #[derive(Debug, Default)]
@@ -44,6 +50,22 @@ pub(crate) struct StreamState {
     /// Zero bytes at the end of what was read so far: a complete tar ends with at least one
     /// zero block, a tar cut at a header boundary does not.
     pub(crate) trailing_zeros: Cell<u64>,
+    /// Bytes read since [`StreamState::start_headers`], while the parser looks for the next
+    /// entry; `None` while an entry's data is read.
+    pub(crate) header_bytes: Cell<Option<u64>>,
+    pub(crate) over_header_limit: Cell<bool>,
+}
+
+impl StreamState {
+    /// The parser is about to look for the next entry: count what it reads.
+    pub(crate) fn start_headers(&self) {
+        self.header_bytes.set(Some(0));
+    }
+
+    /// The parser has produced an entry; its data is bounded by the entry size instead.
+    pub(crate) fn end_headers(&self) {
+        self.header_bytes.set(None);
+    }
 }
 
 /// Counts the uncompressed bytes the tar parser reads and fails past `max`.
@@ -67,7 +89,7 @@ impl<R: Read> BoundedReader<R> {
 
 impl<R: Read> Read for BoundedReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.state.over_limit.get() {
+        if self.state.over_limit.get() || self.state.over_header_limit.get() {
             return Err(io::Error::other("layer size limit exceeded"));
         }
         let n = self.inner.read(buf)?;
@@ -85,6 +107,14 @@ impl<R: Read> Read for BoundedReader<R> {
         if total > self.max {
             self.state.over_limit.set(true);
             return Err(io::Error::other("layer size limit exceeded"));
+        }
+        if let Some(header) = self.state.header_bytes.get() {
+            let header = header + n as u64;
+            self.state.header_bytes.set(Some(header));
+            if header > MAX_HEADER_BYTES {
+                self.state.over_header_limit.set(true);
+                return Err(io::Error::other("layer header size limit exceeded"));
+            }
         }
         Ok(n)
     }
@@ -115,6 +145,19 @@ mod tests {
         let (mut r, state) = BoundedReader::new(&data[..], 99);
         assert!(r.read_to_end(&mut Vec::new()).is_err());
         assert!(state.over_limit.get());
+    }
+
+    #[test]
+    fn bounded_reader_bounds_header_reads_only_when_asked() {
+        let data = vec![1u8; (MAX_HEADER_BYTES + 1) as usize];
+        let (mut r, state) = BoundedReader::new(&data[..], u64::MAX);
+        r.read_to_end(&mut Vec::new()).unwrap();
+        assert!(!state.over_header_limit.get());
+
+        let (mut r, state) = BoundedReader::new(&data[..], u64::MAX);
+        state.start_headers();
+        assert!(r.read_to_end(&mut Vec::new()).is_err());
+        assert!(state.over_header_limit.get());
     }
 
     #[test]

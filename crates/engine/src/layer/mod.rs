@@ -61,6 +61,8 @@ pub enum LayerError {
     TooManyEntries(u64),
     #[error("layer is larger than {0} bytes uncompressed")]
     TooLarge(u64),
+    #[error("layer has an extension header (PAX, GNU long name or sparse map) over {0} bytes")]
+    HeaderTooLarge(u64),
     #[error("layer tar is truncated")]
     Truncated,
     #[error("layer tar is malformed: {0}")]
@@ -122,6 +124,11 @@ impl LayerError {
 }
 
 /// Tar paths are bytes; errors show them lossily, which is enough to point at the entry.
+/// A hostile path can be up to a megabyte long; messages keep its first kilobyte.
 fn show(path: &[u8]) -> String {
-    String::from_utf8_lossy(path).into_owned()
+    const SHOWN: usize = 1024;
+    match path.get(..SHOWN) {
+        Some(head) if path.len() > SHOWN => format!("{}...", String::from_utf8_lossy(head)),
+        _ => String::from_utf8_lossy(path).into_owned(),
+    }
 }

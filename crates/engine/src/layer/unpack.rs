@@ -16,7 +16,7 @@ use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Timespec, Timestamps, Uid
 use tar::EntryType;
 
 use super::confined::{self, ParentError, Root};
-use super::limits::{BoundedReader, StreamState, UnpackOptions};
+use super::limits::{BoundedReader, MAX_HEADER_BYTES, StreamState, UnpackOptions};
 use super::path::EntryPath;
 use super::whiteout::{self, Whiteout};
 use super::{LayerError, Refusal, show};
@@ -66,11 +66,20 @@ pub fn unpack(r: impl Read, dest: &Path, opts: &UnpackOptions) -> Result<UnpackS
         stats: UnpackStats::default(),
     };
     let mut archive = tar::Archive::new(reader);
-    let entries = archive.entries().map_err(|e| unpacker.stream_error(e))?;
-    for entry in entries {
+    let mut entries = archive.entries().map_err(|e| unpacker.stream_error(e))?;
+    loop {
+        // Whatever the parser reads to find the next entry is headers: bounded (see
+        // `MAX_HEADER_BYTES`), since it buffers extension headers in memory.
+        unpacker.stream.start_headers();
+        let Some(entry) = entries.next() else { break };
+        unpacker.stream.end_headers();
         let mut entry = entry.map_err(|e| unpacker.stream_error(e))?;
         unpacker.entry(&mut entry)?;
+        // Skip what the entry did not consume (a global PAX header, data on a directory)
+        // here, so the header bound above counts headers only.
+        io::copy(&mut entry, &mut io::sink()).map_err(|e| unpacker.stream_error(e))?;
     }
+    unpacker.stream.end_headers();
     unpacker.check_complete()?;
     // Read what follows the end-of-archive blocks (tar record padding): callers verify the
     // layer's diff id over the whole uncompressed stream, so it must all pass through.
@@ -511,6 +520,8 @@ impl Unpacker<'_> {
     fn stream_error(&self, e: io::Error) -> LayerError {
         if self.stream.over_limit.get() {
             LayerError::TooLarge(self.opts.max_total_bytes)
+        } else if self.stream.over_header_limit.get() {
+            LayerError::HeaderTooLarge(MAX_HEADER_BYTES)
         } else if self.stream.hit_eof.get() || e.kind() == io::ErrorKind::UnexpectedEof {
             LayerError::Truncated
         } else {
