@@ -2,6 +2,7 @@
 //! its diff id and unpacked once per chain id, then the image record and tags are written.
 
 use std::io::{self, BufReader, Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::archive::{self, ArchiveImage, ArchiveLayer};
 use crate::digest::{Digest, chain_ids};
@@ -54,15 +55,13 @@ impl Images {
             });
         }
         let chains = chain_ids(&config.diff_ids);
+        let records = self.load_layers(image, &config.diff_ids, &chains)?;
         let mut layers = Vec::with_capacity(image.layers.len());
         let mut size = 0;
-        for (i, archived) in image.layers.iter().enumerate() {
-            let diff_id = &config.diff_ids[i];
-            let parent = i.checked_sub(1).map(|p| &chains[p]);
-            let record = self.load_layer(archived, diff_id, &chains[i], parent)?;
+        for (i, (archived, record)) in image.layers.iter().zip(records).enumerate() {
             size += record.size;
             layers.push(ImageLayer {
-                diff_id: diff_id.clone(),
+                diff_id: config.diff_ids[i].clone(),
                 chain_id: chains[i].clone(),
                 blob: Some(archived.blob.clone()),
                 media_type: Some(archived.media_type.clone()),
@@ -95,6 +94,77 @@ impl Images {
             id: image.config.clone(),
             tags,
         })
+    }
+
+    /// Loads an image's layers, several at a time: each has its own directory and blob, its
+    /// chain id is known from the config, and inflating one is a core's work. The first
+    /// error (in layer order) is returned; what other layers finished stays for the caller's
+    /// cleanup of unreferenced layers.
+    fn load_layers(
+        &self,
+        image: &ArchiveImage,
+        diff_ids: &[Digest],
+        chains: &[Digest],
+    ) -> Result<Vec<LayerRecord>, ImageError> {
+        let count = image.layers.len();
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(count);
+        let load = |i: usize| {
+            let parent = i.checked_sub(1).map(|p| &chains[p]);
+            self.load_layer(&image.layers[i], &diff_ids[i], &chains[i], parent)
+        };
+        if workers <= 1 {
+            return (0..count).map(load).collect();
+        }
+        let next = AtomicUsize::new(0);
+        let mut results: Vec<Option<Result<LayerRecord, ImageError>>> =
+            (0..count).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if i >= count {
+                                break done;
+                            }
+                            let result = load(i);
+                            let failed = result.is_err();
+                            done.push((i, result));
+                            if failed {
+                                // Stop handing out work; the others finish what they hold.
+                                next.store(count, Ordering::Relaxed);
+                                break done;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for handle in handles {
+                match handle.join() {
+                    Ok(done) => {
+                        for (i, result) in done {
+                            results[i] = Some(result);
+                        }
+                    }
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+        // Layers are handed out in order, so the ones never attempted (after a failure)
+        // come after that failure in the list.
+        let mut records = Vec::with_capacity(count);
+        for result in results.into_iter().flatten() {
+            records.push(result?);
+        }
+        if records.len() == count {
+            return Ok(records);
+        }
+        Err(ImageError::Conflict(
+            "layer loading stopped without an error".into(),
+        ))
     }
 
     /// Unpacks a layer unless its chain id is stored, and makes sure its uncompressed tar is
