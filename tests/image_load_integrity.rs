@@ -67,6 +67,9 @@ fn layer_tar(files: &[(&str, &[u8])]) -> Vec<u8> {
         let mut header = tar::Header::new_ustar();
         header.set_size(content.len() as u64);
         header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
         header.set_cksum();
         tar.append_data(&mut header, name, *content)
             .expect("append");
@@ -99,6 +102,9 @@ fn archive(layers: &[Vec<u8>], diff_ids: &[String]) -> Vec<u8> {
         let mut header = tar::Header::new_ustar();
         header.set_size(data.len() as u64);
         header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
         header.set_cksum();
         tar.append_data(&mut header, name, data).expect("append");
     };
