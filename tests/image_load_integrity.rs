@@ -165,7 +165,10 @@ fn compressed_layer_is_kept_under_its_diff_id() {
     let root = Root::new("load-integrity-good");
     let plain = layer_tar(&[("etc/hello", b"hello"), ("bin/tool", &[7u8; 100_000])]);
     let compressed = gzip(&plain);
-    let (code, err) = root.load(&archive(&[compressed.clone()], &[sha256(&plain)]));
+    let (code, err) = root.load(&archive(
+        std::slice::from_ref(&compressed),
+        &[sha256(&plain)],
+    ));
     assert_eq!(code, 0, "{err}");
 
     let blobs = root.entries("blobs/sha256");
