@@ -59,6 +59,7 @@ use std::path::{Path, PathBuf};
 use crate::digest::Digest;
 
 pub use atomic::{sync_dir, write_atomic};
+pub use blobs::BlobWriter;
 pub use gc::SweepReport;
 pub use images::{IMAGE_SCHEMA, ImageLayer, ImageRecord};
 pub use layers::{LAYER_SCHEMA, LayerRecord};

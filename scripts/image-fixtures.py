@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Benchmark inputs for `scripts/bench` (never committed; written into a temp dir).
+
+    image-fixtures.py big OUT.tar [MB]   docker-save archive, one image, 3 gzip layers,
+                                         ~5,000 files of varied sizes, MB uncompressed
+                                         (default 200); prints the uncompressed layer bytes
+    image-fixtures.py many OUT.tar N     docker-save archive of N images sharing one tiny
+                                         layer, each with its own config and tag
+
+Deterministic (fixed seed), so runs compare.
+"""
+import gzip
+import hashlib
+import io
+import json
+import os
+import random
+import sys
+import tarfile
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def add(tar, name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def pool(rng, size):
+    """Half text-like (compresses ~3:1), half random (incompressible), in 64 KiB runs: about
+    the mix of a distribution image (binaries, libraries, text)."""
+    words = [bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(2000)]
+    out = bytearray()
+    while len(out) < size:
+        if rng.random() < 0.5:
+            out += rng.randbytes(65536)
+        else:
+            run = bytearray()
+            while len(run) < 65536:
+                run += rng.choice(words) + (b"\n" if rng.random() < 0.1 else b" ")
+            out += run[:65536]
+    return bytes(out)
+
+
+def layer_tar(rng, data, files, index):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        dirs = set()
+        for n, size in enumerate(files):
+            d = f"usr/share/l{index}/d{n % 97}"
+            for parent in (f"usr", "usr/share", f"usr/share/l{index}", d):
+                if parent not in dirs:
+                    info = tarfile.TarInfo(parent)
+                    info.type = tarfile.DIRTYPE
+                    info.mode = 0o755
+                    tar.addfile(info)
+                    dirs.add(parent)
+            off = rng.randrange(0, len(data) - size) if size < len(data) else 0
+            add(tar, f"{d}/f{n}", data[off:off + size])
+    return buf.getvalue()
+
+
+def docker_save(path, images):
+    """images: [(config bytes, [layer blob bytes], [tags])]"""
+    manifest = []
+    written = set()
+    with tarfile.open(path, mode="w") as tar:
+        for config, layers, tags in images:
+            names = []
+            for blob in [config] + layers:
+                name = f"blobs/sha256/{sha(blob)}"
+                if name not in written:
+                    add(tar, name, blob)
+                    written.add(name)
+                names.append(name)
+            manifest.append({"Config": names[0], "RepoTags": tags, "Layers": names[1:]})
+        add(tar, "manifest.json", json.dumps(manifest).encode())
+
+
+def config(diff_ids, n=0):
+    return json.dumps({
+        "architecture": "amd64", "os": "linux",
+        "created": f"2026-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z",
+        "config": {"Env": [f"N={n}"]},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{d}" for d in diff_ids]},
+    }, sort_keys=True).encode()
+
+
+def big(path, mb):
+    rng = random.Random(42)
+    total = mb * 1_000_000
+    data = pool(rng, 8 << 20)
+    # Log-normal sizes (most files small, a few large), scaled to the total.
+    sizes = [max(16, int(rng.lognormvariate(8.5, 1.6))) for _ in range(5000)]
+    scale = total * 0.985 / sum(sizes)  # tar headers and padding make up the rest
+    sizes = [min(len(data) - 1, max(1, int(s * scale))) for s in sizes]
+    tars = [layer_tar(rng, data, sizes[i::3], i) for i in range(3)]
+    layers = [gzip.compress(t, compresslevel=6, mtime=0) for t in tars]
+    docker_save(path, [(config([sha(t) for t in tars]), layers, ["bench/big:latest"])])
+    print(sum(len(t) for t in tars))
+
+
+def many(path, n):
+    tar = layer_tar(random.Random(1), b"x" * 4096, [100, 200, 300], 0)
+    images = [(config([sha(tar)], i), [tar], [f"bench/many{i}:latest"]) for i in range(n)]
+    docker_save(path, images)
+
+
+if __name__ == "__main__":
+    kind, out = sys.argv[1], sys.argv[2]
+    if kind == "big":
+        big(out, int(sys.argv[3]) if len(sys.argv) > 3 else 200)
+    else:
+        many(out, int(sys.argv[3]))

@@ -1,0 +1,192 @@
+//! A compressed layer is unpacked while its uncompressed tar is written to the store, and
+//! checked against its diff id only at the end of the stream: a layer whose content does
+//! not match leaves nothing behind (no layer, no blob, no record, no staging), and one that
+//! matches is kept as a blob under its diff id.
+
+mod harness;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+
+use harness::{berth_bin, require_root};
+use sha2::{Digest as _, Sha256};
+
+struct Root(PathBuf);
+
+impl Root {
+    fn new(name: &str) -> Root {
+        let dir = std::env::temp_dir().join(format!("berth-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create test root");
+        Root(dir)
+    }
+
+    fn load(&self, archive: &[u8]) -> (i32, String) {
+        let path = self.0.join("image.tar");
+        std::fs::write(&path, archive).expect("write archive");
+        let out = Command::new(berth_bin())
+            .arg("--root")
+            .arg(self.0.join("state"))
+            .args(["load", "-i"])
+            .arg(&path)
+            .output()
+            .expect("run berth");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn entries(&self, sub: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.0.join("state").join(sub))
+            .map(|d| {
+                d.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// An uncompressed layer tar with one file per `(name, content)`.
+fn layer_tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, content) in files {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_cksum();
+        tar.append_data(&mut header, name, *content)
+            .expect("append");
+    }
+    tar.into_inner().expect("finish tar")
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).expect("gzip");
+    enc.finish().expect("gzip")
+}
+
+/// A docker-save archive of one image, tagged `integrity:test`, whose gzip layers are
+/// `layers` and whose config names `diff_ids`.
+fn archive(layers: &[Vec<u8>], diff_ids: &[String]) -> Vec<u8> {
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "created": "2026-01-01T00:00:00Z",
+        "rootfs": {
+            "type": "layers",
+            "diff_ids": diff_ids.iter().map(|d| format!("sha256:{d}")).collect::<Vec<_>>(),
+        },
+    })
+    .to_string()
+    .into_bytes();
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, data: &[u8]| {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_cksum();
+        tar.append_data(&mut header, name, data).expect("append");
+    };
+    let config_path = format!("blobs/sha256/{}", sha256(&config));
+    add(&config_path, &config);
+    let mut layer_paths = Vec::new();
+    for layer in layers {
+        let path = format!("blobs/sha256/{}", sha256(layer));
+        add(&path, layer);
+        layer_paths.push(path);
+    }
+    let manifest = serde_json::json!([{
+        "Config": config_path,
+        "RepoTags": ["integrity:test"],
+        "Layers": layer_paths,
+    }])
+    .to_string();
+    add("manifest.json", manifest.as_bytes());
+    tar.into_inner().expect("finish archive")
+}
+
+#[test]
+fn layer_not_matching_its_diff_id_leaves_nothing() {
+    require_root();
+    let root = Root::new("load-integrity-bad");
+    let good = layer_tar(&[("etc/good", b"fine")]);
+    // A valid tar that unpacks without complaint, but is not the content the config names.
+    let bad = layer_tar(&[("etc/evil", b"swapped")]);
+    let claimed = layer_tar(&[("etc/evil", b"original")]);
+    let image = archive(
+        &[gzip(&good), gzip(&bad)],
+        &[sha256(&good), sha256(&claimed)],
+    );
+
+    let (code, err) = root.load(&image);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains(&format!("layer sha256:{}", sha256(&claimed)))
+            && err.contains(&format!("has digest sha256:{}", sha256(&bad))),
+        "{err}"
+    );
+    for sub in ["layers", "blobs/sha256", "images", "tmp"] {
+        assert_eq!(
+            root.entries(sub),
+            Vec::<String>::new(),
+            "{sub} is not empty"
+        );
+    }
+    let repositories =
+        std::fs::read_to_string(root.0.join("state/repositories.json")).unwrap_or_default();
+    assert!(!repositories.contains("integrity"), "{repositories}");
+}
+
+#[test]
+fn compressed_layer_is_kept_under_its_diff_id() {
+    require_root();
+    let root = Root::new("load-integrity-good");
+    let plain = layer_tar(&[("etc/hello", b"hello"), ("bin/tool", &[7u8; 100_000])]);
+    let compressed = gzip(&plain);
+    let (code, err) = root.load(&archive(
+        std::slice::from_ref(&compressed),
+        &[sha256(&plain)],
+    ));
+    assert_eq!(code, 0, "{err}");
+
+    let blobs = root.entries("blobs/sha256");
+    assert!(blobs.contains(&sha256(&plain)), "{blobs:?}");
+    assert!(blobs.contains(&sha256(&compressed)), "{blobs:?}");
+    let kept = std::fs::read(root.0.join("state/blobs/sha256").join(sha256(&plain)))
+        .expect("read the uncompressed blob");
+    assert_eq!(sha256(&kept), sha256(&plain));
+    assert_eq!(root.entries("layers"), vec![sha256(&plain)]);
+    assert_eq!(
+        std::fs::read(
+            root.0
+                .join("state/layers")
+                .join(sha256(&plain))
+                .join("diff/etc/hello")
+        )
+        .expect("unpacked file"),
+        b"hello"
+    );
+    assert_eq!(root.entries("tmp"), Vec::<String>::new());
+}
