@@ -197,6 +197,9 @@ fn archive(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
         let mut header = tar::Header::new_ustar();
         header.set_size(data.len() as u64);
         header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
         header.set_cksum();
         builder
             .append_data(&mut header, path, data.as_slice())
