@@ -4,45 +4,14 @@
 
 mod harness;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use berth_engine::Digest;
 use berth_engine::archive::{MemoryBlobStore, SaveImage, write_docker_archive};
-use harness::{berth_bin, require_root};
-
-struct Root(PathBuf);
+use harness::require_root;
+use harness::state::StateRoot as Root;
 
 impl Root {
-    fn new(name: &str) -> Root {
-        let dir = std::env::temp_dir().join(format!("berth-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create test root");
-        Root(dir)
-    }
-
-    fn berth(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(berth_bin())
-            .arg("--root")
-            .arg(self.0.join("state"))
-            .args(args)
-            .current_dir(&self.0)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run berth");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.berth(args);
-        assert_eq!(code, 0, "berth {args:?} failed: {err}");
-        out
-    }
-
     /// `images` with the given filters, one `repository:tag` per line.
     fn names(&self, filters: &[&str]) -> String {
         let mut args = vec!["images", "--format", "{{.Repository}}:{{.Tag}}"];
@@ -53,14 +22,7 @@ impl Root {
     }
 
     fn load_busybox(&self) {
-        let path = self.0.join("busybox.tar");
-        let mut file = std::fs::File::create(&path).expect("create archive");
-        berth_engine::archive::testimage::busybox_archive(
-            Path::new("/bin/busybox"),
-            "busybox:latest",
-            &mut file,
-        )
-        .expect("build the busybox test image (needs the busybox-static package)");
+        let path = self.busybox_tar();
         self.ok(&["load", "-i", path.to_str().expect("utf-8")]);
     }
 
@@ -116,12 +78,6 @@ impl Root {
         out[0].clone()
     }
 
-    fn count(&self, sub: &str) -> usize {
-        std::fs::read_dir(self.0.join("state").join(sub))
-            .map(|d| d.count())
-            .unwrap_or(0)
-    }
-
     /// busybox (2026, two tags), app:1 (2025-06, tier=db) and a dangling older app
     /// (2025-01, tier=web) whose tag app:1 took over.
     fn populated(name: &str) -> (Root, String) {
@@ -145,12 +101,6 @@ impl Root {
             "2025-06-01T00:00:00Z",
         );
         (root, dangling)
-    }
-}
-
-impl Drop for Root {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -6,73 +6,11 @@
 mod harness;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-use harness::{berth_bin, require_root};
-
-struct Root(PathBuf);
-
-impl Root {
-    fn new(name: &str) -> Root {
-        let dir = std::env::temp_dir().join(format!("berth-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create test root");
-        Root(dir)
-    }
-
-    /// Runs berth with `stdin` piped in (or closed).
-    fn berth_with(&self, args: &[&str], stdin: &[u8]) -> (i32, String, String) {
-        let mut child = Command::new(berth_bin())
-            .arg("--root")
-            .arg(self.0.join("state"))
-            .args(args)
-            .current_dir(&self.0)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run berth");
-        let mut pipe = child.stdin.take().expect("stdin pipe");
-        // berth may refuse before reading: a broken pipe is not the test's failure.
-        let _ = pipe.write_all(stdin);
-        drop(pipe);
-        let out = child.wait_with_output().expect("wait berth");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn berth(&self, args: &[&str]) -> (i32, String, String) {
-        self.berth_with(args, b"")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.berth(args);
-        assert_eq!(code, 0, "berth {args:?} failed: {err}");
-        out
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).expect("write file");
-        path.to_str().expect("utf-8 path").to_string()
-    }
-
-    fn count(&self, sub: &str) -> usize {
-        std::fs::read_dir(self.0.join("state").join(sub))
-            .map(|d| d.count())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Root {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use harness::require_root;
+use harness::state::StateRoot as Root;
 
 /// A small rootfs: `/etc/hostname` (12 bytes) and `/bin/` with a script.
 fn rootfs_tar() -> Vec<u8> {

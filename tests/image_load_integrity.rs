@@ -6,53 +6,16 @@
 mod harness;
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::Command;
 
-use harness::{berth_bin, require_root};
+use harness::require_root;
+use harness::state::StateRoot as Root;
 use sha2::{Digest as _, Sha256};
 
-struct Root(PathBuf);
-
 impl Root {
-    fn new(name: &str) -> Root {
-        let dir = std::env::temp_dir().join(format!("berth-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create test root");
-        Root(dir)
-    }
-
     fn load(&self, archive: &[u8]) -> (i32, String) {
-        let path = self.0.join("image.tar");
-        std::fs::write(&path, archive).expect("write archive");
-        let out = Command::new(berth_bin())
-            .arg("--root")
-            .arg(self.0.join("state"))
-            .args(["load", "-i"])
-            .arg(&path)
-            .output()
-            .expect("run berth");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn entries(&self, sub: &str) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.0.join("state").join(sub))
-            .map(|d| {
-                d.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for Root {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let path = self.write("image.tar", archive);
+        let (code, _, err) = self.berth(&["load", "-i", &path]);
+        (code, err)
     }
 }
 

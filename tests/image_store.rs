@@ -4,66 +4,11 @@
 
 mod harness;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use harness::{berth_bin, require_root};
-
-struct Root(PathBuf);
-
-impl Root {
-    fn new(name: &str) -> Root {
-        let dir = std::env::temp_dir().join(format!("berth-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create test root");
-        Root(dir)
-    }
-
-    fn berth(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(berth_bin())
-            .arg("--root")
-            .arg(self.0.join("state"))
-            .args(args)
-            .current_dir(&self.0)
-            .output()
-            .expect("run berth");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.berth(args);
-        assert_eq!(code, 0, "berth {args:?} failed: {err}");
-        out
-    }
-
-    fn busybox_tar(&self) -> PathBuf {
-        let path = self.0.join("busybox.tar");
-        let mut file = std::fs::File::create(&path).expect("create archive");
-        berth_engine::archive::testimage::busybox_archive(
-            Path::new("/bin/busybox"),
-            "busybox:latest",
-            &mut file,
-        )
-        .expect("build the busybox test image (needs the busybox-static package)");
-        path
-    }
-
-    fn count(&self, sub: &str) -> usize {
-        std::fs::read_dir(self.0.join("state").join(sub))
-            .map(|d| d.count())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Root {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use harness::require_root;
+use harness::state::StateRoot as Root;
 
 #[test]
 fn load_list_tag_save_reload_remove() {
