@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 
 use harness::require_root;
 use harness::state::StateRoot as Root;
+use harness::tarball::gzip;
 
 /// A small rootfs: `/etc/hostname` (12 bytes) and `/bin/` with a script.
 fn rootfs_tar() -> Vec<u8> {
@@ -42,12 +43,6 @@ fn rootfs_tar() -> Vec<u8> {
         b"#!/bin/sh\necho hi\n",
     );
     tar.into_inner().expect("finish tar")
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).expect("gzip");
-    enc.finish().expect("gzip")
 }
 
 fn zstd(data: &[u8]) -> Vec<u8> {

@@ -5,11 +5,10 @@
 
 mod harness;
 
-use std::io::Write;
 
 use harness::require_root;
 use harness::state::StateRoot as Root;
-use sha2::{Digest as _, Sha256};
+use harness::tarball::{gzip, sha256_hex as sha256, tar_of as layer_tar};
 
 impl Root {
     fn load(&self, archive: &[u8]) -> (i32, String) {
@@ -17,33 +16,6 @@ impl Root {
         let (code, _, err) = self.berth(&["load", "-i", &path]);
         (code, err)
     }
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
-}
-
-/// An uncompressed layer tar with one file per `(name, content)`.
-fn layer_tar(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut tar = tar::Builder::new(Vec::new());
-    for (name, content) in files {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(0);
-        header.set_cksum();
-        tar.append_data(&mut header, name, *content)
-            .expect("append");
-    }
-    tar.into_inner().expect("finish tar")
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(bytes).expect("gzip");
-    enc.finish().expect("gzip")
 }
 
 /// A docker-save archive of one image, tagged `integrity:test`, whose gzip layers are

@@ -9,6 +9,7 @@ use std::process::Command;
 
 use harness::require_root;
 use harness::state::StateRoot as Root;
+use harness::tarball::{sha256_hex, tar_of};
 
 #[test]
 fn load_list_tag_save_reload_remove() {
@@ -135,33 +136,6 @@ fn bad_input_fails_cleanly() {
     assert_eq!(err.lines().count(), 1, "one line: {err}");
 }
 
-/// A docker-save archive written entry by entry, for archives that are wrong on purpose.
-fn archive(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, data) in entries {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(0);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, path, data.as_slice())
-            .expect("append");
-    }
-    builder.into_inner().expect("finish archive")
-}
-
-fn sha256(data: &[u8]) -> String {
-    use sha2::Digest as _;
-    let hash = sha2::Sha256::digest(data);
-    format!(
-        "sha256:{}",
-        hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
-}
-
 /// A one-file layer tar and a config naming `diff_id` as its only layer.
 fn layer_and_config(diff_id: Option<&str>) -> (Vec<u8>, Vec<u8>) {
     let layer = archive(&[("hello.txt", b"hello\n".to_vec())]);
@@ -253,4 +227,14 @@ fn bad_archives_fail_with_one_line_and_leave_nothing() {
         );
         assert_eq!(root.ok(&["images", "-q"]), "", "{name}");
     }
+}
+
+/// An archive of the given files, for archives that are wrong on purpose.
+fn archive(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let files: Vec<(&str, &[u8])> = entries.iter().map(|(p, d)| (*p, d.as_slice())).collect();
+    tar_of(&files)
+}
+
+fn sha256(data: &[u8]) -> String {
+    format!("sha256:{}", sha256_hex(data))
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod state;
+pub mod tarball;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
