@@ -5,7 +5,6 @@
 
 mod harness;
 
-
 use harness::require_root;
 use harness::state::StateRoot as Root;
 use harness::tarball::{gzip, sha256_hex as sha256, tar_of as layer_tar};

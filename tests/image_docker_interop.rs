@@ -1,0 +1,136 @@
+//! berth's archives and Docker's, both ways, against Debian's own dockerd started by the
+//! test (isolated: its own data and exec roots and socket, no bridge, no iptables): an
+//! image berth saves loads into Docker with the same id, and an image Docker saves loads
+//! into berth with the same id.
+
+mod harness;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use harness::require_root;
+use harness::state::StateRoot;
+
+/// A dockerd of the test's own, stopped and cleaned up on drop.
+struct Dockerd {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Dockerd {
+    fn start(dir: &Path) -> Dockerd {
+        let socket = dir.join("docker.sock");
+        let log = std::fs::File::create(dir.join("dockerd.log")).expect("create dockerd log");
+        let child = Command::new("dockerd")
+            .arg("--data-root")
+            .arg(dir.join("data"))
+            .arg("--exec-root")
+            .arg(dir.join("exec"))
+            .arg("--pidfile")
+            .arg(dir.join("dockerd.pid"))
+            .arg("-H")
+            .arg(format!("unix://{}", socket.display()))
+            .args([
+                "--bridge=none",
+                "--iptables=false",
+                "--ip6tables=false",
+                "--ip-masq=false",
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start dockerd: install Debian's docker.io (.ci/run does)");
+        let dockerd = Dockerd { child, socket };
+        // Readiness: poll the API until it answers (bounded), as a client would.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !dockerd.docker(&["version"]).status.success() {
+            assert!(
+                Instant::now() < deadline,
+                "dockerd did not answer within 60 s; see {}/dockerd.log",
+                dir.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        dockerd
+    }
+
+    fn docker(&self, args: &[&str]) -> std::process::Output {
+        Command::new("docker")
+            .arg("-H")
+            .arg(format!("unix://{}", self.socket.display()))
+            .args(args)
+            .output()
+            .expect("run the docker client")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.docker(args);
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn archives_move_between_berth_and_docker_with_the_same_ids() {
+    require_root();
+    let root = StateRoot::new("docker-interop");
+    let dockerd = Dockerd::start(root.path());
+
+    // berth → Docker.
+    let tar = root.busybox_tar();
+    root.ok(&["load", "-i", tar.to_str().expect("utf-8")]);
+    let saved = root.path().join("from-berth.tar");
+    root.ok(&["save", "-o", saved.to_str().expect("utf-8"), "busybox"]);
+    assert_eq!(
+        dockerd
+            .ok(&["load", "-i", saved.to_str().expect("utf-8")])
+            .trim(),
+        "Loaded image: busybox:latest"
+    );
+    let berth_id = root.ok(&["images", "-q", "--no-trunc"]).trim().to_string();
+    let docker_id = dockerd
+        .ok(&["image", "inspect", "--format", "{{.Id}}", "busybox:latest"])
+        .trim()
+        .to_string();
+    assert_eq!(
+        docker_id, berth_id,
+        "Docker sees the image berth saved under the same id"
+    );
+
+    // Docker → berth: retag in Docker, save with Docker, load into a fresh berth store.
+    dockerd.ok(&["tag", "busybox:latest", "example.com/from-docker:1"]);
+    let from_docker = root.path().join("from-docker.tar");
+    dockerd.ok(&[
+        "save",
+        "-o",
+        from_docker.to_str().expect("utf-8"),
+        "example.com/from-docker:1",
+    ]);
+    let other = StateRoot::new("docker-interop-back");
+    assert_eq!(
+        other.ok(&["load", "-i", from_docker.to_str().expect("utf-8")]),
+        "Loaded image: example.com/from-docker:1\n"
+    );
+    assert_eq!(
+        other.ok(&["images", "-q", "--no-trunc"]).trim(),
+        berth_id,
+        "same id after Docker's save"
+    );
+    drop(dockerd);
+}
