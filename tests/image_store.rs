@@ -238,3 +238,36 @@ fn archive(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
 fn sha256(data: &[u8]) -> String {
     format!("sha256:{}", sha256_hex(data))
 }
+
+#[test]
+fn layer_bounds_come_from_the_environment() {
+    require_root();
+    let root = Root::new("layer-bounds");
+    let tar = root.busybox_tar();
+    let run = |env: (&str, &str)| {
+        std::process::Command::new(harness::berth_bin())
+            .arg("--root")
+            .arg(root.path().join("state"))
+            .args(["load", "-i", tar.to_str().expect("utf-8")])
+            .env(env.0, env.1)
+            .output()
+            .expect("run berth")
+    };
+    let out = run(("BERTH_LAYER_MAX_ENTRIES", "10"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("more than 10 entries"), "{err}");
+    assert_eq!((root.count("layers"), root.count("images")), (0, 0));
+    let out = run(("BERTH_LAYER_MAX_BYTES", "lots"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim(),
+        "error: BERTH_LAYER_MAX_BYTES=\"lots\" is not a positive whole number"
+    );
+    let out = run(("BERTH_LAYER_MAX_PATH", "4096"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -13,7 +13,6 @@ use crate::reference::Reference;
 use crate::store::{ImageLayer, ImageRecord, now_rfc3339};
 
 use super::change::apply_changes;
-use super::load::root_options;
 use super::{ImageError, Images};
 
 /// The media type recorded for the layer: the blob is the uncompressed tar.
@@ -93,7 +92,7 @@ impl Images {
         // One layer: its chain id is its diff id.
         let layer = self.store.create_layer(&diff_id, &diff_id, None, |dir| {
             let blob = self.store.open_blob(&diff_id)?;
-            layer::unpack(BufReader::new(blob), dir, &root_options())
+            layer::unpack(BufReader::new(blob), dir, &self.unpack)
                 .map(|stats| stats.bytes)
                 .map_err(|source| ImageError::Layer {
                     diff_id: diff_id.clone(),

@@ -194,7 +194,7 @@ impl Images {
             };
             return self.store.create_layer(chain_id, diff_id, parent, |dir| {
                 let blob = self.store.open_blob(&uncompressed)?;
-                layer::unpack(BufReader::new(blob), dir, &root_options())
+                layer::unpack(BufReader::new(blob), dir, &self.unpack)
                     .map(|stats| stats.bytes)
                     .map_err(layer_error)
             });
@@ -214,7 +214,7 @@ impl Images {
             let unpacked = layer::unpack(
                 BufReader::with_capacity(STREAM_BUFFER, &mut tee),
                 dir,
-                &root_options(),
+                &self.unpack,
             );
             if let Some(e) = tee.failed.take() {
                 return Err(StoreError::io("write", self.store.root().join("tmp"), e).into());

@@ -63,13 +63,35 @@ pub enum ImageError {
 /// The images of one store.
 pub struct Images {
     store: Store,
+    unpack: crate::layer::UnpackOptions,
 }
 
 impl Images {
     pub fn open(root: &Path) -> Result<Self, ImageError> {
         Ok(Images {
             store: Store::open(root)?,
+            unpack: load::root_options(),
         })
+    }
+
+    /// Bounds for unpacking layers (entries, bytes, path length); owners and devices
+    /// are always kept, as the engine runs as root.
+    pub fn with_limits(
+        mut self,
+        max_entries: Option<u64>,
+        max_total_bytes: Option<u64>,
+        max_path_len: Option<usize>,
+    ) -> Self {
+        if let Some(n) = max_entries {
+            self.unpack.max_entries = n;
+        }
+        if let Some(n) = max_total_bytes {
+            self.unpack.max_total_bytes = n;
+        }
+        if let Some(n) = max_path_len {
+            self.unpack.max_path_len = n;
+        }
+        self
     }
 
     pub fn store(&self) -> &Store {
