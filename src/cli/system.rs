@@ -119,8 +119,7 @@ fn verbose(images: &berth_engine::image::Images) -> anyhow::Result<()> {
                 .filter(|l| layer_users.get(&l.chain_id).copied().unwrap_or(0) > 1)
                 .map(|l| l.size)
                 .sum();
-            let created = berth_engine::image::filter::parse_rfc3339(&i.created)
-                .map(|c| (c / 1_000_000_000) as i64);
+            let created = berth_engine::time::unix_seconds(&i.created);
             json!({
                 "Repository": repository,
                 "Tag": tag,

@@ -10,5 +10,6 @@ pub mod image;
 pub mod layer;
 pub mod reference;
 pub mod store;
+pub mod time;
 
 pub use digest::Digest;

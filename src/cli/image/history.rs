@@ -7,8 +7,8 @@ use berth_engine::image::HistoryEntry;
 use clap::{ArgAction, Args};
 use serde_json::json;
 
-use super::images::parse_rfc3339;
 use crate::cli::{template, units};
+use berth_engine::time::{format_rfc3339, unix_seconds};
 
 /// Docker truncates CREATED BY to this many columns, the last one an ellipsis.
 const CREATED_BY_WIDTH: usize = 45;
@@ -80,8 +80,10 @@ fn row(entry: &HistoryEntry, args: &HistoryArgs, now: i64) -> serde_json::Value 
         Some(id) if args.no_trunc => id.to_string(),
         Some(id) => id.short().to_string(),
     };
-    let created = parse_rfc3339(&entry.created);
-    let created_at = created.map(format_rfc3339).unwrap_or_else(|| "N/A".into());
+    let created = unix_seconds(&entry.created);
+    let created_at = created
+        .map(|c| format_rfc3339(c, None))
+        .unwrap_or_else(|| "N/A".into());
     let since = match created {
         Some(c) if args.human => format!("{} ago", units::human_duration(now - c)),
         _ => created_at.clone(),
@@ -118,27 +120,6 @@ fn ellipsis(s: &str, width: usize) -> String {
     out
 }
 
-/// Seconds since the epoch as RFC 3339 in UTC, to the second (Docker prints local time).
-fn format_rfc3339(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,7 +140,10 @@ mod tests {
             "2024-02-29T12:34:56Z",
             "2026-11-23T23:59:59Z",
         ] {
-            assert_eq!(parse_rfc3339(s).map(format_rfc3339).as_deref(), Some(s));
+            assert_eq!(
+                unix_seconds(s).map(|c| format_rfc3339(c, None)).as_deref(),
+                Some(s)
+            );
         }
     }
 }

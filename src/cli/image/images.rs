@@ -91,7 +91,7 @@ fn rows_of(image: &ImageRecord, args: &ImagesArgs, now: i64) -> Vec<serde_json::
     } else {
         image.id.short().to_string()
     };
-    let created = parse_rfc3339(&image.created);
+    let created = berth_engine::time::unix_seconds(&image.created);
     let since = created
         .map(|c| format!("{} ago", units::human_duration(now - c)))
         .unwrap_or_else(|| "N/A".into());
@@ -142,55 +142,4 @@ fn matches_repository(row: &serde_json::Value, wanted: Option<&str>) -> bool {
         None => (wanted, None),
     };
     row["Repository"] == repo && tag.is_none_or(|t| row["Tag"] == t)
-}
-
-/// Seconds since the epoch of an RFC 3339 UTC time (`2026-01-01T00:00:00Z`, optional
-/// fraction, `Z` or `+00:00`).
-pub(super) fn parse_rfc3339(s: &str) -> Option<i64> {
-    let (date, time) = s.split_once('T')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let time = time.trim_end_matches('Z');
-    let (time, offset) = match time.rfind(['+', '-']) {
-        Some(i) => {
-            let (t, o) = time.split_at(i);
-            let sign = if o.starts_with('-') { -1 } else { 1 };
-            let mut parts = o[1..].split(':').map(|p| p.parse::<i64>().ok());
-            (
-                t,
-                sign * (parts.next()?? * 3600 + parts.next().flatten().unwrap_or(0) * 60),
-            )
-        }
-        None => (time, 0),
-    };
-    let mut t = time.split(':');
-    let (h, min) = (
-        t.next()?.parse::<i64>().ok()?,
-        t.next()?.parse::<i64>().ok()?,
-    );
-    let sec = t.next()?.split('.').next()?.parse::<i64>().ok()?;
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + min * 60 + sec - offset)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_seconds() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2026-01-01T00:00:00Z"), Some(1_767_225_600));
-        assert_eq!(
-            parse_rfc3339("2026-01-01T01:00:00.123456789+01:00"),
-            Some(1_767_225_600)
-        );
-        assert_eq!(parse_rfc3339("garbage"), None);
-    }
 }

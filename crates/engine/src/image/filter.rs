@@ -95,8 +95,8 @@ fn parse_bool(v: &str) -> Option<bool> {
     }
 }
 
-/// Nanoseconds since the epoch.
-pub type Instant = i128;
+pub use crate::time::{Instant, parse_rfc3339};
+use crate::time::{days_of, fraction_nanos};
 
 /// A compiled filter. `before`, `since` and `until` are instants: the caller resolves
 /// image names (see `Images::image_filter`).
@@ -324,60 +324,6 @@ fn glob_at(p: &[char], n: &[char]) -> bool {
         '\\' => p.get(1).is_some_and(|e| n.first() == Some(e)) && glob_at(&p[2..], &n[1..]),
         c => n.first() == Some(&c) && glob_at(&p[1..], &n[1..]),
     }
-}
-
-/// An RFC 3339 time (`2026-01-01T00:00:00Z`, optional fraction, `Z` or `±hh:mm`) in
-/// nanoseconds since the epoch.
-pub fn parse_rfc3339(s: &str) -> Option<Instant> {
-    let (date, time) = s.split_once(['T', 't', ' '])?;
-    let days = days_of(date)?;
-    let (clock, offset) = match time.strip_suffix(['Z', 'z']) {
-        Some(clock) => (clock, 0),
-        None => {
-            let i = time.rfind(['+', '-'])?;
-            let (clock, zone) = time.split_at(i);
-            let sign = if zone.starts_with('-') { -1 } else { 1 };
-            let (h, m) = zone[1..].split_once(':')?;
-            (
-                clock,
-                sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60),
-            )
-        }
-    };
-    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
-    let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
-    if parts.next().is_some() || h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    let nanos = fraction_nanos(fraction)?;
-    let secs = days * 86_400 + h * 3600 + m * 60 + sec - offset;
-    Some(i128::from(secs) * 1_000_000_000 + i128::from(nanos))
-}
-
-fn fraction_nanos(fraction: &str) -> Option<i64> {
-    if fraction.is_empty() {
-        return Some(0);
-    }
-    if fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(fraction.parse::<i64>().ok()? * 10i64.pow(9 - fraction.len() as u32))
-}
-
-/// Days since 1970-01-01 of `YYYY-MM-DD` (Howard Hinnant's days-from-civil).
-fn days_of(date: &str) -> Option<i64> {
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
 }
 
 /// Docker's `GetTimestamp` for `until`: a Go duration before `now` (`10m`, `1h30m`), a

@@ -50,7 +50,6 @@ mod images;
 mod layers;
 mod lock;
 mod tags;
-mod time;
 
 use std::fs;
 use std::io;
@@ -58,13 +57,13 @@ use std::path::{Path, PathBuf};
 
 use crate::digest::Digest;
 
+pub use crate::time::now_rfc3339;
 pub use atomic::{sync_dir, write_atomic};
 pub use blobs::BlobWriter;
 pub use gc::SweepReport;
 pub use images::{IMAGE_SCHEMA, ImageLayer, ImageRecord};
 pub use layers::{LAYER_SCHEMA, LayerRecord};
 pub use lock::{ExclusiveLock, SharedLock};
-pub use time::now_rfc3339;
 
 /// Everything that can go wrong in the store, naming the path, digest or name involved.
 #[derive(Debug, thiserror::Error)]
