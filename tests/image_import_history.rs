@@ -187,14 +187,7 @@ fn bad_change_is_one_error_and_leaves_the_store_empty() {
 fn history_of_the_busybox_test_image() {
     require_root();
     let root = Root::new("history-busybox");
-    let path = root.0.join("busybox.tar");
-    let mut file = std::fs::File::create(&path).expect("create archive");
-    berth_engine::archive::testimage::busybox_archive(
-        Path::new("/bin/busybox"),
-        "busybox:latest",
-        &mut file,
-    )
-    .expect("build the busybox test image (needs the busybox-static package)");
+    let path = root.busybox_tar();
     root.ok(&["load", "-i", path.to_str().expect("utf-8")]);
     let id = inspect(&root, "busybox")["Id"]
         .as_str()

@@ -31,33 +31,26 @@ fn archive(layers: &[Vec<u8>], diff_ids: &[String]) -> Vec<u8> {
     })
     .to_string()
     .into_bytes();
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut add = |name: &str, data: &[u8]| {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(0);
-        header.set_cksum();
-        tar.append_data(&mut header, name, data).expect("append");
-    };
     let config_path = format!("blobs/sha256/{}", sha256(&config));
-    add(&config_path, &config);
-    let mut layer_paths = Vec::new();
-    for layer in layers {
-        let path = format!("blobs/sha256/{}", sha256(layer));
-        add(&path, layer);
-        layer_paths.push(path);
-    }
+    let layer_paths: Vec<String> = layers
+        .iter()
+        .map(|l| format!("blobs/sha256/{}", sha256(l)))
+        .collect();
     let manifest = serde_json::json!([{
         "Config": config_path,
         "RepoTags": ["integrity:test"],
         "Layers": layer_paths,
     }])
     .to_string();
-    add("manifest.json", manifest.as_bytes());
-    tar.into_inner().expect("finish archive")
+    let mut files: Vec<(&str, &[u8])> = vec![(&config_path, &config)];
+    files.extend(
+        layer_paths
+            .iter()
+            .map(String::as_str)
+            .zip(layers.iter().map(Vec::as_slice)),
+    );
+    files.push(("manifest.json", manifest.as_bytes()));
+    layer_tar(&files)
 }
 
 #[test]
