@@ -20,11 +20,11 @@ pub struct Rendered<'a> {
 }
 
 impl<'a> Rendered<'a> {
-    pub fn new(loaded: &'a Loaded, _services: &[String]) -> Result<Self, ConfigError> {
-        Ok(Rendered {
+    pub fn new(loaded: &'a Loaded) -> Self {
+        Rendered {
             loaded,
             project: &loaded.project,
-        })
+        }
     }
 
     pub fn project(&self) -> &Project {

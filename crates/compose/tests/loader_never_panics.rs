@@ -20,9 +20,8 @@ fn load(text: &str) {
     opts.files = vec![PathBuf::from("-")];
     opts.project_name = Some("fuzz".into());
     opts.stdin = Some(text.to_string());
-    if let Ok(loaded) = loader::load(&opts)
-        && let Ok(r) = Rendered::new(&loaded, &[])
-    {
+    if let Ok(loaded) = loader::load(&opts) {
+        let r = Rendered::new(&loaded);
         let _ = r.to_string(Format::Json);
         let _ = r.to_string(Format::Yaml);
         let _ = r.hashes("*");

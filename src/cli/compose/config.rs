@@ -73,7 +73,7 @@ pub fn run(global: &ComposeArgs, args: &ConfigArgs) -> anyhow::Result<()> {
         resolve_paths: !args.no_path_resolution,
     };
     let loaded = load_project(global, stages, &args.services_args)?;
-    let project = render::Rendered::new(&loaded, &args.services_args)?;
+    let project = render::Rendered::new(&loaded);
 
     if args.quiet {
         std::mem::forget(loaded);
