@@ -3,6 +3,7 @@
 //! a request, calls a library crate, and renders the result.
 
 mod compose;
+mod container;
 mod image;
 mod output;
 mod system;
@@ -11,6 +12,7 @@ mod template;
 mod units;
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,6 +62,36 @@ enum ImageCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum ContainerCommand {
+    /// Create and run a new container from an image
+    Run(Box<container::run::RunArgs>),
+    /// Create a new container
+    Create(Box<container::run::CreateArgs>),
+    /// Start one or more stopped containers
+    Start(container::lifecycle::StartArgs),
+    /// Stop one or more running containers
+    Stop(container::lifecycle::StopArgs),
+    /// Restart one or more containers
+    Restart(container::lifecycle::StopArgs),
+    /// Kill one or more running containers
+    Kill(container::lifecycle::KillArgs),
+    /// Remove one or more containers
+    #[command(alias = "remove")]
+    Rm(container::lifecycle::RmArgs),
+    /// List containers
+    #[command(alias = "list", alias = "ps")]
+    Ls(container::ps::PsArgs),
+    /// Fetch the logs of a container
+    Logs(container::logs::LogsArgs),
+    /// Display detailed information on one or more containers
+    Inspect(container::inspect::InspectArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(container::lifecycle::WaitArgs),
+    /// Rename a container
+    Rename(container::lifecycle::RenameArgs),
+}
+
+#[derive(Subcommand, Debug)]
 enum Command {
     /// Define and run multi-container applications (docker compose)
     Compose(Box<compose::ComposeArgs>),
@@ -75,8 +107,8 @@ enum Command {
     Tag(image::tag::TagArgs),
     /// Remove one or more images
     Rmi(image::rmi::RmiArgs),
-    /// Return low-level information on images
-    Inspect(image::inspect::InspectArgs),
+    /// Return low-level information on containers and images
+    Inspect(container::inspect::InspectArgs),
     /// Import the contents from a tarball to create a filesystem image
     Import(image::import::ImportArgs),
     /// Show the history of an image
@@ -87,6 +119,39 @@ enum Command {
     /// Manage berth (disk usage)
     #[command(subcommand)]
     System(system::SystemCommand),
+    /// Create and run a new container from an image
+    Run(Box<container::run::RunArgs>),
+    /// Create a new container
+    Create(Box<container::run::CreateArgs>),
+    /// Start one or more stopped containers
+    Start(container::lifecycle::StartArgs),
+    /// Stop one or more running containers
+    Stop(container::lifecycle::StopArgs),
+    /// Restart one or more containers
+    Restart(container::lifecycle::StopArgs),
+    /// Kill one or more running containers
+    Kill(container::lifecycle::KillArgs),
+    /// Remove one or more containers
+    Rm(container::lifecycle::RmArgs),
+    /// List containers
+    Ps(container::ps::PsArgs),
+    /// Fetch the logs of a container
+    Logs(container::logs::LogsArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(container::lifecycle::WaitArgs),
+    /// Rename a container
+    Rename(container::lifecycle::RenameArgs),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// The supervisor of one container (started by berth itself)
+    #[command(name = "__supervise", hide = true)]
+    Supervise {
+        id: String,
+        fd: i32,
+        #[arg(long)]
+        attach: bool,
+    },
     #[command(external_subcommand)]
     Other(Vec<OsString>),
 }
@@ -106,8 +171,45 @@ pub fn main() -> ExitCode {
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => image::images::run(&root, &a),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => image::tag::run(&root, &a),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => image::rmi::run(&root, &a),
-        Command::Inspect(a) | Command::Image(ImageCommand::Inspect(a)) => {
-            image::inspect::run(&root, &a)
+        Command::Image(ImageCommand::Inspect(a)) => image::inspect::run(&root, &a),
+        Command::Inspect(a) | Command::Container(ContainerCommand::Inspect(a)) => {
+            container::inspect::run(&root, &a)
+        }
+        Command::Run(a) | Command::Container(ContainerCommand::Run(a)) => {
+            container::run::run(&root, &a)
+        }
+        Command::Create(a) | Command::Container(ContainerCommand::Create(a)) => {
+            container::run::run_create(&root, &a)
+        }
+        Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => {
+            container::lifecycle::start(&root, &a)
+        }
+        Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => {
+            container::lifecycle::stop(&root, &a)
+        }
+        Command::Restart(a) | Command::Container(ContainerCommand::Restart(a)) => {
+            container::lifecycle::restart(&root, &a)
+        }
+        Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => {
+            container::lifecycle::kill(&root, &a)
+        }
+        Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => {
+            container::lifecycle::rm(&root, &a)
+        }
+        Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => {
+            container::ps::run(&root, &a)
+        }
+        Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => {
+            container::logs::run(&root, &a)
+        }
+        Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => {
+            container::lifecycle::wait(&root, &a)
+        }
+        Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
+            container::lifecycle::rename(&root, &a)
+        }
+        Command::Supervise { id, fd, attach } => {
+            return container::supervise(&root, &id, fd, attach);
         }
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => {
             image::import::run(&root, &a)
@@ -130,6 +232,12 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(exit) = e.downcast_ref::<output::Exit>() {
+                if let Some(message) = &exit.message {
+                    let _ = writeln!(std::io::stderr(), "error: {message}");
+                }
+                return ExitCode::from(exit.code.clamp(0, 255) as u8);
+            }
             if !e.is::<output::Reported>() {
                 output::error(&e);
             }

@@ -61,6 +61,55 @@ pub fn warning(msg: &str) {
     let _ = writeln!(std::io::stderr(), "warning: {msg}");
 }
 
+/// A failure with a specific exit code (Docker's: 125 berth's own error, 126 cannot
+/// execute, 127 not found, or the container's own code for `run`), and an optional
+/// message printed as `error: ...`.
+#[derive(Debug)]
+pub struct Exit {
+    pub code: i32,
+    pub message: Option<String>,
+}
+
+impl Exit {
+    pub fn error(code: i32, e: &(dyn std::error::Error + 'static)) -> Exit {
+        let mut parts: Vec<String> = Vec::new();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !parts.last().is_some_and(|prev| prev.ends_with(&text)) {
+                parts.push(text);
+            }
+            cause = c.source();
+        }
+        Exit::message(code, parts.join(": "))
+    }
+
+    pub fn message(code: i32, message: String) -> Exit {
+        Exit {
+            code,
+            message: Some(message),
+        }
+    }
+
+    pub fn silent(code: i32) -> Exit {
+        Exit {
+            code,
+            message: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.message {
+            Some(m) => f.write_str(m),
+            None => write!(f, "exit status {}", self.code),
+        }
+    }
+}
+
+impl std::error::Error for Exit {}
+
 /// A failure whose details were already printed (e.g. `rmi` of several images): the
 /// caller only sets the exit status.
 #[derive(Debug)]

@@ -1,0 +1,303 @@
+//! `create`: merge the image's config into the request as Docker does, reserve the name,
+//! and write the record. Either the whole container exists afterwards or nothing does.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::os::unix::fs::symlink;
+
+use serde_json::Value;
+
+use super::config::{Config, HostConfig};
+use super::record::{self, CONTAINER_SCHEMA, ContainerRecord, State};
+use super::{ContainerError, Containers, PROJECT_LABEL, id, user};
+use crate::image::Images;
+use crate::store::ImageRecord;
+
+/// What the CLI (or the orchestrator) asks for: Docker's `Config` and `HostConfig` with
+/// only the user's values set; the image's defaults are merged in here.
+#[derive(Clone, Debug, Default)]
+pub struct CreateRequest {
+    pub name: Option<String>,
+    pub config: Config,
+    pub host_config: HostConfig,
+}
+
+impl Containers {
+    /// Creates a container from `request.config.image`; returns its record.
+    pub fn create(
+        &self,
+        images: &Images,
+        request: CreateRequest,
+    ) -> Result<ContainerRecord, ContainerError> {
+        if let Some(name) = &request.name {
+            if !id::valid_name(name.strip_prefix('/').unwrap_or(name)) {
+                return Err(ContainerError::InvalidName(name.clone()));
+            }
+        }
+        let image = images.resolve(&request.config.image).map_err(|e| match e {
+            crate::image::ImageError::NotFound(name) => ContainerError::Invalid(format!(
+                "no such image: {name} (berth does not pull yet: bring it with `berth load` or `berth import`)"
+            )),
+            e => e.into(),
+        })?;
+        let image_config = images.config(&image)?;
+        let empty = Value::Object(Default::default());
+        let defaults = image_config.raw.get("config").unwrap_or(&empty);
+        let id = id::new_id().map_err(|e| ContainerError::io("generate an id in", self.root(), e))?;
+        let config = merge_image_config(request.config, defaults, &id)?;
+        let (path, args) = command_line(&config)?;
+        let layers = layer_dirs(&image);
+        // Resolve the user now, so that a missing user fails before anything exists
+        // (Docker only finds out at start); the supervisor resolves again at each start.
+        let layer_paths: Vec<_> = layers
+            .iter()
+            .rev()
+            .map(|chain| images.store().layer_dir(chain))
+            .collect();
+        user::resolve(&config.user, &layer_paths, &request.host_config.group_add.clone().unwrap_or_default())?;
+
+        let name = request.name.map(|n| n.trim_start_matches('/').to_string());
+        let name = self.reserve_name(name.as_deref(), &id)?;
+        let record = ContainerRecord {
+            schema_version: CONTAINER_SCHEMA,
+            id: id.clone(),
+            created: crate::time::now_rfc3339(),
+            path,
+            args,
+            image: image.id.to_string(),
+            name: name.clone(),
+            config,
+            host_config: request.host_config,
+            layers: layers.iter().map(|d| d.to_string()).collect(),
+        };
+        if let Err(e) = self.write_new(&record) {
+            let _ = fs::remove_dir_all(self.dir(&id));
+            let _ = fs::remove_file(self.names_dir().join(&name));
+            return Err(e);
+        }
+        self.emit(&record, "create", &[]);
+        Ok(record)
+    }
+
+    fn write_new(&self, record: &ContainerRecord) -> Result<(), ContainerError> {
+        let dir = self.dir(&record.id);
+        for sub in ["upper", "work", "rootfs"] {
+            let path = dir.join(sub);
+            fs::create_dir_all(&path).map_err(|e| ContainerError::io("create", &path, e))?;
+        }
+        record::write_state(&dir, &State::created())?;
+        if let Some(project) = record.config.labels.get(PROJECT_LABEL) {
+            let index = self.projects_dir().join(project);
+            fs::create_dir_all(&index).map_err(|e| ContainerError::io("create", &index, e))?;
+            let link = index.join(&record.id);
+            symlink(format!("../../containers/{}", record.id), &link)
+                .or_else(|e| if e.kind() == io::ErrorKind::AlreadyExists { Ok(()) } else { Err(e) })
+                .map_err(|e| ContainerError::io("create", &link, e))?;
+        }
+        // Written last: a directory without a record is invisible (and swept).
+        record::write_record(&dir, record)
+    }
+
+    /// Reserves `name` (or a generated one) for `id` by creating `names/<name>`; creating
+    /// the link is atomic, so of two concurrent creates exactly one gets a name.
+    fn reserve_name(&self, name: Option<&str>, id: &str) -> Result<String, ContainerError> {
+        match name {
+            Some(name) => self.link_name(name, id).map(|()| name.to_string()),
+            None => {
+                for attempt in 0..20 {
+                    let name = id::generated_name(attempt)
+                        .map_err(|e| ContainerError::io("generate a name in", self.root(), e))?;
+                    match self.link_name(&name, id) {
+                        Ok(()) => return Ok(name),
+                        Err(ContainerError::NameInUse { .. }) => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(ContainerError::Invalid("could not find a free generated name".into()))
+            }
+        }
+    }
+
+    pub(super) fn link_name(&self, name: &str, id: &str) -> Result<(), ContainerError> {
+        let link = self.names_dir().join(name);
+        for _ in 0..2 {
+            match symlink(id, &link) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let holder = fs::read_link(&link)
+                        .map(|t| t.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    if self.dir(&holder).join("container.json").exists()
+                        || self.dir(&holder).exists()
+                    {
+                        return Err(ContainerError::NameInUse {
+                            name: name.into(),
+                            id: holder,
+                        });
+                    }
+                    // The holder is gone (a crash between reserving and writing): reuse.
+                    let _ = fs::remove_file(&link);
+                }
+                Err(e) => return Err(ContainerError::io("create", &link, e)),
+            }
+        }
+        Err(ContainerError::NameInUse {
+            name: name.into(),
+            id: String::new(),
+        })
+    }
+}
+
+/// Chain ids of the image's layers, bottom first.
+fn layer_dirs(image: &ImageRecord) -> Vec<crate::Digest> {
+    image.layers.iter().map(|l| l.chain_id.clone()).collect()
+}
+
+/// Docker's merge of the image config into the container config (moby `daemon/commit.go`
+/// `merge`, `daemon/create.go`): user values win; env by key; labels by key; the image's
+/// `Cmd` only when the user set neither a command nor an entrypoint.
+fn merge_image_config(mut config: Config, image: &Value, id: &str) -> Result<Config, ContainerError> {
+    let strings = |key: &str| -> Option<Vec<String>> {
+        image.get(key).and_then(|v| v.as_array()).map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+    };
+    let text = |key: &str| image.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    if config.hostname.is_empty() {
+        config.hostname = id[..12].to_string();
+    }
+    if config.user.is_empty() {
+        config.user = text("User");
+    }
+    let mut env = strings("Env").unwrap_or_default();
+    for entry in std::mem::take(&mut config.env) {
+        let key = entry.split('=').next().unwrap_or_default().to_string();
+        match env.iter_mut().find(|e| e.split('=').next() == Some(key.as_str())) {
+            Some(existing) => *existing = entry,
+            None => env.push(entry),
+        }
+    }
+    config.env = env;
+    if config.working_dir.is_empty() {
+        config.working_dir = text("WorkingDir");
+    }
+    let user_entrypoint = config.entrypoint.as_ref().is_some_and(|e| !e.is_empty());
+    if !user_entrypoint {
+        if config.cmd.as_ref().is_none_or(|c| c.is_empty()) {
+            config.cmd = strings("Cmd");
+        }
+        if config.entrypoint.is_none() {
+            config.entrypoint = strings("Entrypoint");
+        }
+    }
+    let mut labels: BTreeMap<String, String> = image
+        .get("Labels")
+        .and_then(|v| v.as_object())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    labels.append(&mut config.labels);
+    config.labels = labels;
+    if config.stop_signal.is_none() {
+        let signal = text("StopSignal");
+        if !signal.is_empty() {
+            config.stop_signal = Some(signal);
+        }
+    }
+    if let Some(ports) = image.get("ExposedPorts").and_then(|v| v.as_object()) {
+        let exposed = config.exposed_ports.get_or_insert_with(BTreeMap::new);
+        for port in ports.keys() {
+            exposed.entry(port.clone()).or_default();
+        }
+    }
+    if let Some(volumes) = image.get("Volumes").and_then(|v| v.as_object()) {
+        let all = config.volumes.get_or_insert_with(BTreeMap::new);
+        for path in volumes.keys() {
+            all.entry(path.clone()).or_default();
+        }
+    }
+    if config.on_build.is_none() {
+        config.on_build = None;
+    }
+    Ok(config)
+}
+
+/// Docker's `Path` and `Args`: entrypoint + cmd, split at the first word.
+fn command_line(config: &Config) -> Result<(String, Vec<String>), ContainerError> {
+    let mut words: Vec<String> = config.entrypoint.clone().unwrap_or_default();
+    words.extend(config.cmd.clone().unwrap_or_default());
+    let mut words = words.into_iter();
+    match words.next() {
+        Some(path) => Ok((path, words.collect())),
+        None => Err(ContainerError::Invalid("No command specified".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn image() -> Value {
+        json!({
+            "Env": ["PATH=/bin", "A=image"],
+            "Cmd": ["sh"],
+            "Entrypoint": null,
+            "WorkingDir": "/srv",
+            "Labels": {"from": "image", "both": "image"},
+            "User": "daemon",
+            "StopSignal": "SIGQUIT",
+        })
+    }
+
+    fn id() -> String {
+        "a".repeat(64)
+    }
+
+    #[test]
+    fn image_defaults_fill_what_the_user_left_empty() {
+        let mut user = Config::default();
+        user.env = vec!["A=user".into(), "B=1".into()];
+        user.labels.insert("both".into(), "user".into());
+        let merged = merge_image_config(user, &image(), &id()).unwrap();
+        assert_eq!(merged.env, ["PATH=/bin", "A=user", "B=1"]);
+        assert_eq!(merged.cmd.as_deref(), Some(&["sh".to_string()][..]));
+        assert_eq!(merged.working_dir, "/srv");
+        assert_eq!(merged.user, "daemon");
+        assert_eq!(merged.hostname, "aaaaaaaaaaaa");
+        assert_eq!(merged.labels["both"], "user");
+        assert_eq!(merged.labels["from"], "image");
+        assert_eq!(merged.stop_signal.as_deref(), Some("SIGQUIT"));
+    }
+
+    #[test]
+    fn a_user_entrypoint_drops_the_image_cmd() {
+        let mut user = Config::default();
+        user.entrypoint = Some(vec!["echo".into()]);
+        let merged = merge_image_config(user, &image(), &id()).unwrap();
+        assert_eq!(merged.cmd, None);
+        assert_eq!(command_line(&merged).unwrap(), ("echo".to_string(), vec![]));
+    }
+
+    #[test]
+    fn a_user_cmd_replaces_the_image_cmd() {
+        let mut user = Config::default();
+        user.cmd = Some(vec!["echo".into(), "hi".into()]);
+        let merged = merge_image_config(user, &image(), &id()).unwrap();
+        assert_eq!(command_line(&merged).unwrap(), ("echo".to_string(), vec!["hi".to_string()]));
+    }
+
+    #[test]
+    fn no_command_at_all_is_refused() {
+        let mut user = Config::default();
+        user.entrypoint = Some(vec![]);
+        let merged = merge_image_config(user, &json!({}), &id()).unwrap();
+        assert_eq!(command_line(&merged).unwrap_err().to_string(), "No command specified");
+    }
+}

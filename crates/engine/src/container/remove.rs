@@ -1,0 +1,178 @@
+//! `rm`, `rename`, `kill`, `stop` and `wait`: operations on an existing container that do
+//! not start anything.
+
+use std::fs;
+use std::os::fd::OwnedFd;
+use std::time::Duration;
+
+use rustix::event::{PollFd, PollFlags, poll};
+use rustix::process::{Pid, Signal, pidfd_open, pidfd_send_signal, PidfdFlags};
+
+use super::record::{self, ContainerRecord, State, Status};
+use super::{ContainerError, Containers, PROJECT_LABEL, id, liveness};
+
+impl Containers {
+    /// Removes a container. A running one is refused unless `force`, which kills it first
+    /// and waits until its supervisor has recorded the exit.
+    pub fn remove(&self, id: &str, force: bool) -> Result<(), ContainerError> {
+        let record = self.record(id)?;
+        let state = self.state(id)?;
+        if state.running {
+            if !force {
+                return Err(ContainerError::RemoveRunning(record.name.clone()));
+            }
+            self.signal(id, &state, Signal::KILL)?;
+            liveness::wait_unlocked(&self.dir(id))?;
+        }
+        self.remove_stopped(&record)
+    }
+
+    /// Removes a container that is known not to run: its directory, name and index
+    /// entries; emits `destroy`. Holds the container's lock so that no start can begin.
+    pub(super) fn remove_stopped(&self, record: &ContainerRecord) -> Result<(), ContainerError> {
+        let Some(_guard) = liveness::try_lock(&self.dir(&record.id))? else {
+            return Err(ContainerError::RemoveRunning(record.name.clone()));
+        };
+        self.remove_locked(record)
+    }
+
+    /// `remove_stopped` for a caller that holds the container's lock (the supervisor,
+    /// for `--rm`; a reconcile).
+    pub(super) fn remove_locked(&self, record: &ContainerRecord) -> Result<(), ContainerError> {
+        let dir = self.dir(&record.id);
+        crate::runtime::remove_cgroup(&super::cgroups_path(&record.id))
+            .map_err(|e| ContainerError::io("remove the cgroup of", &dir, e))?;
+        // The record goes first: from then on the container does not exist for anyone,
+        // whatever else a crash leaves (swept as an unnamed directory).
+        let record_path = dir.join("container.json");
+        fs::remove_file(&record_path).map_err(|e| ContainerError::io("remove", &record_path, e))?;
+        let name_link = self.names_dir().join(&record.name);
+        if fs::read_link(&name_link).is_ok_and(|t| t.as_os_str() == record.id.as_str()) {
+            let _ = fs::remove_file(&name_link);
+        }
+        if let Some(project) = record.config.labels.get(PROJECT_LABEL) {
+            let _ = fs::remove_file(self.projects_dir().join(project).join(&record.id));
+            let _ = fs::remove_dir(self.projects_dir().join(project));
+        }
+        fs::remove_dir_all(&dir).map_err(|e| ContainerError::io("remove", &dir, e))?;
+        self.emit(record, "destroy", &[]);
+        Ok(())
+    }
+
+    /// Renames a container; the new name is reserved before the old one is released.
+    pub fn rename(&self, id: &str, new_name: &str) -> Result<(), ContainerError> {
+        let new_name = new_name.trim_start_matches('/');
+        if !id::valid_name(new_name) {
+            return Err(ContainerError::InvalidName(new_name.into()));
+        }
+        let mut record = self.record(id)?;
+        let old = record.name.clone();
+        if old == new_name {
+            return Err(ContainerError::Invalid(format!(
+                "Renaming a container with the same name as its current name"
+            )));
+        }
+        self.link_name(new_name, id)?;
+        record.name = new_name.to_string();
+        if let Err(e) = record::write_record(&self.dir(id), &record) {
+            let _ = fs::remove_file(self.names_dir().join(new_name));
+            return Err(e);
+        }
+        let _ = fs::remove_file(self.names_dir().join(&old));
+        self.emit(&record, "rename", &[("oldName", format!("/{old}"))]);
+        Ok(())
+    }
+
+    /// `kill -s SIGNAL`: sends a signal to the container's main process.
+    pub fn kill(&self, id: &str, signal: Signal) -> Result<(), ContainerError> {
+        let state = self.state(id)?;
+        if !state.running {
+            return Err(ContainerError::NotRunning(id.into()));
+        }
+        let record = self.record(id)?;
+        self.signal(id, &state, signal)?;
+        self.emit(&record, "kill", &[("signal", (signal.as_raw()).to_string())]);
+        Ok(())
+    }
+
+    /// `stop -t`: the stop signal, then SIGKILL after `timeout` (a negative timeout waits
+    /// forever), then waits until the exit is recorded. Stopping a stopped container is
+    /// not an error (as Docker).
+    pub fn stop(&self, id: &str, signal: Signal, timeout: Option<Duration>) -> Result<(), ContainerError> {
+        let state = self.state(id)?;
+        if !state.running {
+            return Ok(());
+        }
+        let record = self.record(id)?;
+        let pidfd = self.open_pidfd(id, &state)?;
+        if let Some(pidfd) = &pidfd {
+            let _ = pidfd_send_signal(pidfd, signal);
+            self.emit(&record, "kill", &[("signal", signal.as_raw().to_string())]);
+            if !wait_exit(pidfd, timeout) {
+                let _ = pidfd_send_signal(pidfd, Signal::KILL);
+                self.emit(&record, "kill", &[("signal", Signal::KILL.as_raw().to_string())]);
+            }
+        }
+        liveness::wait_unlocked(&self.dir(id))?;
+        self.emit(&record, "stop", &[]);
+        Ok(())
+    }
+
+    /// Blocks until the container is not running (its supervisor released the lock),
+    /// then returns its state.
+    pub fn wait(&self, id: &str) -> Result<State, ContainerError> {
+        let state = self.state(id)?;
+        if state.running || state.status == Status::Restarting {
+            liveness::wait_unlocked(&self.dir(id))?;
+        }
+        self.state(id)
+    }
+
+    fn signal(&self, id: &str, state: &State, signal: Signal) -> Result<(), ContainerError> {
+        if let Some(pidfd) = self.open_pidfd(id, state)? {
+            pidfd_send_signal(&pidfd, signal)
+                .or_else(|e| if e == rustix::io::Errno::SRCH { Ok(()) } else { Err(e) })
+                .map_err(|e| ContainerError::io("signal", self.dir(id), e.into()))?;
+        }
+        Ok(())
+    }
+
+    /// A pidfd for the container's main process. The pid cannot have been reused while
+    /// the state says running and the supervisor (its parent, which reaps it) holds the
+    /// lock; `None` if the process is already gone.
+    fn open_pidfd(&self, id: &str, state: &State) -> Result<Option<OwnedFd>, ContainerError> {
+        let Some(pid) = Pid::from_raw(state.pid) else {
+            return Ok(None);
+        };
+        match pidfd_open(pid, PidfdFlags::empty()) {
+            Ok(fd) => {
+                if liveness::try_lock(&self.dir(id))?.is_some() {
+                    return Ok(None);
+                }
+                Ok(Some(fd))
+            }
+            Err(rustix::io::Errno::SRCH) => Ok(None),
+            Err(e) => Err(ContainerError::io("open a pidfd for", self.dir(id), e.into())),
+        }
+    }
+}
+
+/// Waits for the process behind `pidfd` to exit, up to `timeout` (`None`: forever);
+/// true if it exited.
+fn wait_exit(pidfd: &OwnedFd, timeout: Option<Duration>) -> bool {
+    let deadline = timeout.map(|t| std::time::Instant::now() + t);
+    loop {
+        let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
+        let remaining = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let ts = remaining.map(|r| rustix::time::Timespec {
+            tv_sec: r.as_secs() as i64,
+            tv_nsec: i64::from(r.subsec_nanos()),
+        });
+        match poll(&mut fds, ts.as_ref()) {
+            Ok(0) => return false,
+            Ok(_) => return true,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => return false,
+        }
+    }
+}

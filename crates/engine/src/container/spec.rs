@@ -1,0 +1,226 @@
+//! The OCI runtime spec of a container, derived at each start from its record (Docker's
+//! Config and HostConfig), the resolved user and the files the supervisor prepared. The
+//! runtime (`crate::runtime`) consumes it as runc consumes a bundle's `config.json`.
+//!
+//! Built as runtime-spec JSON and parsed into `oci_spec::runtime::Spec`, so the mapping
+//! reads like the spec itself.
+
+use std::path::Path;
+
+use oci_spec::runtime::Spec;
+use serde_json::{Value, json};
+
+use super::config::{DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS};
+use super::record::ContainerRecord;
+use super::user::ResolvedUser;
+use super::ContainerError;
+
+/// Docker's default `PATH` when the image sets none.
+pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Where `--init` puts berth's init in the container (Docker's path for docker-init).
+pub const INIT_PATH: &str = "/sbin/docker-init";
+
+/// Every capability the kernel knows, for `--privileged` and `--cap-add ALL`.
+const ALL_CAPABILITIES: [&str; 41] = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+];
+
+/// Files the supervisor wrote for the container and the berth binary for `--init`.
+pub struct SpecInputs<'a> {
+    pub container_dir: &'a Path,
+    pub user: &'a ResolvedUser,
+    pub init_binary: Option<&'a Path>,
+}
+
+pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec, ContainerError> {
+    let config = &record.config;
+    let host = &record.host_config;
+    let mut args: Vec<String> = std::iter::once(record.path.clone())
+        .chain(record.args.iter().cloned())
+        .collect();
+    let init = host.init == Some(true);
+    if init {
+        let mut with_init = vec![INIT_PATH.to_string(), "--".to_string()];
+        with_init.append(&mut args);
+        args = with_init;
+    }
+    let mut env = vec![format!("HOSTNAME={}", config.hostname)];
+    if !config.env.iter().any(|e| e.starts_with("PATH=")) {
+        env.push(DEFAULT_PATH.to_string());
+    }
+    if config.tty && !config.env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".to_string());
+    }
+    env.extend(config.env.iter().cloned());
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={}", inputs.user.home));
+    }
+    let caps = capabilities(host.privileged, host.cap_add.as_deref(), host.cap_drop.as_deref())?;
+    let cwd = if config.working_dir.is_empty() {
+        "/".to_string()
+    } else {
+        config.working_dir.clone()
+    };
+    let rlimits: Vec<Value> = host
+        .ulimits
+        .iter()
+        .map(|u| json!({"type": format!("RLIMIT_{}", u.name.to_uppercase()), "soft": u.soft, "hard": u.hard}))
+        .collect();
+
+    let dir = inputs.container_dir;
+    let mut mounts = vec![
+        bind(dir.join("resolv.conf"), "/etc/resolv.conf", false),
+        bind(dir.join("hostname"), "/etc/hostname", false),
+        bind(dir.join("hosts"), "/etc/hosts", false),
+    ];
+    if init {
+        let binary = inputs.init_binary.ok_or_else(|| {
+            ContainerError::Invalid("--init needs the berth binary, which cannot be found".into())
+        })?;
+        mounts.push(bind(binary.to_path_buf(), INIT_PATH, true));
+    }
+
+    let mut namespaces = vec![
+        json!({"type": "pid"}),
+        json!({"type": "ipc"}),
+        json!({"type": "uts"}),
+        json!({"type": "mount"}),
+        json!({"type": "cgroup"}),
+    ];
+    match host.network_mode.as_str() {
+        "host" => {}
+        "none" => namespaces.push(json!({"type": "network"})),
+        other => {
+            return Err(ContainerError::Invalid(format!(
+                "network mode {other:?} is not supported yet: use --network none or --network host (bridge networks come with berth's networking)"
+            )));
+        }
+    }
+    let (masked, readonly): (Vec<&str>, Vec<&str>) = if host.privileged {
+        (Vec::new(), Vec::new())
+    } else {
+        (DEFAULT_MASKED_PATHS.to_vec(), DEFAULT_READONLY_PATHS.to_vec())
+    };
+    let spec = json!({
+        "ociVersion": "1.2.0",
+        "process": {
+            "terminal": config.tty,
+            "user": {
+                "uid": inputs.user.uid,
+                "gid": inputs.user.gid,
+                "additionalGids": inputs.user.additional_gids,
+            },
+            "args": args,
+            "env": env,
+            "cwd": cwd,
+            "capabilities": {
+                "bounding": caps,
+                "effective": caps,
+                "permitted": caps,
+            },
+            "rlimits": rlimits,
+            "noNewPrivileges": host.security_opt.iter().flatten().any(|o| o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true"),
+        },
+        "root": {"path": dir.join("rootfs"), "readonly": host.readonly_rootfs},
+        "hostname": config.hostname,
+        "domainname": config.domainname,
+        "mounts": mounts,
+        "linux": {
+            "cgroupsPath": super::cgroups_path(&record.id),
+            "namespaces": namespaces,
+            "maskedPaths": masked,
+            "readonlyPaths": readonly,
+        },
+    });
+    serde_json::from_value(spec)
+        .map_err(|e| ContainerError::Invalid(format!("cannot build the runtime spec: {e}")))
+}
+
+fn bind(source: std::path::PathBuf, destination: &str, readonly: bool) -> Value {
+    let mut options = vec!["rbind", "rprivate"];
+    if readonly {
+        options.push("ro");
+    }
+    json!({"destination": destination, "type": "bind", "source": source, "options": options})
+}
+
+/// Docker's capability rules: the default set, `--cap-add` / `--cap-drop` by name with
+/// or without `CAP_`, `ALL` in either, `--privileged` = every capability.
+pub fn capabilities(
+    privileged: bool,
+    add: Option<&[String]>,
+    drop: Option<&[String]>,
+) -> Result<Vec<String>, ContainerError> {
+    if privileged {
+        return Ok(ALL_CAPABILITIES.iter().map(|c| c.to_string()).collect());
+    }
+    let normalize = |c: &String| -> Result<String, ContainerError> {
+        let upper = c.to_uppercase();
+        if upper == "ALL" {
+            return Ok(upper);
+        }
+        let name = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
+        if ALL_CAPABILITIES.contains(&name.as_str()) {
+            Ok(name)
+        } else {
+            Err(ContainerError::Invalid(format!("unknown capability: {c:?}")))
+        }
+    };
+    let add: Vec<String> = add.unwrap_or_default().iter().map(normalize).collect::<Result<_, _>>()?;
+    let drop: Vec<String> = drop.unwrap_or_default().iter().map(normalize).collect::<Result<_, _>>()?;
+    let mut caps: Vec<String> = if add.iter().any(|c| c == "ALL") {
+        ALL_CAPABILITIES.iter().map(|c| c.to_string()).collect()
+    } else {
+        DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect()
+    };
+    if drop.iter().any(|c| c == "ALL") {
+        caps.clear();
+    } else {
+        caps.retain(|c| !drop.contains(c));
+    }
+    for c in add {
+        if c != "ALL" && !caps.contains(&c) && !drop.contains(&c) {
+            caps.push(c);
+        }
+    }
+    Ok(caps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bit positions of the default set give Docker's `CapEff: 00000000a80425fb`.
+    #[test]
+    fn the_default_set_is_dockers() {
+        let bits: u64 = capabilities(false, None, None)
+            .unwrap()
+            .iter()
+            .map(|c| 1u64 << ALL_CAPABILITIES.iter().position(|a| a == c).unwrap())
+            .sum();
+        assert_eq!(format!("{bits:016x}"), "00000000a80425fb");
+    }
+
+    #[test]
+    fn add_and_drop_follow_dockers_rules() {
+        let caps = capabilities(false, Some(&["net_admin".into()]), Some(&["CHOWN".into()])).unwrap();
+        assert!(caps.contains(&"CAP_NET_ADMIN".to_string()));
+        assert!(!caps.contains(&"CAP_CHOWN".to_string()));
+        let only = capabilities(false, Some(&["KILL".into()]), Some(&["ALL".into()])).unwrap();
+        assert_eq!(only, ["CAP_KILL"]);
+        assert_eq!(capabilities(true, None, None).unwrap().len(), 41);
+        assert_eq!(
+            capabilities(false, Some(&["FLY".into()]), None).unwrap_err().to_string(),
+            "unknown capability: \"FLY\""
+        );
+    }
+}

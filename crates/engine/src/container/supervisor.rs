@@ -1,0 +1,243 @@
+//! The supervisor: `berth __supervise <id> <fd>`, one per running container. It takes the
+//! container's lock, clones the container's init while it is still single-threaded
+//! (`runtime::spawn`), reports on the handshake pipe, then runs one poll loop that copies
+//! the container's output into the log (and to the attached CLI) and reaps the process
+//! through its pidfd. At the end it records the exit, sweeps the cgroup, applies `--rm`
+//! and reports the exit code. Its lock is released by the kernel when it exits, however
+//! it exits; that is what tells every command it is gone.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rustix::event::{PollFd, PollFlags, poll};
+use rustix::pipe::{PipeFlags, pipe_with};
+
+use super::logs::{LogDriver, LogWriter, Stream};
+use super::protocol::{Message, PROTOCOL};
+use super::record::{ContainerRecord, State, Status, SupervisorInfo};
+use super::spec::{self, SpecInputs};
+use super::{ContainerError, Containers, liveness, user};
+use crate::runtime;
+
+/// Runs the supervisor; returns the process exit code of the supervisor itself.
+pub fn run(root: &Path, id: &str, handshake: OwnedFd, attach: bool) -> i32 {
+    let mut report = File::from(handshake);
+    // Leave the CLI's session: a Ctrl-C at the terminal must not reach the supervisor.
+    let _ = rustix::process::setsid();
+    let containers = Containers { root: root.to_path_buf() };
+    match prepare_and_spawn(&containers, id) {
+        Ok(running) => {
+            let _ = report.write_all(&Message::Started { protocol: PROTOCOL, pid: running.init.pid() }.to_line());
+            let exit_code = supervise(&containers, running, attach);
+            let _ = report.write_all(&Message::Exited { protocol: PROTOCOL, exit_code }.to_line());
+            0
+        }
+        Err((message, exit_code)) => {
+            let _ = report.write_all(&Message::Error { protocol: PROTOCOL, message, exit_code }.to_line());
+            1
+        }
+    }
+}
+
+struct Running {
+    record: ContainerRecord,
+    state: State,
+    init: runtime::Init,
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+    log: Option<LogWriter>,
+    _lock: liveness::LockGuard,
+}
+
+fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (String, i32)> {
+    let own = |e: ContainerError| (e.to_string(), 125);
+    let dir = containers.dir(id);
+    let lock = liveness::try_lock(&dir)
+        .map_err(own)?
+        .ok_or_else(|| (format!("container {id} is already running"), 125))?;
+    let record = containers.record(id).map_err(own)?;
+    let previous = super::record::read_state(&dir).map_err(own)?;
+    let store = crate::store::Store::open(containers.root()).map_err(|e| (e.to_string(), 125))?;
+    let mut lowers: Vec<PathBuf> = Vec::new();
+    for chain in record.layers.iter().rev() {
+        let digest = crate::Digest::parse(chain).map_err(|e| (format!("layer {chain}: {e}"), 125))?;
+        lowers.push(store.layer_dir(&digest));
+    }
+    let upper = dir.join("upper");
+    let mut user_layers = vec![upper.clone()];
+    user_layers.extend(lowers.iter().cloned());
+    let resolved = user::resolve(
+        &record.config.user,
+        &user_layers,
+        record.host_config.group_add.as_deref().unwrap_or_default(),
+    )
+    .map_err(own)?;
+    write_etc_files(&dir, &record).map_err(|e| (format!("cannot prepare /etc files: {e}"), 125))?;
+    let init_binary = std::env::current_exe().ok();
+    let spec = spec::derive(&record, &SpecInputs {
+        container_dir: &dir,
+        user: &resolved,
+        init_binary: init_binary.as_deref(),
+    })
+    .map_err(own)?;
+    let log_config = &record.host_config.log_config;
+    let opts = log_config.config.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let log = match LogDriver::from_config(&log_config.kind, opts) {
+        Ok(LogDriver::JsonFile(options)) => Some(
+            LogWriter::open(&dir, options).map_err(|e| (format!("cannot open the log: {e}"), 125))?,
+        ),
+        Ok(LogDriver::None) => None,
+        Err(e) => return Err((e.to_string(), 125)),
+    };
+    let (out_r, out_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| (e.to_string(), 125))?;
+    let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| (e.to_string(), 125))?;
+    let stdin: OwnedFd = File::open("/dev/null").map_err(|e| (e.to_string(), 125))?.into();
+    let plan = runtime::InitPlan {
+        spec,
+        rootfs: runtime::Rootfs::Overlay {
+            lowers,
+            upper,
+            work: dir.join("work"),
+            target: dir.join("rootfs"),
+        },
+        stdio: runtime::InitStdio { stdin, stdout: out_w, stderr: err_w },
+    };
+    let init = runtime::spawn(&plan).map_err(|e| {
+        let code = e.exit_code();
+        (e.to_string(), code)
+    })?;
+    drop(plan);
+    let state = State {
+        status: Status::Running,
+        running: true,
+        pid: init.pid(),
+        exit_code: 0,
+        error: String::new(),
+        oom_killed: false,
+        started_at: crate::time::now_rfc3339(),
+        finished_at: previous.finished_at.clone(),
+        boot_id: liveness::current_boot_id(),
+        supervisor: Some(SupervisorInfo { pid: std::process::id() as i32, protocol: PROTOCOL }),
+        ..previous
+    };
+    if let Err(e) = containers.write_state(id, &state) {
+        let _ = init.signal(rustix::process::Signal::KILL);
+        let _ = init.wait();
+        let _ = runtime::remove_cgroup(&super::cgroups_path(id));
+        return Err(own(e));
+    }
+    containers.emit(&record, "start", &[]);
+    Ok(Running { record, state, init, stdout: out_r, stderr: err_r, log, _lock: lock })
+}
+
+/// The poll loop: output to the log (and the attached CLI) until the process exits and
+/// both pipes are drained. Returns the exit code.
+fn supervise(containers: &Containers, mut running: Running, attach: bool) -> i32 {
+    let mut forward = attach;
+    let mut open = [true, true];
+    let mut exit: Option<i32> = None;
+    let mut buf = vec![0u8; 64 * 1024];
+    while open[0] || open[1] || exit.is_none() {
+        let mut fds = Vec::with_capacity(3);
+        let mut which = Vec::with_capacity(3);
+        if open[0] {
+            fds.push(PollFd::new(&running.stdout, PollFlags::IN));
+            which.push(0);
+        }
+        if open[1] {
+            fds.push(PollFd::new(&running.stderr, PollFlags::IN));
+            which.push(1);
+        }
+        if exit.is_none() {
+            fds.push(PollFd::new(running.init.pidfd(), PollFlags::IN));
+            which.push(2);
+        }
+        match poll(&mut fds, None) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => break,
+        }
+        let ready: Vec<(usize, bool)> = fds
+            .iter()
+            .zip(&which)
+            .map(|(fd, w)| (*w, !fd.revents().is_empty()))
+            .collect();
+        for (w, is_ready) in ready {
+            if !is_ready {
+                continue;
+            }
+            if w == 2 {
+                exit = Some(running.init.wait().unwrap_or(137));
+                continue;
+            }
+            let (fd, stream) = if w == 0 {
+                (running.stdout.as_fd(), Stream::Stdout)
+            } else {
+                (running.stderr.as_fd(), Stream::Stderr)
+            };
+            match rustix::io::read(fd, &mut buf) {
+                Ok(0) => open[w] = false,
+                Ok(n) => {
+                    let chunk = &buf[..n];
+                    if let Some(log) = running.log.as_mut() {
+                        let _ = log.write(stream, chunk);
+                    }
+                    if forward {
+                        let ok = if w == 0 {
+                            io::stdout().write_all(chunk).and_then(|()| io::stdout().flush())
+                        } else {
+                            io::stderr().write_all(chunk)
+                        };
+                        // The CLI went away: keep logging, stop forwarding.
+                        forward = ok.is_ok();
+                    }
+                }
+                Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => {}
+                Err(_) => open[w] = false,
+            }
+        }
+    }
+    if let Some(log) = running.log.take() {
+        let _ = log.close();
+    }
+    let exit_code = exit.unwrap_or(137);
+    finish(containers, &running.record, &running.state, exit_code);
+    exit_code
+}
+
+/// Records the exit, sweeps the cgroup, emits `die`, applies `--rm`.
+fn finish(containers: &Containers, record: &ContainerRecord, state: &State, exit_code: i32) {
+    let id = &record.id;
+    let _ = runtime::remove_cgroup(&super::cgroups_path(id));
+    let exited = state.exited(exit_code, crate::time::now_rfc3339(), String::new());
+    let _ = containers.write_state(id, &exited);
+    containers.emit(record, "die", &[("exitCode", exit_code.to_string())]);
+    if record.host_config.auto_remove {
+        let _ = containers.remove_locked(record);
+    }
+}
+
+/// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf` of the container, bind-mounted
+/// over the image's (Docker does the same).
+fn write_etc_files(dir: &Path, record: &ContainerRecord) -> io::Result<()> {
+    let host_network = record.host_config.network_mode == "host";
+    std::fs::write(dir.join("hostname"), format!("{}\n", record.config.hostname))?;
+    let hosts = if host_network {
+        std::fs::read("/etc/hosts").unwrap_or_default()
+    } else {
+        DEFAULT_HOSTS.as_bytes().to_vec()
+    };
+    std::fs::write(dir.join("hosts"), hosts)?;
+    let resolv = std::fs::read("/etc/resolv.conf").unwrap_or_default();
+    std::fs::write(dir.join("resolv.conf"), resolv)
+}
+
+/// Docker's `/etc/hosts` for a container without a network address.
+const DEFAULT_HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+
+/// Takes ownership of an inherited descriptor number given on the command line.
+pub fn inherited_fd(raw: i32) -> io::Result<OwnedFd> {
+    crate::runtime::take_inherited_fd(raw)
+}

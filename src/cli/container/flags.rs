@@ -1,0 +1,394 @@
+//! The flags `run` and `create` share, turned into a `CreateRequest` (Docker's Config and
+//! HostConfig). Docker flags that berth does not apply yet are accepted by the parser
+//! only to be refused at once, by name, before anything is created.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use berth_engine::container::config::Ulimit;
+use berth_engine::container::{Config, CreateRequest, HostConfig};
+use clap::Args;
+
+#[derive(Args, Debug, Default)]
+pub struct ContainerFlags {
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Container host name
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    /// Container NIS domain name
+    #[arg(long)]
+    pub domainname: Option<String>,
+    /// Set meta data on a container
+    #[arg(short = 'l', long = "label")]
+    pub labels: Vec<String>,
+    /// Read in a line delimited file of labels
+    #[arg(long = "label-file")]
+    pub label_files: Vec<PathBuf>,
+    /// Set environment variables
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long = "env-file")]
+    pub env_files: Vec<PathBuf>,
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long)]
+    pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Add additional groups to join
+    #[arg(long = "group-add")]
+    pub group_add: Vec<String>,
+    /// Connect a container to a network (none or host for now)
+    #[arg(long, visible_alias = "net", default_value = "bridge")]
+    pub network: String,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long)]
+    pub init: bool,
+    /// Signal to stop the container
+    #[arg(long)]
+    pub stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container
+    #[arg(long)]
+    pub stop_timeout: Option<i64>,
+    /// Add Linux capabilities
+    #[arg(long = "cap-add")]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long = "cap-drop")]
+    pub cap_drop: Vec<String>,
+    /// Give extended privileges to this container
+    #[arg(long)]
+    pub privileged: bool,
+    /// Ulimit options (name=soft[:hard])
+    #[arg(long = "ulimit")]
+    pub ulimits: Vec<String>,
+    /// Security options (no-new-privileges for now)
+    #[arg(long = "security-opt")]
+    pub security_opt: Vec<String>,
+    /// Logging driver for the container (json-file, none)
+    #[arg(long)]
+    pub log_driver: Option<String>,
+    /// Log driver options
+    #[arg(long = "log-opt")]
+    pub log_opts: Vec<String>,
+    /// Automatically remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+
+    // Docker flags that berth does not apply yet: refused by name in `to_request`.
+    #[arg(short = 'i', long, hide = true)]
+    pub interactive: bool,
+    #[arg(short = 't', long, hide = true)]
+    pub tty: bool,
+    #[arg(short = 'p', long = "publish", hide = true)]
+    pub publish: Vec<String>,
+    #[arg(short = 'P', long = "publish-all", hide = true)]
+    pub publish_all: bool,
+    #[arg(short = 'v', long = "volume", hide = true)]
+    pub volume: Vec<String>,
+    #[arg(long, hide = true)]
+    pub mount: Vec<String>,
+    #[arg(long, hide = true)]
+    pub tmpfs: Vec<String>,
+    #[arg(long = "volumes-from", hide = true)]
+    pub volumes_from: Vec<String>,
+    #[arg(short = 'm', long, hide = true)]
+    pub memory: Option<String>,
+    #[arg(long, hide = true)]
+    pub cpus: Option<String>,
+    #[arg(long = "cpu-shares", short = 'c', hide = true)]
+    pub cpu_shares: Option<String>,
+    #[arg(long = "pids-limit", hide = true)]
+    pub pids_limit: Option<String>,
+    #[arg(long, hide = true)]
+    pub restart: Option<String>,
+    #[arg(long = "health-cmd", hide = true)]
+    pub health_cmd: Option<String>,
+    #[arg(long, hide = true)]
+    pub dns: Vec<String>,
+    #[arg(long = "add-host", hide = true)]
+    pub add_host: Vec<String>,
+    #[arg(long, hide = true)]
+    pub ip: Option<String>,
+    #[arg(long = "network-alias", hide = true)]
+    pub network_alias: Vec<String>,
+    #[arg(long, hide = true)]
+    pub device: Vec<String>,
+    #[arg(long, hide = true)]
+    pub sysctl: Vec<String>,
+    #[arg(long = "shm-size", hide = true)]
+    pub shm_size: Option<String>,
+    #[arg(long, hide = true)]
+    pub pid: Option<String>,
+    #[arg(long, hide = true)]
+    pub ipc: Option<String>,
+    #[arg(long, hide = true)]
+    pub link: Vec<String>,
+    #[arg(long, hide = true)]
+    pub expose: Vec<String>,
+    #[arg(long = "read-only", hide = true)]
+    pub read_only: bool,
+    #[arg(long, hide = true)]
+    pub platform: Option<String>,
+    #[arg(long, hide = true)]
+    pub pull: Option<String>,
+}
+
+impl ContainerFlags {
+    /// The request for `image` and its command words; refuses what berth cannot apply.
+    pub fn to_request(&self, image: &str, command: &[String]) -> anyhow::Result<CreateRequest> {
+        self.refuse_unsupported()?;
+        let mut env = Vec::new();
+        for file in &self.env_files {
+            env.extend(read_env_file(file)?);
+        }
+        for e in &self.env {
+            env.push(match e.split_once('=') {
+                Some(_) => e.clone(),
+                // `-e NAME` takes the value from berth's environment, or drops it.
+                None => match std::env::var(e) {
+                    Ok(v) => format!("{e}={v}"),
+                    Err(_) => continue,
+                },
+            });
+        }
+        let mut labels = BTreeMap::new();
+        for file in &self.label_files {
+            for line in read_lines(file)? {
+                let (k, v) = line.split_once('=').unwrap_or((line.as_str(), ""));
+                labels.insert(k.to_string(), v.to_string());
+            }
+        }
+        for l in &self.labels {
+            let (k, v) = l.split_once('=').unwrap_or((l.as_str(), ""));
+            labels.insert(k.to_string(), v.to_string());
+        }
+        let entrypoint = self.entrypoint.as_ref().map(|e| {
+            if e.is_empty() {
+                Vec::new()
+            } else {
+                vec![e.clone()]
+            }
+        });
+        let config = Config {
+            hostname: self.hostname.clone().unwrap_or_default(),
+            domainname: self.domainname.clone().unwrap_or_default(),
+            user: self.user.clone().unwrap_or_default(),
+            attach_stdout: true,
+            attach_stderr: true,
+            env,
+            cmd: (!command.is_empty()).then(|| command.to_vec()),
+            image: image.to_string(),
+            working_dir: self.workdir.clone().unwrap_or_default(),
+            entrypoint,
+            labels,
+            stop_signal: self.stop_signal.clone(),
+            stop_timeout: self.stop_timeout,
+            ..Config::default()
+        };
+        if let Some(signal) = &self.stop_signal {
+            super::signal::parse(signal)?;
+        }
+        let network_mode = match self.network.as_str() {
+            "none" | "host" => self.network.clone(),
+            "bridge" | "default" => bail!(
+                "bridge networks are not supported by berth yet: use --network none or --network host"
+            ),
+            other => bail!(
+                "network {other:?} is not supported by berth yet: use --network none or --network host"
+            ),
+        };
+        let mut log_config = berth_engine::container::config::LogConfig::default();
+        if let Some(driver) = &self.log_driver {
+            log_config.kind = driver.clone();
+        }
+        for opt in &self.log_opts {
+            let (k, v) = opt
+                .split_once('=')
+                .with_context(|| format!("invalid log opt {opt:?}: expected key=value"))?;
+            log_config.config.insert(k.to_string(), v.to_string());
+        }
+        berth_engine::container::logs::LogDriver::from_config(
+            &log_config.kind,
+            log_config.config.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )?;
+        for opt in &self.security_opt {
+            if !matches!(
+                opt.as_str(),
+                "no-new-privileges" | "no-new-privileges:true" | "no-new-privileges=true"
+            ) {
+                bail!("--security-opt {opt:?} is not supported by berth yet (only no-new-privileges)");
+            }
+        }
+        let ulimits = self
+            .ulimits
+            .iter()
+            .map(|u| parse_ulimit(u))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        berth_engine::container::spec::capabilities(
+            self.privileged,
+            Some(&self.cap_add),
+            Some(&self.cap_drop),
+        )?;
+        let host_config = HostConfig {
+            network_mode,
+            auto_remove: self.rm,
+            log_config,
+            cap_add: (!self.cap_add.is_empty()).then(|| self.cap_add.clone()),
+            cap_drop: (!self.cap_drop.is_empty()).then(|| self.cap_drop.clone()),
+            privileged: self.privileged,
+            group_add: (!self.group_add.is_empty()).then(|| self.group_add.clone()),
+            security_opt: (!self.security_opt.is_empty()).then(|| self.security_opt.clone()),
+            ulimits,
+            init: self.init.then_some(true),
+            masked_paths: if self.privileged {
+                Vec::new()
+            } else {
+                berth_engine::container::config::DEFAULT_MASKED_PATHS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            },
+            readonly_paths: if self.privileged {
+                Vec::new()
+            } else {
+                berth_engine::container::config::DEFAULT_READONLY_PATHS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            },
+            ..HostConfig::default()
+        };
+        Ok(CreateRequest {
+            name: self.name.clone(),
+            config,
+            host_config,
+        })
+    }
+
+    fn refuse_unsupported(&self) -> anyhow::Result<()> {
+        let set: [(&str, bool); 28] = [
+            ("-i/--interactive", self.interactive),
+            ("-t/--tty", self.tty),
+            ("-p/--publish", !self.publish.is_empty()),
+            ("-P/--publish-all", self.publish_all),
+            ("-v/--volume", !self.volume.is_empty()),
+            ("--mount", !self.mount.is_empty()),
+            ("--tmpfs", !self.tmpfs.is_empty()),
+            ("--volumes-from", !self.volumes_from.is_empty()),
+            ("-m/--memory", self.memory.is_some()),
+            ("--cpus", self.cpus.is_some()),
+            ("--cpu-shares", self.cpu_shares.is_some()),
+            ("--pids-limit", self.pids_limit.is_some()),
+            ("--restart", self.restart.is_some()),
+            ("--health-cmd", self.health_cmd.is_some()),
+            ("--dns", !self.dns.is_empty()),
+            ("--add-host", !self.add_host.is_empty()),
+            ("--ip", self.ip.is_some()),
+            ("--network-alias", !self.network_alias.is_empty()),
+            ("--device", !self.device.is_empty()),
+            ("--sysctl", !self.sysctl.is_empty()),
+            ("--shm-size", self.shm_size.is_some()),
+            ("--pid", self.pid.is_some()),
+            ("--ipc", self.ipc.is_some()),
+            ("--link", !self.link.is_empty()),
+            ("--expose", !self.expose.is_empty()),
+            ("--read-only", self.read_only),
+            ("--platform", self.platform.is_some()),
+            ("--pull", self.pull.is_some()),
+        ];
+        if let Some((flag, _)) = set.iter().find(|(_, on)| *on) {
+            bail!("{flag} is not supported by berth yet; see the compatibility table in the README");
+        }
+        Ok(())
+    }
+}
+
+/// `--ulimit nofile=1024:2048` (Docker's syntax; `-1` is unlimited).
+fn parse_ulimit(spec: &str) -> anyhow::Result<Ulimit> {
+    let bad = || format!("invalid ulimit {spec:?}: expected name=soft[:hard], e.g. nofile=1024:2048");
+    let (name, values) = spec.split_once('=').with_context(bad)?;
+    const NAMES: [&str; 16] = [
+        "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
+        "nproc", "rss", "rtprio", "rttime", "sigpending", "stack", "as",
+    ];
+    if !NAMES.contains(&name) {
+        bail!("invalid ulimit {spec:?}: unknown ulimit type {name:?}");
+    }
+    let parse = |v: &str| v.parse::<i64>().with_context(bad);
+    let (soft, hard) = match values.split_once(':') {
+        Some((s, h)) => (parse(s)?, parse(h)?),
+        None => (parse(values)?, parse(values)?),
+    };
+    if soft > hard && hard >= 0 {
+        bail!("invalid ulimit {spec:?}: soft limit {soft} is larger than the hard limit {hard}");
+    }
+    Ok(Ulimit {
+        name: name.to_string(),
+        soft,
+        hard,
+    })
+}
+
+fn read_lines(file: &PathBuf) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+/// Docker's `--env-file`: `NAME=value` lines, `NAME` alone takes berth's environment.
+fn read_env_file(file: &PathBuf) -> anyhow::Result<Vec<String>> {
+    let mut env = Vec::new();
+    for (n, line) in read_lines(file)?.into_iter().enumerate() {
+        match line.split_once('=') {
+            Some((k, _)) if k.is_empty() || k.contains(char::is_whitespace) => bail!(
+                "{}:{}: invalid variable name {k:?}",
+                file.display(),
+                n + 1
+            ),
+            Some(_) => env.push(line),
+            None => {
+                if let Ok(v) = std::env::var(&line) {
+                    env.push(format!("{line}={v}"));
+                }
+            }
+        }
+    }
+    Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ulimits_parse_like_dockers() {
+        assert_eq!(parse_ulimit("nofile=1024:2048").unwrap().hard, 2048);
+        assert_eq!(parse_ulimit("nproc=10").unwrap().soft, 10);
+        assert!(parse_ulimit("nofile=2:1").is_err());
+        assert!(parse_ulimit("bogus=1").unwrap_err().to_string().contains("unknown ulimit type"));
+    }
+
+    #[test]
+    fn unsupported_flags_are_refused_by_name() {
+        let flags = ContainerFlags {
+            memory: Some("1g".into()),
+            network: "none".into(),
+            ..ContainerFlags::default()
+        };
+        let e = flags.to_request("busybox", &[]).unwrap_err().to_string();
+        assert!(e.starts_with("-m/--memory is not supported by berth yet"), "{e}");
+    }
+}

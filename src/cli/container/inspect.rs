@@ -1,0 +1,160 @@
+//! `inspect` of containers: Docker's JSON shape (`docker inspect <container>`).
+
+use berth_engine::container::{Container, Containers};
+use serde_json::{Value, json};
+
+/// The container as `docker inspect` prints it.
+pub fn container_json(containers: &Containers, c: &Container) -> Value {
+    let r = &c.record;
+    let s = &c.state;
+    let dir = containers.dir(&r.id);
+    let store = berth_engine::store::Store::open(containers.root()).ok();
+    let lowers: Vec<String> = r
+        .layers
+        .iter()
+        .rev()
+        .filter_map(|chain| {
+            let digest = berth_engine::Digest::parse(chain).ok()?;
+            Some(store.as_ref()?.layer_dir(&digest).display().to_string())
+        })
+        .collect();
+    let log_path = if r.host_config.log_config.kind == "json-file" {
+        dir.join(format!("{}-json.log", r.id)).display().to_string()
+    } else {
+        String::new()
+    };
+    json!({
+        "Id": r.id,
+        "Created": r.created,
+        "Path": r.path,
+        "Args": r.args,
+        "State": {
+            "Status": s.status.as_str(),
+            "Running": s.running,
+            "Paused": s.paused,
+            "Restarting": s.restarting,
+            "OOMKilled": s.oom_killed,
+            "Dead": s.dead,
+            "Pid": s.pid,
+            "ExitCode": s.exit_code,
+            "Error": s.error,
+            "StartedAt": s.started_at,
+            "FinishedAt": s.finished_at,
+        },
+        "Image": r.image,
+        "ResolvConfPath": dir.join("resolv.conf"),
+        "HostnamePath": dir.join("hostname"),
+        "HostsPath": dir.join("hosts"),
+        "LogPath": log_path,
+        "Name": format!("/{}", r.name),
+        "RestartCount": 0,
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": Value::Null,
+        "HostConfig": r.host_config,
+        "GraphDriver": {
+            "Data": {
+                "LowerDir": lowers.join(":"),
+                "MergedDir": dir.join("rootfs"),
+                "UpperDir": dir.join("upper"),
+                "WorkDir": dir.join("work"),
+            },
+            "Name": "overlay2",
+        },
+        "Mounts": [],
+        "Config": r.config,
+        "NetworkSettings": {
+            "Bridge": "",
+            "SandboxID": "",
+            "SandboxKey": "",
+            "Ports": {},
+            "HairpinMode": false,
+            "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0,
+            "SecondaryIPAddresses": Value::Null,
+            "SecondaryIPv6Addresses": Value::Null,
+            "EndpointID": "",
+            "Gateway": "",
+            "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0,
+            "IPAddress": "",
+            "IPPrefixLen": 0,
+            "IPv6Gateway": "",
+            "MacAddress": "",
+            "Networks": {
+                r.host_config.network_mode.clone(): {
+                    "IPAMConfig": Value::Null,
+                    "Links": Value::Null,
+                    "Aliases": Value::Null,
+                    "MacAddress": "",
+                    "NetworkID": "",
+                    "EndpointID": "",
+                    "Gateway": "",
+                    "IPAddress": "",
+                    "IPPrefixLen": 0,
+                    "IPv6Gateway": "",
+                    "GlobalIPv6Address": "",
+                    "GlobalIPv6PrefixLen": 0,
+                    "DriverOpts": Value::Null,
+                    "DNSNames": Value::Null,
+                }
+            },
+        },
+    })
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InspectArgs {
+    /// Format output using a custom template ('json' or a Go template)
+    #[arg(short, long)]
+    format: Option<String>,
+    /// Return JSON for specified type (container, image)
+    #[arg(long = "type")]
+    kind: Option<String>,
+    /// Display total file sizes if the type is container
+    #[arg(short, long)]
+    size: bool,
+    #[arg(required = true)]
+    names: Vec<String>,
+}
+
+/// `berth inspect`: each name as a container first, then as an image (Docker's order),
+/// unless `--type` says which.
+pub fn run(root: &std::path::Path, args: &InspectArgs) -> anyhow::Result<()> {
+    let kind = args.kind.as_deref().unwrap_or("");
+    if !matches!(kind, "" | "container" | "image") {
+        anyhow::bail!("\"{kind}\" is not a valid value for --type");
+    }
+    let containers = super::open(root)?;
+    let images = berth_engine::image::Images::open(root)?;
+    let mut values = Vec::new();
+    let mut failed = false;
+    for name in &args.names {
+        let found = if kind != "image" {
+            containers.lookup(name).ok().map(|id| containers.get(&id)).transpose()?
+        } else {
+            None
+        };
+        let value = match found {
+            Some(c) => Some(container_json(&containers, &c)),
+            None if kind != "container" => crate::cli::image::inspect::image_json(&images, name).ok(),
+            None => None,
+        };
+        match value {
+            Some(v) => values.push(v),
+            None => {
+                eprintln!("error: No such object: {name}");
+                failed = true;
+            }
+        }
+    }
+    crate::cli::image::inspect::print(&values, args.format.as_deref())?;
+    if failed {
+        Err(crate::cli::output::Reported.into())
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,205 @@
+//! `ps`: Docker's table, `-a`, `-q`, `-n`, `-l`, `--no-trunc`, `--filter`, `--format`.
+
+use std::path::Path;
+
+use anyhow::bail;
+use berth_engine::container::{Container, Status};
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::cli::{template, units};
+
+#[derive(Args, Debug)]
+pub struct PsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short, long)]
+    all: bool,
+    /// Only display container IDs
+    #[arg(short, long)]
+    quiet: bool,
+    /// Show n last created containers (includes all states)
+    #[arg(short = 'n', long, default_value_t = -1)]
+    last: i64,
+    /// Show the latest created container (includes all states)
+    #[arg(short, long)]
+    latest: bool,
+    /// Don't truncate output
+    #[arg(long)]
+    no_trunc: bool,
+    /// Display total file sizes
+    #[arg(short, long)]
+    size: bool,
+    /// Filter output based on conditions provided
+    #[arg(short, long)]
+    filter: Vec<String>,
+    /// Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'
+    #[arg(long)]
+    format: Option<String>,
+}
+
+const DEFAULT_FORMAT: &str =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+
+const HEADERS: [(&str, &str); 8] = [
+    ("ID", "CONTAINER ID"),
+    ("RunningFor", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+    ("LocalVolumes", "LOCAL VOLUMES"),
+    ("Image", "IMAGE"),
+    ("Command", "COMMAND"),
+    ("Status", "STATUS"),
+    ("Names", "NAMES"),
+];
+
+pub fn run(root: &Path, args: &PsArgs) -> anyhow::Result<()> {
+    if args.size {
+        bail!("ps -s/--size is not supported by berth yet");
+    }
+    let filters = parse_filters(&args.filter)?;
+    let containers = super::open(root)?;
+    let mut all = containers.list()?;
+    let limit = if args.latest { 1 } else { args.last };
+    let show_all = args.all || limit > 0 || filters.iter().any(|(k, _)| k == "status" || k == "exited");
+    all.retain(|c| (show_all || c.state.running) && filters.iter().all(|(k, v)| matches(c, k, v)));
+    if limit > 0 {
+        all.truncate(limit as usize);
+    }
+    let now = now_seconds();
+    let rows: Vec<Value> = all.iter().map(|c| row(c, args.no_trunc, now)).collect();
+    if args.quiet {
+        for r in &rows {
+            println!("{}", r["ID"].as_str().unwrap_or_default());
+        }
+        return Ok(());
+    }
+    let format = args.format.as_deref().unwrap_or(DEFAULT_FORMAT);
+    if format == "json" {
+        for r in &rows {
+            println!("{}", serde_json::to_string(r)?);
+        }
+        return Ok(());
+    }
+    let format = if format == "table" { DEFAULT_FORMAT } else { format };
+    print!("{}", template::render_table_with_headers(format, &rows, &HEADERS)?);
+    Ok(())
+}
+
+fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// One row with Docker's field names (`docker ps --format json`).
+pub fn row(c: &Container, no_trunc: bool, now: i64) -> Value {
+    let r = &c.record;
+    let mut command = std::iter::once(r.path.as_str())
+        .chain(r.args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !no_trunc && command.chars().count() > 20 {
+        command = command.chars().take(19).collect::<String>() + "…";
+    }
+    let id = if no_trunc { r.id.clone() } else { r.id[..12].to_string() };
+    let created = berth_engine::time::unix_seconds(&r.created).unwrap_or(now);
+    let mut labels: Vec<String> = r.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    labels.sort();
+    json!({
+        "Command": format!("{command:?}"),
+        "CreatedAt": go_time(created),
+        "ID": id,
+        "Image": r.config.image,
+        "Labels": labels.join(","),
+        "LocalVolumes": "0",
+        "Mounts": "",
+        "Names": r.name,
+        "Networks": r.host_config.network_mode,
+        "Ports": "",
+        "RunningFor": format!("{} ago", units::human_duration(now - created)),
+        "Size": "0B",
+        "State": c.state.status.as_str(),
+        "Status": status(c, now),
+    })
+}
+
+/// Docker's `State.String()`.
+pub fn status(c: &Container, now: i64) -> String {
+    let s = &c.state;
+    let since = |t: &str| {
+        berth_engine::time::unix_seconds(t)
+            .map(|t| units::human_duration(now - t))
+            .unwrap_or_default()
+    };
+    match s.status {
+        Status::Running => format!("Up {}", since(&s.started_at)),
+        Status::Paused => format!("Up {} (Paused)", since(&s.started_at)),
+        Status::Restarting => format!("Restarting ({}) {} ago", s.exit_code, since(&s.finished_at)),
+        Status::Removing => "Removal In Progress".into(),
+        Status::Dead => "Dead".into(),
+        Status::Created => "Created".into(),
+        Status::Exited => {
+            if s.finished_at == berth_engine::container::ZERO_TIME {
+                String::new()
+            } else {
+                format!("Exited ({}) {} ago", s.exit_code, since(&s.finished_at))
+            }
+        }
+    }
+}
+
+/// Go's `time.Time.String()` in UTC: `2026-11-23 18:25:20 +0000 UTC`.
+fn go_time(unix: i64) -> String {
+    let rfc = berth_engine::time::format_rfc3339(unix, None);
+    format!("{} {} +0000 UTC", &rfc[..10], &rfc[11..19])
+}
+
+const FILTERS: [&str; 6] = ["name", "label", "status", "ancestor", "exited", "id"];
+
+fn parse_filters(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    raw.iter()
+        .map(|f| {
+            let Some((k, v)) = f.split_once('=') else {
+                bail!("bad format of filter (expected name=value): {f}");
+            };
+            if !FILTERS.contains(&k) {
+                bail!("invalid filter '{k}'");
+            }
+            if k == "status"
+                && !["created", "restarting", "running", "removing", "paused", "exited", "dead"]
+                    .contains(&v)
+            {
+                bail!(
+                    "invalid filter 'status={v}': must be one of created, restarting, running, removing, paused, exited, dead"
+                );
+            }
+            if k == "exited" && v.parse::<i32>().is_err() {
+                bail!("invalid filter 'exited={v}': must be an integer exit code");
+            }
+            Ok((k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+fn matches(c: &Container, key: &str, value: &str) -> bool {
+    let r = &c.record;
+    match key {
+        "name" => r.name.contains(value.trim_start_matches('/')),
+        "id" => r.id.starts_with(value),
+        "label" => match value.split_once('=') {
+            Some((k, v)) => r.config.labels.get(k).is_some_and(|l| l == v),
+            None => r.config.labels.contains_key(value),
+        },
+        "status" => c.state.status.as_str() == value,
+        "exited" => {
+            c.state.status == Status::Exited && value.parse::<i32>().ok() == Some(c.state.exit_code)
+        }
+        "ancestor" => {
+            let familiar = berth_engine::image::familiar(value);
+            r.config.image == value
+                || berth_engine::image::familiar(&r.config.image) == familiar
+                || r.image.trim_start_matches("sha256:").starts_with(value.trim_start_matches("sha256:"))
+        }
+        _ => false,
+    }
+}

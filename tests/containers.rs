@@ -1,0 +1,370 @@
+//! Containers end to end, as root, each test on a state root of its own: `run` in the
+//! foreground and detached, exit codes, signals, `stop` timeouts, isolation as a user
+//! would check it from inside, logs, `ps`/`inspect`, crash recovery, bad input.
+
+mod harness;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use harness::require_root;
+use harness::state::StateRoot as Root;
+
+/// A root with the busybox test image loaded.
+fn root(name: &str) -> Root {
+    require_root();
+    let root = Root::new(name);
+    let tar = root.busybox_tar();
+    root.ok(&["load", "-q", "-i", tar.to_str().expect("utf-8 path")]);
+    root
+}
+
+fn run(root: &Root, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["run", "--network", "none"];
+    all.extend_from_slice(args);
+    root.berth(&all)
+}
+
+/// Removes every container of the root (so that no cgroup or process outlives a test).
+fn cleanup(root: &Root) {
+    let ids = root.ok(&["ps", "-aq", "--no-trunc"]);
+    for id in ids.lines() {
+        root.ok(&["rm", "-f", id]);
+    }
+}
+
+#[test]
+fn foreground_run_prints_output_and_returns_the_exit_code() {
+    let root = root("run-exit");
+    let (code, out, err) = run(&root, &["--rm", "busybox", "echo", "hello"]);
+    assert_eq!((code, out.as_str()), (0, "hello\n"), "{err}");
+    let (code, _, err) = run(&root, &["--rm", "busybox", "sh", "-c", "echo to-stderr >&2; exit 3"]);
+    assert_eq!(code, 3);
+    assert_eq!(err, "to-stderr\n");
+    assert_eq!(run(&root, &["--rm", "busybox", "false"]).0, 1);
+    // 126: found but not executable; 127: not found (Docker's codes).
+    let (code, _, err) = run(&root, &["--rm", "busybox", "/etc/passwd"]);
+    assert_eq!(code, 126, "{err}");
+    let (code, _, err) = run(&root, &["--rm", "busybox", "no-such-binary"]);
+    assert_eq!(code, 127, "{err}");
+    assert!(err.contains("no-such-binary") && err.lines().count() == 1, "{err}");
+    // Killed by a signal: 128 + n.
+    assert_eq!(run(&root, &["--rm", "busybox", "sh", "-c", "kill -9 $$"]).0, 137);
+    assert_eq!(run(&root, &["--rm", "busybox", "sh", "-c", "kill -15 $$"]).0, 143);
+    // --rm left nothing.
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+}
+
+#[test]
+fn detached_containers_show_in_ps_and_stop() {
+    let root = root("detached");
+    let id = run(&root, &["-d", "--name", "sleeper", "--label", "team=core", "busybox", "sleep", "1000"]).1;
+    let id = id.trim();
+    assert_eq!(id.len(), 64, "{id}");
+    let ps = root.ok(&["ps"]);
+    let mut lines = ps.lines();
+    let header = lines.next().unwrap_or_default();
+    for col in ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"] {
+        assert!(header.contains(col), "{header}");
+    }
+    let line = lines.next().unwrap_or_default();
+    assert!(line.starts_with(&id[..12]), "{line}");
+    assert!(line.contains("\"sleep 1000\""), "{line}");
+    assert!(line.contains(" Up "), "{line}");
+    assert!(line.trim_end().ends_with("sleeper"), "{line}");
+    assert_eq!(root.ok(&["ps", "-q", "--filter", "label=team=core"]).trim(), &id[..12]);
+    assert_eq!(root.ok(&["ps", "-q", "--filter", "label=team=other"]), "");
+    assert_eq!(root.ok(&["ps", "-q", "--filter", "name=sleep"]).trim(), &id[..12]);
+    let json: serde_json::Value =
+        serde_json::from_str(root.ok(&["ps", "--format", "json"]).trim()).expect("ps json");
+    assert_eq!(json["State"], "running");
+    assert_eq!(json["Names"], "sleeper");
+    assert_eq!(root.ok(&["ps", "--format", "{{.Names}} {{.State}}"]), "sleeper running\n");
+
+    // A name conflict names the holder and creates nothing.
+    let (code, _, err) = run(&root, &["-d", "--name", "sleeper", "busybox", "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("\"/sleeper\" is already in use by container") && err.contains(id), "{err}");
+    assert_eq!(root.ok(&["ps", "-aq"]).lines().count(), 1);
+
+    // `sleep` as PID 1 ignores SIGTERM (no handler): stop waits -t, then kills: 137.
+    let started = Instant::now();
+    assert_eq!(root.ok(&["stop", "-t", "1", "sleeper"]), "sleeper\n");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900), "stop returned after {took:?}");
+    let inspect: serde_json::Value =
+        serde_json::from_str(&root.ok(&["inspect", "sleeper"])).expect("inspect json");
+    let state = &inspect[0]["State"];
+    assert_eq!(state["Status"], "exited");
+    assert_eq!(state["ExitCode"], 137);
+    assert_eq!(inspect[0]["Name"], "/sleeper");
+    assert_eq!(inspect[0]["Config"]["Labels"]["team"], "core");
+    assert_eq!(inspect[0]["HostConfig"]["NetworkMode"], "none");
+    assert_eq!(root.ok(&["ps", "-q"]), "");
+    assert!(root.ok(&["ps", "-a"]).contains("Exited (137)"));
+    assert_eq!(root.ok(&["wait", "sleeper"]), "137\n");
+
+    // Restart it, rename it, remove it.
+    assert_eq!(root.ok(&["start", "sleeper"]), "sleeper\n");
+    assert!(root.ok(&["ps"]).contains("sleeper"));
+    root.ok(&["rename", "sleeper", "dozer"]);
+    let (code, _, err) = root.berth(&["rm", "dozer"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("container is running"), "{err}");
+    assert_eq!(root.ok(&["rm", "-f", "dozer"]), "dozer\n");
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+    assert_cgroup_gone(id);
+}
+
+#[test]
+fn signals_reach_pid_1_and_stop_uses_the_stop_signal() {
+    let root = root("signals");
+    // A shell that traps USR1 and TERM (PID 1 gets only signals it handles).
+    let script = "trap 'echo got-usr1' USR1; trap 'echo got-term; exit 7' TERM; echo ready; while true; do sleep 0.1; done";
+    let id = run(&root, &["-d", "busybox", "sh", "-c", script]).1.trim().to_string();
+    wait_for_log(&root, &id, "ready");
+    root.ok(&["kill", "-s", "USR1", &id]);
+    wait_for_log(&root, &id, "got-usr1");
+    root.ok(&["stop", "-t", "30", &id]);
+    assert_eq!(root.ok(&["wait", &id]), "7\n");
+    assert!(root.ok(&["logs", &id]).contains("got-term"));
+    let (code, _, err) = root.berth(&["kill", &id]);
+    assert_eq!(code, 1);
+    assert!(err.contains("is not running"), "{err}");
+    cleanup(&root);
+}
+
+#[test]
+fn init_reaps_zombies_and_forwards_signals() {
+    let root = root("init");
+    // Orphans re-parented to PID 1 must be reaped: with --init there is no zombie left.
+    let (code, out, err) = run(
+        &root,
+        &["--rm", "--init", "busybox", "sh", "-c", "(sleep 0.2 &) ; sleep 0.5; ps -o stat,comm | grep -c '^Z' || true"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "0", "zombies left: {out}");
+    // PID 1 is the init, the command its child.
+    let (_, out, _) = run(&root, &["--rm", "--init", "busybox", "cat", "/proc/1/cmdline"]);
+    assert!(out.starts_with("/sbin/docker-init"), "{out:?}");
+    // TERM is forwarded to `sleep`, which dies of it: 143.
+    let id = run(&root, &["-d", "--init", "busybox", "sleep", "1000"]).1.trim().to_string();
+    root.ok(&["stop", "-t", "10", &id]);
+    assert_eq!(root.ok(&["wait", &id]), "143\n");
+    cleanup(&root);
+}
+
+#[test]
+fn isolation_matches_dockers_defaults() {
+    let root = root("isolation");
+    let sh = |script: &str| {
+        let (code, out, err) = run(&root, &["--rm", "busybox", "sh", "-c", script]);
+        assert_eq!(code, 0, "{script}: {err}");
+        out
+    };
+    assert!(sh("grep CapEff /proc/self/status").contains("00000000a80425fb"));
+    assert_eq!(sh("cat /proc/kcore | wc -c").trim(), "0");
+    assert_eq!(sh("echo 1 > /proc/sys/kernel/ostype 2>/dev/null && echo writable || echo ro").trim(), "ro");
+    assert_eq!(sh("echo $$").trim(), "1");
+    let id_len = sh("hostname").trim().len();
+    assert_eq!(id_len, 12);
+    assert_eq!(sh("cat /etc/hostname").trim().len(), 12);
+    assert!(sh("cat /etc/hosts").contains("127.0.0.1\tlocalhost"));
+    // --network none: only lo, and it is up.
+    assert_eq!(sh("ls /sys/class/net").split_whitespace().collect::<Vec<_>>(), ["lo"]);
+    // Only 0, 1, 2 are open in PID 1 (CVE-2024-21626: no leaked host fd).
+    assert_eq!(sh("ls /proc/1/fd").split_whitespace().collect::<Vec<_>>(), ["0", "1", "2"]);
+    // User, group and workdir.
+    assert_eq!(sh("id -u; id -g").split_whitespace().collect::<Vec<_>>(), ["0", "0"]);
+    let (_, out, _) = run(&root, &["--rm", "-u", "1000:1000", "-w", "/tmp", "busybox", "sh", "-c", "id -u; id -g; pwd"]);
+    assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["1000", "1000", "/tmp"]);
+    // Capabilities can be dropped and added.
+    let (_, out, _) = run(&root, &["--rm", "--cap-drop", "ALL", "busybox", "grep", "CapEff", "/proc/self/status"]);
+    assert!(out.contains("0000000000000000"), "{out}");
+    // Env: image + -e, HOSTNAME and PATH as Docker sets them.
+    let (_, out, _) = run(&root, &["--rm", "-e", "FOO=bar", "busybox", "env"]);
+    assert!(out.contains("FOO=bar") && out.contains("PATH=") && out.contains("HOSTNAME="), "{out}");
+}
+
+#[test]
+fn the_host_binary_cannot_be_written_from_inside() {
+    let root = root("exe");
+    let berth = harness::berth_bin();
+    let before = std::fs::read(&berth).expect("read berth");
+    // With --init, PID 1 runs berth's binary: from a read-only bind mount.
+    let (code, out, err) = run(
+        &root,
+        &["--rm", "--init", "busybox", "sh", "-c", "for p in /proc/[0-9]*; do (echo x >> $p/exe) 2>/dev/null && echo WROTE $p; done; echo done"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "done", "{out}");
+    assert_eq!(std::fs::read(&berth).expect("read berth"), before, "berth binary changed");
+}
+
+#[test]
+fn logs_are_json_file_and_follow_sees_new_lines() {
+    let root = root("logs");
+    let id = run(&root, &["-d", "busybox", "sh", "-c", "echo one; echo two >&2; read x < /dev/null; sleep 1000"]).1.trim().to_string();
+    wait_for_log(&root, &id, "two");
+    let log_path = root.path().join("state/containers").join(&id).join(format!("{id}-json.log"));
+    let text = std::fs::read_to_string(&log_path).expect("json log");
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or_default()).expect("json line");
+    assert_eq!(first["log"], "one\n");
+    assert_eq!(first["stream"], "stdout");
+    let (code, out, err) = root.berth(&["logs", &id]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "one\n", "two\n"));
+    assert_eq!(root.ok(&["logs", "--tail", "1", &id]), "");
+    // `logs -f` ends when the container stops, after printing everything.
+    let mut follow = Command::new(harness::berth_bin())
+        .args(["--root", root.path().join("state").to_str().unwrap_or_default(), "logs", "-f", &id])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("logs -f");
+    root.ok(&["stop", "-t", "0", &id]);
+    let out = follow_output(&mut follow);
+    assert_eq!(out, "one\n");
+    cleanup(&root);
+}
+
+#[test]
+fn log_rotation_keeps_max_file_files() {
+    let root = root("rotation");
+    let (code, _, err) = run(
+        &root,
+        &["--log-opt", "max-size=1k", "--log-opt", "max-file=3", "--name", "chatty", "busybox", "sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let id = root.ok(&["inspect", "--format", "{{.Id}}", "chatty"]).trim().to_string();
+    let dir = root.path().join("state/containers").join(&id);
+    let logs: Vec<_> = std::fs::read_dir(&dir)
+        .expect("container dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("-json.log"))
+        .collect();
+    assert_eq!(logs.len(), 3, "{logs:?}");
+    let out = root.ok(&["logs", "chatty"]);
+    assert!(out.ends_with("line-199\n"), "{out}");
+    cleanup(&root);
+}
+
+#[test]
+fn a_killed_supervisor_is_reconciled_to_the_truth() {
+    let root = root("reconcile");
+    let id = run(&root, &["-d", "busybox", "sleep", "1000"]).1.trim().to_string();
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.path().join("state/containers").join(&id).join("state.json")).expect("state"),
+    )
+    .expect("state json");
+    let supervisor = state["Supervisor"]["pid"].as_i64().expect("supervisor pid");
+    let status = Command::new("kill").args(["-9", &supervisor.to_string()]).status().expect("kill");
+    assert!(status.success());
+    // The container's process dies with its supervisor; `ps` shows the truth.
+    let ps = root.ok(&["ps", "-a", "--format", "{{.Status}}"]);
+    assert!(ps.starts_with("Exited (137)"), "{ps}");
+    assert_eq!(root.ok(&["ps", "-q"]), "");
+    root.ok(&["rm", &id]);
+    assert_cgroup_gone(&id);
+}
+
+#[test]
+fn a_state_from_another_boot_is_dead() {
+    let root = root("reboot");
+    let id = root.ok(&["create", "--network", "none", "busybox", "true"]).trim().to_string();
+    // What a reboot leaves: a state that says running, from another boot, no supervisor.
+    let path = root.path().join("state/containers").join(&id).join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("state")).expect("json");
+    state["Status"] = "running".into();
+    state["Running"] = true.into();
+    state["Pid"] = 999_999.into();
+    state["BootId"] = "00000000-0000-0000-0000-000000000000".into();
+    std::fs::write(&path, serde_json::to_vec(&state).expect("json")).expect("write");
+    assert!(root.ok(&["ps", "-a"]).contains("Exited (137)"));
+    root.ok(&["rm", &id]);
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+}
+
+#[test]
+fn twenty_parallel_runs_succeed() {
+    let root = root("parallel");
+    let state = root.path().join("state");
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            Command::new(harness::berth_bin())
+                .args(["--root", state.to_str().unwrap_or_default(), "run", "--rm", "--network", "none", "busybox", "echo", &format!("n{i}")])
+                .output()
+        })
+        .collect();
+    for (i, out) in children.into_iter().enumerate() {
+        let out = out.expect("run");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("n{i}\n"));
+    }
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+}
+
+#[test]
+fn bad_input_gets_one_line_and_leaves_nothing() {
+    let root = root("bad-input");
+    let cases: [(&[&str], i32, &str); 5] = [
+        (&["run", "--network", "none", "no-such-image"], 125, "no such image: no-such-image"),
+        (&["run", "--network", "none", "-u", "nobody-here", "busybox", "true"], 125, "unable to find user nobody-here"),
+        (&["run", "--network", "none", "--entrypoint", "", "busybox"], 125, "No command specified"),
+        (&["run", "--network", "none", "--memory", "1g", "busybox", "true"], 125, "--memory is not supported by berth yet"),
+        (&["run", "--network", "none", "--name", "bad/name", "busybox", "true"], 125, "Invalid container name"),
+    ];
+    for (args, want_code, want) in cases {
+        let (code, out, err) = root.berth(args);
+        assert_eq!(code, want_code, "{args:?}: {err}");
+        assert_eq!(out, "");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+    let (code, _, err) = root.berth(&["stop", "nothing-here"]);
+    assert_eq!(code, 1);
+    assert_eq!(err, "error: No such container: nothing-here\n");
+    assert_eq!(root.ok(&["rm", "-f", "nothing-here"]), "");
+}
+
+fn wait_for_log(root: &Root, id: &str, text: &str) {
+    // `logs -f` returns as soon as the text is there: no sleep, the follower wakes on writes.
+    let mut child = Command::new(harness::berth_bin())
+        .args(["--root", root.path().join("state").to_str().unwrap_or_default(), "logs", "-f", id])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("logs -f");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = std::io::BufRead::read_line(&mut reader, &mut line).expect("read");
+        assert!(n > 0, "log ended before {text:?} appeared");
+        if line.contains(text) {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn follow_output(child: &mut std::process::Child) -> String {
+    let mut out = String::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        std::io::Read::read_to_string(&mut stdout, &mut out).expect("read");
+    }
+    let status = child.wait().expect("wait");
+    assert!(status.success());
+    out
+}
+
+fn assert_cgroup_gone(id: &str) {
+    for hierarchy in ["memory", "pids", "cpu", "freezer"] {
+        let path = Path::new("/sys/fs/cgroup").join(hierarchy).join("berth").join(id);
+        assert!(!path.exists(), "{} left behind", path.display());
+    }
+}
