@@ -5,6 +5,7 @@
 //! that bring images in and out (`docker save` tarballs, OCI layouts, rootfs tarballs).
 
 pub mod archive;
+pub mod container;
 pub mod digest;
 pub mod image;
 pub mod layer;
