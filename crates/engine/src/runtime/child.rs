@@ -135,8 +135,7 @@ fn setup(p: &Prepared, stdio: [BorrowedFd<'_>; 3], go: OwnedFd) -> Step<std::con
         rustix::system::sethostname(name).what(|| "sethostname".into())?;
     }
     for (resource, limit) in &p.rlimits {
-        rustix::process::setrlimit(*resource, *limit)
-            .what(|| format!("setrlimit {resource:?}"))?;
+        rustix::process::setrlimit(*resource, *limit).what(|| format!("setrlimit {resource:?}"))?;
     }
 
     // The working directory is created like Docker does, and entered through a path
@@ -290,19 +289,34 @@ fn split_last(path: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// Resolves `path` inside `root`, creating what is missing (directories, and the last
-/// component as a file when `file`). A dangling symlink is followed inside the root.
+/// component as a file when `file`). A dangling symlink, last or on the way, is followed
+/// inside the root; at most 40 of them.
 fn resolve_or_create(root: BorrowedFd<'_>, path: &[u8], file: bool) -> rustix::io::Result<OwnedFd> {
+    let mut budget = 40;
+    create_in(root, path, file, &mut budget)
+}
+
+fn create_in(
+    root: BorrowedFd<'_>,
+    path: &[u8],
+    file: bool,
+    budget: &mut u32,
+) -> rustix::io::Result<OwnedFd> {
     let mut path = path.to_vec();
-    for _ in 0..40 {
+    loop {
         match resolve(root, &path) {
             Err(Errno::NOENT) => {}
             other => return other,
         }
+        if *budget == 0 {
+            return Err(Errno::LOOP);
+        }
+        *budget -= 1;
         let (parent, name) = split_last(&path);
         if name.is_empty() {
             return Err(Errno::NOENT);
         }
-        let dir = mkdir_all(root, parent)?;
+        let dir = create_in(root, parent, false, budget)?;
         let created = if file {
             rustix::fs::openat(
                 &dir,
@@ -316,6 +330,7 @@ fn resolve_or_create(root: BorrowedFd<'_>, path: &[u8], file: bool) -> rustix::i
         };
         match created {
             Ok(()) => {}
+            // Something is there that does not resolve: a dangling symlink.
             Err(Errno::EXIST) => {
                 let target = rustix::fs::readlinkat(&dir, name, Vec::new())?;
                 let target = target.as_bytes();
@@ -331,33 +346,6 @@ fn resolve_or_create(root: BorrowedFd<'_>, path: &[u8], file: bool) -> rustix::i
             Err(e) => return Err(e),
         }
     }
-    Err(Errno::LOOP)
-}
-
-/// `mkdir -p` inside `root`, one component at a time, each resolved inside the root.
-fn mkdir_all(root: BorrowedFd<'_>, dir: &[u8]) -> rustix::io::Result<OwnedFd> {
-    match resolve(root, dir) {
-        Err(Errno::NOENT) => {}
-        other => return other,
-    }
-    let mut fd = resolve(root, b"/")?;
-    let mut prefix = Vec::with_capacity(dir.len());
-    for comp in dir.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
-        prefix.push(b'/');
-        prefix.extend_from_slice(comp);
-        fd = match resolve(root, &prefix) {
-            Ok(next) => next,
-            Err(Errno::NOENT) => {
-                match rustix::fs::mkdirat(&fd, comp, Mode::from_bits_retain(0o755)) {
-                    Ok(()) | Err(Errno::EXIST) => {}
-                    Err(e) => return Err(e),
-                }
-                resolve(root, &prefix)?
-            }
-            Err(e) => return Err(e),
-        };
-    }
-    Ok(fd)
 }
 
 fn mount_one(p: &Prepared, root: BorrowedFd<'_>, m: &MountStep) -> Step<()> {
@@ -479,7 +467,7 @@ fn populate_dev(dev: BorrowedFd<'_>) -> Step<()> {
 fn make_device(root: BorrowedFd<'_>, d: &super::plan::DeviceNode) -> Step<()> {
     let what = || format!("create device {}", lossy(&d.path));
     let (parent, name) = split_last(d.path.as_bytes());
-    let dir = mkdir_all(root, parent).what(what)?;
+    let dir = resolve_or_create(root, parent, false).what(what)?;
     match rustix::fs::mknodat(&dir, name, d.file_type, d.mode, d.dev) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e).what(what),

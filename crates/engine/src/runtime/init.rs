@@ -23,8 +23,7 @@ pub fn init_main(args: Vec<OsString>) -> ! {
     if let Err(e) = signals.block() {
         fatal(1, &format!("block signals: {e}"));
     }
-    // std resets the signal mask and SIGPIPE in the child before exec.
-    let child = match Command::new(&program).args(args).spawn() {
+    let child = match sys::spawn_unblocked(Command::new(&program).args(args)) {
         Ok(child) => child,
         Err(e) => {
             let code = match e.kind() {

@@ -307,3 +307,15 @@ pub fn unshare_cgroup_namespace() -> io::Result<()> {
     unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }?;
     Ok(())
 }
+
+/// Spawns `cmd` with an empty signal mask (std's posix_spawn path passes the caller's mask
+/// on, and the init blocks every signal it forwards).
+pub fn spawn_unblocked(cmd: &mut std::process::Command) -> io::Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the hook runs between fork and exec and calls only sigemptyset and
+    // sigprocmask, which are async-signal-safe and allocate nothing.
+    unsafe {
+        cmd.pre_exec(|| set_signal_mask(&empty_sigset()));
+    }
+    cmd.spawn()
+}

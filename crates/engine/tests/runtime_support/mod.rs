@@ -199,6 +199,9 @@ pub fn spec(args: &[&str], cgroups_path: &str, mounts: Vec<Mount>) -> Spec {
                 .bounding(caps.clone())
                 .effective(caps.clone())
                 .permitted(caps)
+                // oci-spec's builder defaults unset sets to three capabilities, not none.
+                .inheritable(oci_spec::runtime::Capabilities::new())
+                .ambient(oci_spec::runtime::Capabilities::new())
                 .build()
                 .unwrap(),
         )
