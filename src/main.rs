@@ -12,5 +12,13 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Bind-mounted read-only as a container's /sbin/docker-init (`--init`), berth is PID 1.
+    let mut args = std::env::args_os();
+    if args
+        .next()
+        .is_some_and(|a| a.as_encoded_bytes().ends_with(b"docker-init"))
+    {
+        berth_engine::runtime::init_main(std::env::args_os().collect());
+    }
     cli::main()
 }

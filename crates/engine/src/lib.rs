@@ -10,6 +10,7 @@ pub mod digest;
 pub mod image;
 pub mod layer;
 pub mod reference;
+pub mod runtime;
 pub mod store;
 pub mod time;
 

@@ -1,0 +1,294 @@
+//! The low-level runtime, runc's create+start as a library: [`spawn`] clones a container's
+//! init from an OCI runtime spec and an overlay rootfs, and returns once it has exec'd.
+//! [`init_main`] is the `--init` (docker-init) mode. All `unsafe` is in `sys.rs`.
+
+mod cgroup;
+mod child;
+mod init;
+mod plan;
+mod sys;
+
+use std::cell::Cell;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::PathBuf;
+
+use oci_spec::runtime::Capability;
+use rustix::pipe::PipeFlags;
+use rustix::process::{WaitId, WaitIdOptions};
+
+pub use cgroup::{cgroup_is_empty, cgroup_pids, remove_cgroup};
+pub use init::init_main;
+
+/// Everything needed to start a container's init.
+pub struct InitPlan {
+    /// The process (args, env, cwd, user, capabilities, rlimits, no_new_privileges),
+    /// hostname, mounts and the linux section (namespaces, masked and read-only paths,
+    /// cgroups path, devices, resources). `/proc`, `/dev` (+ `pts`, `shm`, `mqueue`), `/sys`
+    /// and `/sys/fs/cgroup` are mounted as Docker does unless `mounts` has the same
+    /// destination, which then replaces the default.
+    pub spec: oci_spec::runtime::Spec,
+    pub rootfs: Rootfs,
+    pub stdio: InitStdio,
+}
+
+pub enum Rootfs {
+    /// Mounted inside the container's mount namespace only, so a dead container leaves no
+    /// mount on the host.
+    Overlay {
+        /// Top layer first; empty means one empty layer.
+        lowers: Vec<PathBuf>,
+        upper: PathBuf,
+        work: PathBuf,
+        /// An empty directory to mount on.
+        target: PathBuf,
+    },
+}
+
+/// The fds that become 0, 1 and 2 of the process.
+pub struct InitStdio {
+    pub stdin: OwnedFd,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
+}
+
+/// Why a container's process did not start. [`SpawnError::exit_code`] is what `docker run`
+/// exits with for it.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("exec: {program:?}: executable file not found in $PATH")]
+    NotInPath { program: String },
+    #[error("exec: {program:?}: stat {program}: no such file or directory")]
+    NoSuchFile { program: String },
+    #[error("exec: {program:?}: permission denied")]
+    PermissionDenied { program: String },
+    #[error("invalid runtime spec: {0}")]
+    InvalidSpec(String),
+    /// A step of the setup failed; the text names the step and the error.
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl SpawnError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            SpawnError::NotInPath { .. } | SpawnError::NoSuchFile { .. } => 127,
+            SpawnError::PermissionDenied { .. } => 126,
+            SpawnError::InvalidSpec(_) | SpawnError::Setup(_) => 125,
+        }
+    }
+}
+
+/// How the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled(i32),
+}
+
+impl ExitStatus {
+    /// The shell's convention, as Docker reports it: the code, or 128 + the signal.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => code,
+            ExitStatus::Signaled(sig) => 128 + sig,
+        }
+    }
+}
+
+/// A running container init (until [`Init::wait`] reaps it).
+#[derive(Debug)]
+pub struct Init {
+    pid: i32,
+    pidfd: OwnedFd,
+    cgroups_path: Option<String>,
+}
+
+impl Init {
+    /// Its pid in the caller's pid namespace.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Readable (poll) once the process has exited.
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.pidfd.as_fd()
+    }
+
+    /// The cgroups path it runs in (to give to [`remove_cgroup`] after it ended).
+    pub fn cgroups_path(&self) -> Option<&str> {
+        self.cgroups_path.as_deref()
+    }
+
+    /// Blocks until the process exits and reaps it.
+    pub fn wait(&self) -> io::Result<ExitStatus> {
+        loop {
+            match rustix::process::waitid(WaitId::PidFd(self.pidfd.as_fd()), WaitIdOptions::EXITED)
+            {
+                Ok(Some(status)) => {
+                    if let Some(code) = status.exit_status() {
+                        return Ok(ExitStatus::Exited(code));
+                    }
+                    if let Some(sig) = status.terminating_signal() {
+                        return Ok(ExitStatus::Signaled(sig));
+                    }
+                }
+                Ok(None) => {}
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Sends signal number `sig` to the process.
+    pub fn signal(&self, sig: i32) -> io::Result<()> {
+        sys::pidfd_send_signal(self.pidfd.as_fd(), sig)
+    }
+}
+
+/// Docker's default capability set (`CapEff: 00000000a80425fb` for root).
+pub const DEFAULT_CAPABILITIES: [Capability; 14] = [
+    Capability::Chown,
+    Capability::DacOverride,
+    Capability::Fsetid,
+    Capability::Fowner,
+    Capability::Mknod,
+    Capability::NetRaw,
+    Capability::Setgid,
+    Capability::Setuid,
+    Capability::Setfcap,
+    Capability::Setpcap,
+    Capability::NetBindService,
+    Capability::SysChroot,
+    Capability::Kill,
+    Capability::AuditWrite,
+];
+
+/// Docker's default masked paths.
+pub const DEFAULT_MASKED_PATHS: [&str; 11] = [
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+];
+
+/// Docker's default read-only paths.
+pub const DEFAULT_READONLY_PATHS: [&str; 5] = [
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+fn setup_error(what: &str, e: impl Into<io::Error>) -> SpawnError {
+    SpawnError::Setup(format!("{what}: {}", cgroup::errno_text(&e.into())))
+}
+
+/// Starts the container's init and returns once it has exec'd the program (or failed
+/// before). Must be called from a single-threaded process (see `sys::clone_child`).
+pub fn spawn(plan: &InitPlan) -> Result<Init, SpawnError> {
+    let layout = cgroup::Layout::detect().map_err(|e| setup_error("read cgroup mounts", e))?;
+    let prepared = plan::prepare(&plan.spec, &plan.rootfs, &layout)?;
+    let linux = plan.spec.linux().as_ref();
+    let cgroups_path = linux
+        .and_then(|l| l.cgroups_path().as_ref())
+        .map(|p| p.to_string_lossy().into_owned());
+    let cgroup = match &cgroups_path {
+        Some(path) => Some(
+            cgroup::Cgroup::create(&layout, path, linux.and_then(|l| l.resources().as_ref()))
+                .map_err(SpawnError::Setup)?,
+        ),
+        None => None,
+    };
+    let cleanup_cgroup = || {
+        if let Some(c) = &cgroup {
+            let _ = remove_cgroup(c.path());
+        }
+    };
+
+    let pipes = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)
+        .and_then(|go| Ok((go, rustix::pipe::pipe_with(PipeFlags::CLOEXEC)?)));
+    let ((go_read, go_write), (report_read, report_write)) = match pipes {
+        Ok(p) => p,
+        Err(e) => {
+            cleanup_cgroup();
+            return Err(setup_error("pipe", e));
+        }
+    };
+    // The child takes its ends and closes the parent's; the parent the other way round.
+    let child_ends = Cell::new(Some((go_read, report_write)));
+    let parent_ends = Cell::new(Some((go_write, report_read)));
+    let stdio = [
+        plan.stdio.stdin.as_fd(),
+        plan.stdio.stdout.as_fd(),
+        plan.stdio.stderr.as_fd(),
+    ];
+    let cloned = sys::clone_child(prepared.clone_flags, || {
+        drop(parent_ends.take());
+        match child_ends.take() {
+            Some((go, report)) => child::run(&prepared, stdio, go, report),
+            None => 125,
+        }
+    });
+    drop(child_ends.take());
+    let (pid, pidfd) = match cloned {
+        Ok(c) => c,
+        Err(e) => {
+            cleanup_cgroup();
+            return Err(setup_error("clone3", e));
+        }
+    };
+    let Some((go_write, report_read)) = parent_ends.take() else {
+        cleanup_cgroup();
+        return Err(SpawnError::Setup("pipe ends lost".into()));
+    };
+    let init = Init {
+        pid,
+        pidfd,
+        cgroups_path,
+    };
+    let fail = |e: SpawnError| {
+        let _ = init.signal(libc::SIGKILL);
+        let _ = init.wait();
+        cleanup_cgroup();
+        e
+    };
+
+    if let Some(c) = &cgroup {
+        c.join(pid).map_err(|e| fail(SpawnError::Setup(e)))?;
+    }
+    rustix::io::write(&go_write, &[1])
+        .map_err(|e| fail(setup_error("start the container's init", e)))?;
+    drop(go_write);
+
+    // EOF without a byte: the exec closed the pipe.
+    let mut report = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match rustix::io::read(&report_read, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => report.extend_from_slice(&buf[..n]),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(fail(setup_error("read the init's report", e))),
+        }
+    }
+    if let Some((&kind, message)) = report.split_first() {
+        let message = String::from_utf8_lossy(message).into_owned();
+        let err = match kind {
+            child::KIND_NOT_IN_PATH => SpawnError::NotInPath { program: message },
+            child::KIND_NO_SUCH_FILE => SpawnError::NoSuchFile { program: message },
+            child::KIND_PERMISSION => SpawnError::PermissionDenied { program: message },
+            _ => SpawnError::Setup(message),
+        };
+        return Err(fail(err));
+    }
+    Ok(init)
+}
