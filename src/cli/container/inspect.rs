@@ -66,42 +66,47 @@ pub fn container_json(containers: &Containers, c: &Container) -> Value {
         },
         "Mounts": [],
         "Config": r.config,
-        "NetworkSettings": {
-            "Bridge": "",
-            "SandboxID": "",
-            "SandboxKey": "",
-            "Ports": {},
-            "HairpinMode": false,
-            "LinkLocalIPv6Address": "",
-            "LinkLocalIPv6PrefixLen": 0,
-            "SecondaryIPAddresses": Value::Null,
-            "SecondaryIPv6Addresses": Value::Null,
-            "EndpointID": "",
-            "Gateway": "",
-            "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0,
-            "IPAddress": "",
-            "IPPrefixLen": 0,
-            "IPv6Gateway": "",
-            "MacAddress": "",
-            "Networks": {
-                r.host_config.network_mode.clone(): {
-                    "IPAMConfig": Value::Null,
-                    "Links": Value::Null,
-                    "Aliases": Value::Null,
-                    "MacAddress": "",
-                    "NetworkID": "",
-                    "EndpointID": "",
-                    "Gateway": "",
-                    "IPAddress": "",
-                    "IPPrefixLen": 0,
-                    "IPv6Gateway": "",
-                    "GlobalIPv6Address": "",
-                    "GlobalIPv6PrefixLen": 0,
-                    "DriverOpts": Value::Null,
-                    "DNSNames": Value::Null,
-                }
-            },
+        "NetworkSettings": network_settings(&r.host_config.network_mode),
+    })
+}
+
+/// Docker's `NetworkSettings` of a container without an address (`none`, `host`).
+fn network_settings(mode: &str) -> Value {
+    json!({
+        "Bridge": "",
+        "SandboxID": "",
+        "SandboxKey": "",
+        "Ports": {},
+        "HairpinMode": false,
+        "LinkLocalIPv6Address": "",
+        "LinkLocalIPv6PrefixLen": 0,
+        "SecondaryIPAddresses": Value::Null,
+        "SecondaryIPv6Addresses": Value::Null,
+        "EndpointID": "",
+        "Gateway": "",
+        "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0,
+        "IPAddress": "",
+        "IPPrefixLen": 0,
+        "IPv6Gateway": "",
+        "MacAddress": "",
+        "Networks": {
+            mode.to_string(): {
+                "IPAMConfig": Value::Null,
+                "Links": Value::Null,
+                "Aliases": Value::Null,
+                "MacAddress": "",
+                "NetworkID": "",
+                "EndpointID": "",
+                "Gateway": "",
+                "IPAddress": "",
+                "IPPrefixLen": 0,
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "DriverOpts": Value::Null,
+                "DNSNames": Value::Null,
+            }
         },
     })
 }

@@ -25,6 +25,10 @@ pub fn berth_binary() -> anyhow::Result<PathBuf> {
 
 /// `berth __supervise <id> <fd> [--attach]`: not for users; the CLI starts it.
 pub fn supervise(root: &Path, id: &str, fd: i32, attach: bool) -> std::process::ExitCode {
+    if let Err(e) = berth_engine::runtime::close_inherited_except(fd) {
+        eprintln!("error: cannot close inherited descriptors: {e}");
+        return std::process::ExitCode::from(125);
+    }
     let handshake = match berth_engine::container::supervisor::inherited_fd(fd) {
         Ok(fd) => fd,
         Err(e) => {

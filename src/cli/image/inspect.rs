@@ -50,13 +50,13 @@ pub fn print(values: &[serde_json::Value], format: Option<&str>) -> anyhow::Resu
             println!("{}", String::from_utf8_lossy(&out));
         }
         Some("json") => {
-            for v in &values {
+            for v in values {
                 println!("{}", serde_json::to_string(v)?);
             }
         }
         Some(format) => {
             let template = crate::cli::template::parse(format)?;
-            for v in &values {
+            for v in values {
                 println!("{}", template.render(v)?);
             }
         }

@@ -322,9 +322,10 @@ impl Containers {
     }
 }
 
-/// The cgroup of a container, relative to each hierarchy's root: `berth/<id>`. Ids are
+/// The cgroup of a container, relative to each hierarchy's root: `berth-<id>`. Ids are
 /// 256-bit random, so state roots (parallel tests) and other engines (`docker/<id>`,
-/// `machine.slice/libpod-*`) never collide.
+/// `machine.slice/libpod-*`) never collide; with no shared parent directory there is
+/// nothing to create or remove concurrently and nothing left once the last one goes.
 pub fn cgroups_path(id: &str) -> String {
-    format!("berth/{id}")
+    format!("berth-{id}")
 }

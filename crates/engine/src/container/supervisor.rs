@@ -123,7 +123,7 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
         ..previous
     };
     if let Err(e) = containers.write_state(id, &state) {
-        let _ = init.signal(rustix::process::Signal::KILL);
+        let _ = init.signal(9);
         let _ = init.wait();
         let _ = runtime::remove_cgroup(&super::cgroups_path(id));
         return Err(own(e));
@@ -151,7 +151,7 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> i32
             which.push(1);
         }
         if exit.is_none() {
-            fds.push(PollFd::new(running.init.pidfd(), PollFlags::IN));
+            fds.push(PollFd::from_borrowed_fd(running.init.pidfd(), PollFlags::IN));
             which.push(2);
         }
         match poll(&mut fds, None) {
@@ -169,7 +169,7 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> i32
                 continue;
             }
             if w == 2 {
-                exit = Some(running.init.wait().unwrap_or(137));
+                exit = Some(running.init.wait().map(|s| s.code()).unwrap_or(137));
                 continue;
             }
             let (fd, stream) = if w == 0 {

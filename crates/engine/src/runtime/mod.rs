@@ -19,6 +19,7 @@ use rustix::process::{WaitId, WaitIdOptions};
 
 pub use cgroup::{cgroup_is_empty, cgroup_pids, remove_cgroup};
 pub use init::init_main;
+pub use sys::{close_inherited_except, take_inherited_fd};
 
 /// Everything needed to start a container's init.
 pub struct InitPlan {

@@ -319,3 +319,44 @@ pub fn spawn_unblocked(cmd: &mut std::process::Command) -> io::Result<std::proce
     }
     cmd.spawn()
 }
+
+/// Takes ownership of a descriptor a parent passed down by number (the supervisor's
+/// handshake pipe). Checks first that `raw` is open, so a wrong number is an error, not
+/// a descriptor that some other part of the process owns.
+pub fn take_inherited_fd(raw: RawFd) -> io::Result<OwnedFd> {
+    if raw < 3 {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("fd {raw} is not an inherited pipe")));
+    }
+    // SAFETY: fcntl(F_GETFD) only queries the descriptor table; any number is allowed.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFD) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `raw` is open (checked above) and was inherited for us alone: nothing else in
+    // this process knows its number, so taking ownership does not alias another owner.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC)?;
+    Ok(fd)
+}
+
+/// Closes every descriptor from 3 up except `keep`: what a supervisor inherited from
+/// whoever started the CLI (a jobserver pipe, a test runner's fds) must not stay open for
+/// the container's whole life. Call it first thing, before anything in this process has
+/// opened a descriptor of its own.
+pub fn close_inherited_except(keep: RawFd) -> io::Result<()> {
+    let keep = u32::try_from(keep).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let mut ranges = vec![(keep.saturating_add(1), u32::MAX)];
+    if keep > 3 {
+        ranges.push((3, keep - 1));
+    }
+    for (first, last) in ranges {
+        // SAFETY: close_range takes plain integers; at this point no object of this process
+        // owns a descriptor in these ranges (the caller's contract), so none is closed
+        // behind an owner's back.
+        let ret = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) };
+        if ret < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
