@@ -149,3 +149,23 @@ fn only_stdio_is_open_in_pid_1() {
     assert_eq!(fds, ["0", "1", "2"]);
     assert_eq!(cwd, std::path::Path::new("/"));
 }
+
+#[test]
+fn a_read_only_root_keeps_its_writable_mounts() {
+    let sb = Sandbox::new();
+    let mut spec = sb.spec(&[
+        "sh",
+        "-c",
+        "touch /x 2>/dev/null || echo ro; touch /dev/shm/x && echo rw",
+    ]);
+    let root = oci_spec::runtime::RootBuilder::default()
+        .path("rootfs")
+        .readonly(true)
+        .build()
+        .unwrap();
+    spec.set_root(Some(root));
+    assert_eq!(sb.run_spec(spec).ok(), "ro\nrw\n");
+    let mut spec = sb.spec(&["sh", "-c", "touch /x /dev/shm/x && echo rw"]);
+    spec.set_root(None);
+    assert_eq!(sb.run_spec(spec).ok(), "rw\n");
+}

@@ -112,6 +112,15 @@ fn setup(p: &Prepared, stdio: [BorrowedFd<'_>; 3], go: OwnedFd) -> Step<std::con
     for d in &p.devices {
         make_device(root.as_fd(), d)?;
     }
+    // Created now, as Docker does, in case the rootfs is about to become read-only.
+    drop(
+        resolve_or_create(root.as_fd(), p.cwd.as_bytes(), false)
+            .what(|| format!("working directory {}", lossy(&p.cwd)))?,
+    );
+    if p.readonly_root {
+        sys::mount_setattr(root.as_fd(), false, MOUNT_ATTR_RDONLY, 0)
+            .what(|| "make the rootfs read-only".into())?;
+    }
 
     rustix::process::fchdir(&root).what(|| "chdir to rootfs".into())?;
     rustix::process::pivot_root(c".", c".").what(|| "pivot_root".into())?;

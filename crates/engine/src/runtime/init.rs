@@ -33,7 +33,11 @@ pub fn init_main(args: Vec<OsString>) -> ! {
             };
             fatal(
                 code,
-                &format!("exec {} failed: {}", program.to_string_lossy(), e),
+                &format!(
+                    "exec {} failed: {}",
+                    program.to_string_lossy(),
+                    super::cgroup::errno_text(&e)
+                ),
             );
         }
     };

@@ -91,6 +91,9 @@ pub struct Prepared {
     pub work: CString,
     pub target: CString,
     pub mounts: Vec<MountStep>,
+    /// `root.readonly` (`--read-only`): the overlay mount is made read-only after the
+    /// other mounts are on it.
+    pub readonly_root: bool,
     pub cgroup_mounts: Vec<CgroupMount>,
     pub devices: Vec<DeviceNode>,
     pub masked: Vec<CString>,
@@ -426,6 +429,10 @@ pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared
         work: cstring(work)?,
         target: cstring(target)?,
         mounts,
+        readonly_root: spec
+            .root()
+            .as_ref()
+            .is_some_and(|r| r.readonly().unwrap_or(false)),
         cgroup_mounts,
         devices,
         masked: paths(linux.masked_paths())?,

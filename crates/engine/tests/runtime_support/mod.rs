@@ -236,6 +236,14 @@ pub fn spec(args: &[&str], cgroups_path: &str, mounts: Vec<Mount>) -> Spec {
         .build()
         .unwrap();
     SpecBuilder::default()
+        // Spec::default() has a read-only root; Docker's is writable.
+        .root(
+            oci_spec::runtime::RootBuilder::default()
+                .path("rootfs")
+                .readonly(false)
+                .build()
+                .unwrap(),
+        )
         .process(process)
         .hostname("testhost")
         .mounts(mounts)
