@@ -59,7 +59,6 @@ use crate::digest::Digest;
 
 pub use crate::time::now_rfc3339;
 pub use atomic::{sync_dir, write_atomic};
-pub use blobs::BlobWriter;
 pub use gc::SweepReport;
 pub use images::{IMAGE_SCHEMA, ImageLayer, ImageRecord};
 pub use layers::{LAYER_SCHEMA, LayerRecord};
@@ -332,6 +331,7 @@ pub(crate) mod fixture {
                 chain_id: chain.clone(),
                 blob: Some(blob),
                 media_type: Some("application/vnd.oci.image.layer.v1.tar+gzip".into()),
+                tar_size: None,
                 size: rec.size,
             });
             parent = Some(chain);
