@@ -228,3 +228,56 @@ fn archive_file(archive: &[u8], path: &str) -> Option<Vec<u8>> {
     }
     None
 }
+
+/// Compressed blobs are unpacked while the archive streams in, before the manifest says which
+/// are layers (decision 27): one that is not a layer is discarded, a second load of the same
+/// image leaves the store as it was, and an archive cut short after its layers leaves
+/// nothing.
+#[test]
+fn early_unpacking_leaves_only_what_images_use() {
+    require_root();
+    let root = Root::new("load-integrity-early");
+    let plain = layer_tar(&[("etc/hello", b"hello")]);
+    let compressed = gzip(&plain);
+    let stray = gzip(&layer_tar(&[("etc/stray", b"not a layer")]));
+    let mut image = archive(std::slice::from_ref(&compressed), &[sha256(&plain)]);
+    // The stray blob goes in as an extra file of the archive, before manifest.json.
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut tar = tar::Archive::new(&image[..]);
+    for entry in tar.entries().expect("entries") {
+        let mut entry = entry.expect("entry");
+        let path = entry.path().expect("path").to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).expect("read");
+        files.push((path, data));
+    }
+    files.insert(
+        1,
+        (format!("blobs/sha256/{}", sha256(&stray)), stray.clone()),
+    );
+    let entries: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    let with_stray = layer_tar(&entries);
+
+    for _ in 0..2 {
+        let (code, err) = root.load(&with_stray);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(root.entries("layers"), vec![sha256(&plain)]);
+        let blobs = root.entries("blobs/sha256");
+        assert_eq!(blobs.len(), 2, "config and layer only: {blobs:?}");
+        assert!(!blobs.contains(&sha256(&stray)), "{blobs:?}");
+        assert_eq!(root.entries("tmp"), Vec::<String>::new());
+    }
+
+    let cut = Root::new("load-integrity-early-cut");
+    // Cut inside manifest.json, the last file: the layer blob is complete and was unpacked.
+    image.truncate(image.len() - 1536);
+    let (code, err) = cut.load(&image);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("truncated"), "{err}");
+    for sub in ["layers", "blobs/sha256", "images", "tmp"] {
+        assert_eq!(cut.entries(sub), Vec::<String>::new(), "{sub}");
+    }
+}

@@ -10,6 +10,7 @@ use crate::layer::{self, UnpackOptions};
 use crate::reference::Reference;
 use crate::store::{ImageLayer, ImageRecord, LayerRecord};
 
+use super::early::{EarlyLayer, EarlyLayers};
 use super::{ImageConfig, ImageError, Images};
 
 /// One image an archive brought in, with the tags it set (`name:tag`, familiar form).
@@ -24,10 +25,25 @@ impl Images {
     pub fn load(&self, r: &mut dyn Read) -> Result<Vec<LoadedImage>, ImageError> {
         let loaded = (|| {
             let _content = self.store.lock_shared()?;
-            let images = archive::read_archive(r, &self.store)?;
+            // Compressed blobs are unpacked while the rest of the archive streams in
+            // (decision 27); the layers are published once the metadata says what they are.
+            let early = EarlyLayers::new(self);
+            let images = std::thread::scope(|scope| {
+                let mut queue = early.start(scope, layer_threads());
+                let images = archive::read_archive_observed(r, &self.store, &mut |file| {
+                    if let Some(queue) = &mut queue {
+                        queue.offer(file);
+                    }
+                });
+                if images.is_err() {
+                    early.cancel();
+                }
+                drop(queue);
+                images
+            })?;
             images
                 .iter()
-                .map(|image| self.load_image(image))
+                .map(|image| self.load_image(image, &early))
                 .collect::<Result<Vec<_>, _>>()
         })();
         // The archive's own files (manifest.json, index.json, ...) went into the store as
@@ -42,7 +58,11 @@ impl Images {
         loaded
     }
 
-    fn load_image(&self, image: &ArchiveImage) -> Result<LoadedImage, ImageError> {
+    fn load_image(
+        &self,
+        image: &ArchiveImage,
+        early: &EarlyLayers<'_>,
+    ) -> Result<LoadedImage, ImageError> {
         let config = ImageConfig::parse(&image.config, &self.store.read_blob(&image.config)?)?;
         if config.diff_ids.len() != image.layers.len() {
             return Err(ImageError::Config {
@@ -55,7 +75,7 @@ impl Images {
             });
         }
         let chains = chain_ids(&config.diff_ids);
-        let records = self.load_layers(image, &config.diff_ids, &chains)?;
+        let records = self.load_layers(image, &config.diff_ids, &chains, early)?;
         let mut layers = Vec::with_capacity(image.layers.len());
         let mut size = 0;
         for (i, (archived, loaded)) in image.layers.iter().zip(records).enumerate() {
@@ -106,14 +126,17 @@ impl Images {
         image: &ArchiveImage,
         diff_ids: &[Digest],
         chains: &[Digest],
+        early: &EarlyLayers<'_>,
     ) -> Result<Vec<LoadedLayer>, ImageError> {
         let count = image.layers.len();
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(count);
+        let workers = layer_threads().min(count);
         let load = |i: usize| {
             let parent = i.checked_sub(1).map(|p| &chains[p]);
-            self.load_layer(&image.layers[i], &diff_ids[i], &chains[i], parent)
+            let archived = &image.layers[i];
+            match early.take(&archived.blob) {
+                Some(unpacked) => self.publish_early(unpacked, &diff_ids[i], &chains[i], parent),
+                None => self.load_layer(archived, &diff_ids[i], &chains[i], parent),
+            }
         };
         if workers <= 1 {
             return (0..count).map(load).collect();
@@ -231,6 +254,31 @@ impl Images {
         Ok(LoadedLayer { record, tar_size })
     }
 
+    /// Publishes a layer unpacked while the archive streamed in, if it is the one the config
+    /// names; a blob whose content has another digest fails the load as in `load_layer`.
+    fn publish_early(
+        &self,
+        unpacked: EarlyLayer,
+        diff_id: &Digest,
+        chain_id: &Digest,
+        parent: Option<&Digest>,
+    ) -> Result<LoadedLayer, ImageError> {
+        if unpacked.diff_id != *diff_id {
+            return Err(mismatch(diff_id, &unpacked.diff_id));
+        }
+        let record = self.store.publish_staged_layer(
+            unpacked.staged,
+            chain_id,
+            diff_id,
+            parent,
+            unpacked.unpacked,
+        )?;
+        Ok(LoadedLayer {
+            record,
+            tar_size: unpacked.tar_size,
+        })
+    }
+
     /// Decompresses a stored layer blob without keeping the output, checks it against the
     /// diff id and returns its size.
     fn check_compressed(&self, blob: &Digest, diff_id: &Digest) -> Result<u64, ImageError> {
@@ -261,7 +309,14 @@ struct LoadedLayer {
 }
 
 /// Read size for layer streams: few large reads of the blob and the inflater's output.
-const STREAM_BUFFER: usize = 256 * 1024;
+pub(super) const STREAM_BUFFER: usize = 256 * 1024;
+
+/// How many layers are unpacked at once: one per core, plus one so that the last layers of
+/// an image share the cores instead of one core finishing alone (3 layers on 2 cores took
+/// two layers' time, the third after the first two).
+fn layer_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) + 1
+}
 
 fn mismatch(diff_id: &Digest, actual: &Digest) -> ImageError {
     ImageError::LayerData {

@@ -61,7 +61,7 @@ pub use crate::time::now_rfc3339;
 pub use atomic::{sync_dir, write_atomic};
 pub use gc::SweepReport;
 pub use images::{IMAGE_SCHEMA, ImageLayer, ImageRecord};
-pub use layers::{LAYER_SCHEMA, LayerRecord};
+pub use layers::{LAYER_SCHEMA, LayerRecord, StagedLayer};
 pub use lock::{ExclusiveLock, SharedLock};
 
 /// Everything that can go wrong in the store, naming the path, digest or name involved.
