@@ -52,21 +52,21 @@ impl<'a> EarlyLayers<'a> {
         }
     }
 
-    /// Starts `threads` unpackers in `scope`; the returned queue takes the archive's files as
-    /// they are stored. The unpackers stop once the queue is dropped and drained; `None` if
-    /// it was started before.
-    pub fn start<'scope>(
+    /// The queue that takes the archive's files as they are stored; up to `threads`
+    /// unpackers are started in `scope` as blobs arrive. They stop once the queue is dropped
+    /// and drained. `None` if it was taken before.
+    pub fn queue<'scope, 'env>(
         &'scope self,
-        scope: &'scope Scope<'scope, '_>,
+        scope: &'scope Scope<'scope, 'env>,
         threads: usize,
-    ) -> Option<Queue<'scope>> {
+    ) -> Option<Queue<'scope, 'env>> {
         let sender = lock(&self.sender).take()?;
-        for _ in 0..threads {
-            scope.spawn(|| self.work());
-        }
         Some(Queue {
             layers: self,
+            scope,
             sender,
+            threads,
+            started: 0,
             known: None,
         })
     }
@@ -126,15 +126,19 @@ impl<'a> EarlyLayers<'a> {
 }
 
 /// Where the archive reader reports stored files; dropping it closes the queue.
-pub(super) struct Queue<'a> {
-    layers: &'a EarlyLayers<'a>,
+pub(super) struct Queue<'scope, 'env> {
+    layers: &'scope EarlyLayers<'scope>,
+    scope: &'scope Scope<'scope, 'env>,
     sender: mpsc::Sender<Digest>,
+    /// Unpackers to start at most, and started so far (one per queued blob until then).
+    threads: usize,
+    started: usize,
     /// Compressed blobs of images already in the store: their layers exist, so unpacking
     /// them again would be wasted (read lazily, on the first compressed file).
     known: Option<HashSet<Digest>>,
 }
 
-impl Queue<'_> {
+impl Queue<'_, '_> {
     /// Queues a stored file for unpacking if it looks like a compressed layer that the
     /// store does not have yet. Plain tars are left alone: in docker-save archives they are
     /// the uncompressed layers, stored under their diff ids and unpacked from there.
@@ -151,10 +155,16 @@ impl Queue<'_> {
                 .flat_map(|image| image.layers.into_iter().filter_map(|l| l.blob))
                 .collect()
         });
-        if known.insert(file.digest.clone()) {
-            // Fails only when every unpacker is gone, and then `load` does the work itself.
-            let _ = self.sender.send(file.digest.clone());
+        if !known.insert(file.digest.clone()) {
+            return;
         }
+        if self.started < self.threads {
+            let layers = self.layers;
+            self.scope.spawn(move || layers.work());
+            self.started += 1;
+        }
+        // Fails only when every unpacker is gone, and then `load` does the work itself.
+        let _ = self.sender.send(file.digest.clone());
     }
 }
 

@@ -29,7 +29,7 @@ impl Images {
             // (decision 27); the layers are published once the metadata says what they are.
             let early = EarlyLayers::new(self);
             let images = std::thread::scope(|scope| {
-                let mut queue = early.start(scope, layer_threads());
+                let mut queue = early.queue(scope, layer_threads());
                 let images = archive::read_archive_observed(r, &self.store, &mut |file| {
                     if let Some(queue) = &mut queue {
                         queue.offer(file);
