@@ -281,3 +281,32 @@ fn early_unpacking_leaves_only_what_images_use() {
         assert_eq!(cut.entries(sub), Vec::<String>::new(), "{sub}");
     }
 }
+
+/// A record written before layers carried `tar_size` still saves: the size is measured by
+/// decompressing once (and checked), giving the same archive.
+#[test]
+fn save_without_recorded_tar_size_measures_it() {
+    require_root();
+    let root = Root::new("load-integrity-no-size");
+    let plain = layer_tar(&[("etc/hello", b"hello"), ("bin/tool", &[9u8; 50_000])]);
+    let (code, err) = root.load(&archive(&[gzip(&plain)], &[sha256(&plain)]));
+    assert_eq!(code, 0, "{err}");
+    let saved = root.save("integrity:test");
+
+    let images = root.entries("images");
+    assert_eq!(images.len(), 1, "{images:?}");
+    let path = root.0.join("state/images").join(&images[0]);
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read record")).expect("json");
+    for layer in record["layers"].as_array_mut().expect("layers") {
+        assert!(
+            layer
+                .as_object_mut()
+                .expect("layer")
+                .remove("tar_size")
+                .is_some()
+        );
+    }
+    std::fs::write(&path, record.to_string()).expect("write record");
+    assert_eq!(root.save("integrity:test"), saved);
+}

@@ -1,5 +1,6 @@
-//! `docker load`: an archive's blobs go into the store, each layer is verified against
-//! its diff id and unpacked once per chain id, then the image record and tags are written.
+//! `docker load`: an archive's blobs go into the store (compressed ones are unpacked as they
+//! arrive, see `early.rs`), each layer is verified against its diff id and unpacked once per
+//! chain id, then the image record and tags are written.
 
 use std::io::{self, BufReader, Read};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -282,6 +282,45 @@ mod tests {
     }
 
     #[test]
+    fn staged_layers_are_published_once_or_removed() {
+        let dir = test_dir("layer-staged");
+        let store = Store::open(&*dir).unwrap();
+        let diff = sha256_digest(b"staged");
+        // Dropped without a name: nothing stays.
+        let unused = store.stage_layer().unwrap();
+        fs::write(unused.diff_dir().join("f"), b"x").unwrap();
+        drop(unused);
+        assert_eq!(tmp_entries(&store), 0);
+
+        let first = store.stage_layer().unwrap();
+        fs::write(first.diff_dir().join("f"), b"one").unwrap();
+        first.sync().unwrap();
+        let rec = store
+            .publish_staged_layer(first, &diff, &diff, None, 3)
+            .unwrap();
+        assert_eq!(rec.size, 3);
+        // A second copy of the same layer gives way to the first.
+        let second = store.stage_layer().unwrap();
+        fs::write(second.diff_dir().join("f"), b"two").unwrap();
+        assert_eq!(
+            store
+                .publish_staged_layer(second, &diff, &diff, None, 3)
+                .unwrap(),
+            rec
+        );
+        assert_eq!(fs::read(store.layer_dir(&diff).join("f")).unwrap(), b"one");
+        assert_eq!(tmp_entries(&store), 0);
+        // The chain id is checked as in create_layer.
+        let top = sha256_digest(b"top");
+        let third = store.stage_layer().unwrap();
+        let err = store
+            .publish_staged_layer(third, &top, &top, Some(&diff), 0)
+            .unwrap_err();
+        assert!(matches!(err, StoreError::ChainIdMismatch { .. }), "{err}");
+        assert_eq!(tmp_entries(&store), 0);
+    }
+
+    #[test]
     fn failed_fill_leaves_nothing() {
         let dir = test_dir("layer-fail");
         let store = Store::open(&*dir).unwrap();
