@@ -192,7 +192,7 @@ fn save_refuses_a_corrupt_compressed_blob() {
     assert!(
         err.contains(&format!("sha256:{}", sha256(&plain)))
             && err.contains(&format!("blob sha256:{}", sha256(&compressed)))
-            && err.contains("not this diff id"),
+            && err.contains("the stored blob is corrupt"),
         "{err}"
     );
     assert!(!out.exists());

@@ -190,6 +190,9 @@ impl Read for CheckedTar {
 fn corrupt(blob: &Digest, actual: &Digest) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
-        format!("blob {blob} decompresses to content with digest {actual}, not this diff id"),
+        format!(
+            "decompressing blob {blob} gives content with digest {actual} instead: \
+             the stored blob is corrupt"
+        ),
     )
 }
