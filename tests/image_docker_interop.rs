@@ -132,5 +132,67 @@ fn archives_move_between_berth_and_docker_with_the_same_ids() {
         berth_id,
         "same id after Docker's save"
     );
+
+    // A store that holds the layer only gzip-compressed (no uncompressed blob): berth's save
+    // decompresses it, and Docker takes the archive under the same id.
+    let gz = root.path().join("busybox-gz.tar");
+    std::fs::write(&gz, gzip_layers(&saved, "busybox-gz:latest")).expect("write archive");
+    let compressed = StateRoot::new("docker-interop-gz");
+    compressed.ok(&["load", "-i", gz.to_str().expect("utf-8")]);
+    let from_gz = root.path().join("from-berth-gz.tar");
+    compressed.ok(&["save", "-o", from_gz.to_str().expect("utf-8"), "busybox-gz"]);
+    assert_eq!(
+        dockerd
+            .ok(&["load", "-i", from_gz.to_str().expect("utf-8")])
+            .trim(),
+        "Loaded image: busybox-gz:latest"
+    );
+    assert_eq!(
+        dockerd
+            .ok(&[
+                "image",
+                "inspect",
+                "--format",
+                "{{.Id}}",
+                "busybox-gz:latest"
+            ])
+            .trim(),
+        berth_id
+    );
     drop(dockerd);
+}
+
+/// A docker-save archive of the one image in `archive` (a berth or Docker 25+ save), with
+/// its layers gzip-compressed and tagged `tag`.
+fn gzip_layers(archive: &Path, tag: &str) -> Vec<u8> {
+    use harness::tarball::{gzip, sha256_hex, tar_of};
+    use std::io::Read;
+    let mut files = std::collections::HashMap::new();
+    let mut tar = tar::Archive::new(std::fs::File::open(archive).expect("open archive"));
+    for entry in tar.entries().expect("entries") {
+        let mut entry = entry.expect("entry");
+        let path = entry.path().expect("path").to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).expect("read entry");
+        files.insert(path, data);
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&files["manifest.json"]).expect("manifest.json");
+    let config_path = manifest[0]["Config"].as_str().expect("Config").to_string();
+    let mut out: Vec<(String, Vec<u8>)> = vec![(config_path.clone(), files[&config_path].clone())];
+    let mut layers = Vec::new();
+    for layer in manifest[0]["Layers"].as_array().expect("Layers") {
+        let compressed = gzip(&files[layer.as_str().expect("layer path")]);
+        let path = format!("blobs/sha256/{}", sha256_hex(&compressed));
+        layers.push(path.clone());
+        out.push((path, compressed));
+    }
+    let manifest =
+        serde_json::json!([{"Config": config_path, "RepoTags": [tag], "Layers": layers}]);
+    out.push(("manifest.json".into(), manifest.to_string().into_bytes()));
+    let entries: Vec<(&str, &[u8])> = out
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    tar_of(&entries)
 }

@@ -53,7 +53,27 @@ pub fn read_archive(
     r: &mut dyn Read,
     store: &dyn BlobStore,
 ) -> Result<Vec<ArchiveImage>, ArchiveError> {
-    let contents = ingest(r, store)?;
+    read_archive_observed(r, store, &mut |_| {})
+}
+
+/// A file of the archive just stored as a blob, as [`read_archive_observed`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredFile {
+    pub digest: Digest,
+    pub size: u64,
+    /// Starts like a gzip or zstd stream: a likely layer.
+    pub compressed: bool,
+}
+
+/// [`read_archive`], calling `observe` with each regular file as soon as it is stored, before
+/// the metadata that says what it is has been read (that usually comes last), so a caller
+/// can start working on likely layers while the rest of the archive streams in.
+pub fn read_archive_observed(
+    r: &mut dyn Read,
+    store: &dyn BlobStore,
+    observe: &mut dyn FnMut(&StoredFile),
+) -> Result<Vec<ArchiveImage>, ArchiveError> {
+    let contents = ingest(r, store, observe)?;
     if contents.nodes.contains_key(docker::MANIFEST_JSON) {
         docker::images(&contents, store)
     } else if contents.nodes.contains_key(oci::INDEX_JSON) {
@@ -358,7 +378,11 @@ impl<R: Read> Read for Tracked<R> {
 }
 
 /// The streaming pass: every regular file into the store, links remembered.
-fn ingest(r: &mut dyn Read, store: &dyn BlobStore) -> Result<Contents, ArchiveError> {
+fn ingest(
+    r: &mut dyn Read,
+    store: &dyn BlobStore,
+    observe: &mut dyn FnMut(&StoredFile),
+) -> Result<Contents, ArchiveError> {
     let ran_dry = Cell::new(false);
     let read_err = |e: io::Error| {
         if ran_dry.get() || e.kind() == io::ErrorKind::UnexpectedEof {
@@ -398,7 +422,7 @@ fn ingest(r: &mut dyn Read, store: &dyn BlobStore) -> Result<Contents, ArchiveEr
         }
         let mut entry = entry.map_err(read_err)?;
         total = total.saturating_add(entry.size());
-        ingest_entry(&mut entry, &mut contents, store, &read_err)?;
+        ingest_entry(&mut entry, &mut contents, store, &read_err, observe)?;
         // Skip unread data (directories, links with data) here rather than in the
         // parser's next(), so the header bound counts headers only.
         io::copy(&mut entry, &mut io::sink()).map_err(read_err)?;
@@ -417,6 +441,7 @@ fn ingest_entry<R: Read>(
     contents: &mut Contents,
     store: &dyn BlobStore,
     read_err: &dyn Fn(io::Error) -> ArchiveError,
+    observe: &mut dyn FnMut(&StoredFile),
 ) -> Result<(), ArchiveError> {
     // Paths that are not UTF-8 or leave the root cannot be named by the metadata.
     let path = entry.path().map_err(read_err)?.to_str().and_then(normalize);
@@ -429,6 +454,11 @@ fn ingest_entry<R: Read>(
     let kind = entry.header().entry_type();
     if kind.is_file() {
         let file = store_entry(entry, &path, store, read_err)?;
+        observe(&StoredFile {
+            digest: file.digest.clone(),
+            size: file.size,
+            compressed: file.compression != Compression::None,
+        });
         contents.nodes.insert(path, Node::File(file));
     } else if kind.is_symlink() || kind.is_hard_link() {
         let target =

@@ -13,7 +13,9 @@ mod oci;
 mod save;
 pub mod testimage;
 
-pub use load::{ArchiveImage, ArchiveLayer, config_diff_ids, read_archive};
+pub use load::{
+    ArchiveImage, ArchiveLayer, StoredFile, config_diff_ids, read_archive, read_archive_observed,
+};
 pub use memstore::MemoryBlobStore;
 pub(crate) use oci::host_arch;
 pub use save::{SaveImage, write_docker_archive};

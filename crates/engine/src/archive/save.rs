@@ -83,8 +83,15 @@ pub fn write_docker_archive(
                 let mut exact = Exact {
                     inner: &mut r,
                     left: *size,
+                    failed: None,
                 };
-                append_file(&mut tar, &path, *size, &mut exact)?;
+                let appended = append_file(&mut tar, &path, *size, &mut exact);
+                // A failed read is the blob's fault (missing, short, corrupt), not the
+                // output's: say which blob.
+                if let Some(source) = exact.failed.take() {
+                    return Err(blob_err(source));
+                }
+                appended?;
             }
         }
     }
@@ -252,10 +259,12 @@ fn append_file<W: Write>(
 }
 
 /// Yields exactly `left` bytes or fails: a blob shorter than its recorded size would
-/// otherwise leave a corrupt tar behind.
+/// otherwise leave a corrupt tar behind. A read error is kept in `failed`, so the caller can
+/// tell it from a write error.
 struct Exact<'a> {
     inner: &'a mut dyn Read,
     left: u64,
+    failed: Option<io::Error>,
 }
 
 impl Read for Exact<'_> {
@@ -266,15 +275,21 @@ impl Read for Exact<'_> {
         let max = buf
             .len()
             .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..max])?;
-        if n == 0 {
-            return Err(io::Error::new(
+        let error = match self.inner.read(&mut buf[..max]) {
+            Ok(0) => io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "blob is shorter than its size",
-            ));
-        }
-        self.left -= n as u64;
-        Ok(n)
+            ),
+            Ok(n) => {
+                self.left -= n as u64;
+                return Ok(n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(e),
+            Err(e) => e,
+        };
+        let reported = io::Error::new(error.kind(), error.to_string());
+        self.failed = Some(error);
+        Err(reported)
     }
 }
 

@@ -103,6 +103,7 @@ mod tests {
                     chain_id: digest(i),
                     blob: None,
                     media_type: None,
+                    tar_size: None,
                     size,
                 })
                 .collect(),

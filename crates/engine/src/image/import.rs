@@ -88,7 +88,7 @@ impl Images {
         comment: &str,
     ) -> Result<Digest, ImageError> {
         let mut plain = layer::decompressed(BufReader::new(r)).map_err(ImageError::Import)?;
-        let (diff_id, _) = self.store.put_blob(&mut plain, None)?;
+        let (diff_id, tar_size) = self.store.put_blob(&mut plain, None)?;
         // One layer: its chain id is its diff id.
         let layer = self.store.create_layer(&diff_id, &diff_id, None, |dir| {
             let blob = self.store.open_blob(&diff_id)?;
@@ -128,6 +128,7 @@ impl Images {
                 chain_id: diff_id.clone(),
                 blob: Some(diff_id.clone()),
                 media_type: Some(LAYER_TAR.to_string()),
+                tar_size: Some(tar_size),
                 size: layer.size,
             }],
             created,

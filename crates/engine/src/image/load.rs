@@ -1,15 +1,17 @@
-//! `docker load`: an archive's blobs go into the store, each layer is verified against
-//! its diff id and unpacked once per chain id, then the image record and tags are written.
+//! `docker load`: an archive's blobs go into the store (compressed ones are unpacked as they
+//! arrive, see `early.rs`), each layer is verified against its diff id and unpacked once per
+//! chain id, then the image record and tags are written.
 
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufReader, Read};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::archive::{self, ArchiveImage, ArchiveLayer};
-use crate::digest::{Digest, chain_ids};
+use crate::digest::{Digest, DigestReader, chain_ids};
 use crate::layer::{self, UnpackOptions};
 use crate::reference::Reference;
-use crate::store::{BlobWriter, ImageLayer, ImageRecord, LayerRecord, StoreError};
+use crate::store::{ImageLayer, ImageRecord, LayerRecord};
 
+use super::early::{EarlyLayer, EarlyLayers};
 use super::{ImageConfig, ImageError, Images};
 
 /// One image an archive brought in, with the tags it set (`name:tag`, familiar form).
@@ -24,10 +26,25 @@ impl Images {
     pub fn load(&self, r: &mut dyn Read) -> Result<Vec<LoadedImage>, ImageError> {
         let loaded = (|| {
             let _content = self.store.lock_shared()?;
-            let images = archive::read_archive(r, &self.store)?;
+            // Compressed blobs are unpacked while the rest of the archive streams in
+            // (decision 27); the layers are published once the metadata says what they are.
+            let early = EarlyLayers::new(self);
+            let images = std::thread::scope(|scope| {
+                let mut queue = early.queue(scope, layer_threads());
+                let images = archive::read_archive_observed(r, &self.store, &mut |file| {
+                    if let Some(queue) = &mut queue {
+                        queue.offer(file);
+                    }
+                });
+                if images.is_err() {
+                    early.cancel();
+                }
+                drop(queue);
+                images
+            })?;
             images
                 .iter()
-                .map(|image| self.load_image(image))
+                .map(|image| self.load_image(image, &early))
                 .collect::<Result<Vec<_>, _>>()
         })();
         // The archive's own files (manifest.json, index.json, ...) went into the store as
@@ -42,7 +59,11 @@ impl Images {
         loaded
     }
 
-    fn load_image(&self, image: &ArchiveImage) -> Result<LoadedImage, ImageError> {
+    fn load_image(
+        &self,
+        image: &ArchiveImage,
+        early: &EarlyLayers<'_>,
+    ) -> Result<LoadedImage, ImageError> {
         let config = ImageConfig::parse(&image.config, &self.store.read_blob(&image.config)?)?;
         if config.diff_ids.len() != image.layers.len() {
             return Err(ImageError::Config {
@@ -55,17 +76,18 @@ impl Images {
             });
         }
         let chains = chain_ids(&config.diff_ids);
-        let records = self.load_layers(image, &config.diff_ids, &chains)?;
+        let records = self.load_layers(image, &config.diff_ids, &chains, early)?;
         let mut layers = Vec::with_capacity(image.layers.len());
         let mut size = 0;
-        for (i, (archived, record)) in image.layers.iter().zip(records).enumerate() {
-            size += record.size;
+        for (i, (archived, loaded)) in image.layers.iter().zip(records).enumerate() {
+            size += loaded.record.size;
             layers.push(ImageLayer {
                 diff_id: config.diff_ids[i].clone(),
                 chain_id: chains[i].clone(),
                 blob: Some(archived.blob.clone()),
                 media_type: Some(archived.media_type.clone()),
-                size: record.size,
+                tar_size: Some(loaded.tar_size),
+                size: loaded.record.size,
             });
         }
         let record = ImageRecord {
@@ -105,20 +127,23 @@ impl Images {
         image: &ArchiveImage,
         diff_ids: &[Digest],
         chains: &[Digest],
-    ) -> Result<Vec<LayerRecord>, ImageError> {
+        early: &EarlyLayers<'_>,
+    ) -> Result<Vec<LoadedLayer>, ImageError> {
         let count = image.layers.len();
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(count);
+        let workers = layer_threads().min(count);
         let load = |i: usize| {
             let parent = i.checked_sub(1).map(|p| &chains[p]);
-            self.load_layer(&image.layers[i], &diff_ids[i], &chains[i], parent)
+            let archived = &image.layers[i];
+            match early.take(&archived.blob) {
+                Some(unpacked) => self.publish_early(unpacked, &diff_ids[i], &chains[i], parent),
+                None => self.load_layer(archived, &diff_ids[i], &chains[i], parent),
+            }
         };
         if workers <= 1 {
             return (0..count).map(load).collect();
         }
         let next = AtomicUsize::new(0);
-        let mut results: Vec<Option<Result<LayerRecord, ImageError>>> =
+        let mut results: Vec<Option<Result<LoadedLayer, ImageError>>> =
             (0..count).map(|_| None).collect();
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
@@ -167,101 +192,132 @@ impl Images {
         ))
     }
 
-    /// Unpacks a layer unless its chain id is stored, and makes sure its uncompressed tar is
-    /// stored as a blob under its diff id (decision 13).
+    /// Unpacks a layer unless its chain id is stored, and returns its record with the size of
+    /// its uncompressed tar.
     ///
-    /// A compressed layer is decompressed once: the stream is unpacked and written to the
-    /// blob at the same time (decision 17), and checked against the diff id at its end; on a
-    /// mismatch both the unpacked directory and the blob are discarded before either gets
-    /// its name. The layer's `syncfs` also makes the blob durable, so it is not fsynced on
-    /// its own.
+    /// The uncompressed tar is kept as a blob only when it is what the archive brought (a
+    /// docker-save archive) or already stored; a compressed layer is stored only compressed,
+    /// and `save` decompresses it again (decision 26). It is decompressed once, unpacked as
+    /// it streams and checked against the diff id at the end of the stream (decision 23); on
+    /// a mismatch the unpacked directory is discarded before it gets its name.
     fn load_layer(
         &self,
         archived: &ArchiveLayer,
         diff_id: &Digest,
         chain_id: &Digest,
         parent: Option<&Digest>,
-    ) -> Result<LayerRecord, ImageError> {
+    ) -> Result<LoadedLayer, ImageError> {
         let layer_error = |source| ImageError::Layer {
             diff_id: diff_id.clone(),
             source,
         };
-        let stored = archived.blob == *diff_id || self.store.has_blob(diff_id);
-        if stored || self.store.has_layer(chain_id) {
-            let uncompressed = match stored {
-                true => diff_id.clone(),
-                false => self.uncompressed_blob(&archived.blob, diff_id)?,
-            };
-            return self.store.create_layer(chain_id, diff_id, parent, |dir| {
-                let blob = self.store.open_blob(&uncompressed)?;
-                layer::unpack(BufReader::new(blob), dir, &self.unpack)
-                    .map(|stats| stats.bytes)
-                    .map_err(layer_error)
-            });
+        if archived.blob == *diff_id || self.store.has_blob(diff_id) {
+            let tar_size = self.store.blob_size(diff_id)?;
+            let record = self.store.create_layer(chain_id, diff_id, parent, |dir| {
+                let blob = self.store.open_blob(diff_id)?;
+                layer::unpack(
+                    BufReader::with_capacity(STREAM_BUFFER, blob),
+                    dir,
+                    &self.unpack,
+                )
+                .map(|stats| stats.bytes)
+                .map_err(layer_error)
+            })?;
+            return Ok(LoadedLayer { record, tar_size });
         }
-        let mut verified: Option<BlobWriter> = None;
+        let mut unpacked_size = None;
         let record = self.store.create_layer(chain_id, diff_id, parent, |dir| {
             let file = self.store.open_blob(&archived.blob)?;
             let plain = layer::decompressed(BufReader::with_capacity(STREAM_BUFFER, file))
                 .map_err(layer_error)?;
-            let mut tee = Tee {
-                inner: plain,
-                copy: self.store.blob_writer()?,
-                failed: None,
-            };
-            // The buffer makes the tar reader's small reads (512-byte headers) into large
-            // writes to the blob.
-            let unpacked = layer::unpack(
-                BufReader::with_capacity(STREAM_BUFFER, &mut tee),
+            let mut hashed = DigestReader::new(plain);
+            // The unpacker reads to the end of the stream, so the digest covers all of it.
+            let stats = layer::unpack(
+                BufReader::with_capacity(STREAM_BUFFER, &mut hashed),
                 dir,
                 &self.unpack,
-            );
-            if let Some(e) = tee.failed.take() {
-                return Err(StoreError::io("write", self.store.root().join("tmp"), e).into());
-            }
-            let stats = unpacked.map_err(layer_error)?;
-            let (actual, _) = tee.copy.digest()?;
+            )
+            .map_err(layer_error)?;
+            let (actual, size) = hashed.finish();
             if actual != *diff_id {
                 return Err(mismatch(diff_id, &actual));
             }
-            verified = Some(tee.copy);
+            unpacked_size = Some(size);
             Ok(stats.bytes)
         })?;
-        match verified {
-            Some(blob) => {
-                blob.commit_synced(diff_id)?;
-            }
-            // Another load created the layer first: the blob is still needed.
-            None => {
-                self.uncompressed_blob(&archived.blob, diff_id)?;
-            }
-        }
-        Ok(record)
+        let tar_size = match unpacked_size {
+            Some(size) => size,
+            // The layer was already there (another image, or a concurrent load won the
+            // race): this blob was not read, check it now so the record never names a blob
+            // that `save` could not turn back into the diff id's bytes.
+            None => self.check_compressed(&archived.blob, diff_id)?,
+        };
+        Ok(LoadedLayer { record, tar_size })
     }
 
-    /// The digest of the layer's uncompressed tar in the store. A compressed blob is
-    /// decompressed into a blob of its own, verified against the diff id on the way, so
-    /// that `save` can write the exact bytes the image's id covers.
-    fn uncompressed_blob(&self, blob: &Digest, diff_id: &Digest) -> Result<Digest, ImageError> {
-        if blob == diff_id || self.store.has_blob(diff_id) {
-            return Ok(diff_id.clone());
+    /// Publishes a layer unpacked while the archive streamed in, if it is the one the config
+    /// names; a blob whose content has another digest fails the load as in `load_layer`.
+    fn publish_early(
+        &self,
+        unpacked: EarlyLayer,
+        diff_id: &Digest,
+        chain_id: &Digest,
+        parent: Option<&Digest>,
+    ) -> Result<LoadedLayer, ImageError> {
+        if unpacked.diff_id != *diff_id {
+            return Err(mismatch(diff_id, &unpacked.diff_id));
         }
+        let record = self.store.publish_staged_layer(
+            unpacked.staged,
+            chain_id,
+            diff_id,
+            parent,
+            unpacked.unpacked,
+        )?;
+        Ok(LoadedLayer {
+            record,
+            tar_size: unpacked.tar_size,
+        })
+    }
+
+    /// Decompresses a stored layer blob without keeping the output, checks it against the
+    /// diff id and returns its size.
+    fn check_compressed(&self, blob: &Digest, diff_id: &Digest) -> Result<u64, ImageError> {
         let file = self.store.open_blob(blob)?;
-        let mut plain =
-            layer::decompressed(BufReader::new(file)).map_err(|source| ImageError::Layer {
+        let plain = layer::decompressed(BufReader::with_capacity(STREAM_BUFFER, file)).map_err(
+            |source| ImageError::Layer {
                 diff_id: diff_id.clone(),
                 source,
-            })?;
-        match self.store.put_blob(&mut plain, Some(diff_id)) {
-            Ok(_) => Ok(diff_id.clone()),
-            Err(StoreError::DigestMismatch { actual, .. }) => Err(mismatch(diff_id, &actual)),
-            Err(e) => Err(e.into()),
+            },
+        )?;
+        let mut hashed = DigestReader::new(plain);
+        io::copy(&mut hashed, &mut io::sink()).map_err(|source| ImageError::LayerData {
+            diff_id: diff_id.clone(),
+            source,
+        })?;
+        let (actual, size) = hashed.finish();
+        if actual != *diff_id {
+            return Err(mismatch(diff_id, &actual));
         }
+        Ok(size)
     }
 }
 
-/// Read size for layer streams: large enough that the blob copy is written in few calls.
-const STREAM_BUFFER: usize = 256 * 1024;
+/// A layer of the image being loaded: its store record and the size of its uncompressed tar.
+struct LoadedLayer {
+    record: LayerRecord,
+    tar_size: u64,
+}
+
+/// Read size for layer streams: few large reads of the blob and the inflater's output.
+pub(super) const STREAM_BUFFER: usize = 256 * 1024;
+
+/// How many layers are unpacked at once: one per core, plus one so that the last layers of
+/// an image share the cores instead of one core finishing alone (3 layers on 2 cores took
+/// two layers' time, the third after the first two).
+fn layer_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) + 1
+}
 
 fn mismatch(diff_id: &Digest, actual: &Digest) -> ImageError {
     ImageError::LayerData {
@@ -272,27 +328,6 @@ fn mismatch(diff_id: &Digest, actual: &Digest) -> ImageError {
                 "uncompressed content has digest {actual}, not the diff id of the image config"
             ),
         ),
-    }
-}
-
-/// Passes a stream through while copying it into a blob. A failed write ends the stream with
-/// an error and is kept in `failed`, so the caller reports the store's error rather than a
-/// read error of the layer.
-struct Tee<R> {
-    inner: R,
-    copy: BlobWriter,
-    failed: Option<io::Error>,
-}
-
-impl<R: Read> Read for Tee<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Err(e) = self.copy.write_all(&buf[..n]) {
-            let reported = io::Error::new(e.kind(), e.to_string());
-            self.failed = Some(e);
-            return Err(reported);
-        }
-        Ok(n)
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod change;
 mod config;
+mod early;
 pub mod filter;
 mod history;
 mod import;

@@ -49,23 +49,6 @@ impl Store {
         Ok((digest, size))
     }
 
-    /// A blob written piece by piece (a layer's uncompressed tar while it is unpacked), for
-    /// callers that sync the whole filesystem anyway: unlike [`Store::put_blob`] it does not
-    /// fsync the file, so [`BlobWriter::commit_synced`] must only follow a `syncfs` of the
-    /// store.
-    pub fn blob_writer(&self) -> Result<BlobWriter, StoreError> {
-        let staging = Staging::new(self.staging_path("blob"));
-        let file = File::create_new(staging.path())
-            .map_err(|e| StoreError::io("create", staging.path(), e))?;
-        Ok(BlobWriter {
-            store: self.clone(),
-            staging,
-            file,
-            hasher: Sha256::new(),
-            size: 0,
-        })
-    }
-
     pub fn open_blob(&self, digest: &Digest) -> Result<File, StoreError> {
         File::open(self.blob_path(digest)).map_err(|e| self.blob_error(digest, "open", e))
     }
@@ -160,65 +143,6 @@ fn copy_hashed(r: &mut dyn Read, path: &std::path::Path) -> Result<(Digest, u64)
         )
     })?;
     Ok((digest, size))
-}
-
-/// A blob being written: hashed as it grows, removed unless committed. See
-/// [`Store::blob_writer`].
-pub struct BlobWriter {
-    store: Store,
-    staging: Staging,
-    file: File,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl BlobWriter {
-    /// The digest and size of what was written so far.
-    pub fn digest(&self) -> Result<(Digest, u64), StoreError> {
-        let hex = hex::encode(self.hasher.clone().finalize());
-        let digest = digest_from_hex(&hex).ok_or_else(|| {
-            StoreError::io(
-                "hash",
-                self.staging.path(),
-                io::Error::other("sha256 gave a malformed digest"),
-            )
-        })?;
-        Ok((digest, self.size))
-    }
-
-    /// Gives the blob its name if it is `expected`; otherwise it is removed and the mismatch
-    /// returned. The caller must have synced the filesystem since the last write (see
-    /// [`Store::blob_writer`]), so that the name never points at content not yet on disk.
-    pub fn commit_synced(self, expected: &Digest) -> Result<(Digest, u64), StoreError> {
-        let (digest, size) = self.digest()?;
-        if digest != *expected {
-            return Err(StoreError::DigestMismatch {
-                expected: expected.clone(),
-                actual: digest,
-            });
-        }
-        let dest = self.store.blob_path(&digest);
-        if dest.is_file() {
-            return Ok((digest, size));
-        }
-        fs::rename(self.staging.path(), &dest).map_err(|e| StoreError::io("write", &dest, e))?;
-        self.staging.keep();
-        sync_dir(&self.store.blobs_dir())?;
-        Ok((digest, size))
-    }
-}
-
-impl Write for BlobWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
 }
 
 impl BlobStore for Store {

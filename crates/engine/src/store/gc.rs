@@ -39,7 +39,8 @@ impl Store {
             used.extend(image.manifest);
             for layer in image.layers {
                 used.extend(layer.blob);
-                // The uncompressed tar of a layer, kept under its diff id for `save`.
+                // The uncompressed tar of a layer, when it is stored under its diff id
+                // (uncompressed sources, imports, loads before decision 26): `save` reads it.
                 used.insert(layer.diff_id);
             }
             used.insert(image.id);

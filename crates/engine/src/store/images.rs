@@ -52,11 +52,18 @@ pub struct ImageRecord {
 pub struct ImageLayer {
     pub diff_id: Digest,
     pub chain_id: Digest,
-    /// The compressed blob, when the image came with one (kept for `save` and `push`).
+    /// The layer blob as the image came with it: compressed (gzip, zstd) or the
+    /// uncompressed tar itself (then it equals `diff_id`). Kept for `save` and `push`.
     #[serde(default)]
     pub blob: Option<Digest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
+    /// Bytes of the uncompressed layer tar (what the diff id covers). `save` needs it for
+    /// the tar header before it decompresses `blob`, as the uncompressed tar is not kept as a
+    /// blob of its own when the compressed one is (decision 26). Missing in records written
+    /// before that, whose uncompressed tar is always stored under the diff id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tar_size: Option<u64>,
     /// Unpacked size.
     pub size: u64,
 }

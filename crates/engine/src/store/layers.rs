@@ -16,6 +16,26 @@ use crate::digest::Digest;
 
 pub const LAYER_SCHEMA: u32 = 1;
 
+/// A layer directory being filled in `tmp/`, without a name yet; removed when dropped.
+pub struct StagedLayer {
+    staging: Staging,
+    diff: PathBuf,
+}
+
+impl StagedLayer {
+    /// The `diff` directory to unpack into.
+    pub fn diff_dir(&self) -> &Path {
+        &self.diff
+    }
+
+    /// Flushes what was unpacked so far (`syncfs`). Publishing syncs again anyway; doing it
+    /// as soon as a layer is unpacked overlaps the disk writes with the work on other layers
+    /// instead of leaving them all for the end.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        sync_tree(self.staging.path())
+    }
+}
+
 /// `layers/<chain-hex>/layer.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerRecord {
@@ -62,12 +82,37 @@ impl Store {
         if self.has_layer(chain_id) {
             return Ok(self.layer_record(chain_id)?);
         }
+        let staged = self.stage_layer()?;
+        let size = fill(staged.diff_dir())?;
+        Ok(self.publish_staged_layer(staged, chain_id, diff_id, parent, size)?)
+    }
+
+    /// An empty layer directory in `tmp/`, to unpack into before the layer's chain id is
+    /// known (see [`Store::publish_staged_layer`]); removed when dropped unless published.
+    pub fn stage_layer(&self) -> Result<StagedLayer, StoreError> {
         let staging = Staging::new(self.staging_path("layer"));
         let diff = staging.path().join("diff");
         for dir in [staging.path(), &diff] {
             fs::create_dir(dir).map_err(|e| StoreError::io("create", dir, e))?;
         }
-        let size = fill(&diff)?;
+        Ok(StagedLayer { staging, diff })
+    }
+
+    /// Gives a filled staged layer its name, as [`Store::create_layer`] does once `fill`
+    /// returns: record, `syncfs`, rename. If the layer exists already, the staged copy is
+    /// discarded and the existing record returned.
+    pub fn publish_staged_layer(
+        &self,
+        staged: StagedLayer,
+        chain_id: &Digest,
+        diff_id: &Digest,
+        parent: Option<&Digest>,
+        size: u64,
+    ) -> Result<LayerRecord, StoreError> {
+        check_chain_id(chain_id, diff_id, parent)?;
+        if self.has_layer(chain_id) {
+            return self.layer_record(chain_id);
+        }
         let record = LayerRecord {
             schema: LAYER_SCHEMA,
             chain_id: chain_id.clone(),
@@ -76,9 +121,9 @@ impl Store {
             size,
             created: now_rfc3339(),
         };
-        write_json(&staging.path().join("layer.json"), &record)?;
-        sync_tree(staging.path())?;
-        Ok(self.publish_layer(staging, record)?)
+        write_json(&staged.staging.path().join("layer.json"), &record)?;
+        sync_tree(staged.staging.path())?;
+        self.publish_layer(staged.staging, record)
     }
 
     /// Removes a layer; `false` if it was not there. It is first renamed out of `layers/`,
@@ -233,6 +278,45 @@ mod tests {
             })
             .unwrap();
         assert_eq!(again, rec);
+        assert_eq!(tmp_entries(&store), 0);
+    }
+
+    #[test]
+    fn staged_layers_are_published_once_or_removed() {
+        let dir = test_dir("layer-staged");
+        let store = Store::open(&*dir).unwrap();
+        let diff = sha256_digest(b"staged");
+        // Dropped without a name: nothing stays.
+        let unused = store.stage_layer().unwrap();
+        fs::write(unused.diff_dir().join("f"), b"x").unwrap();
+        drop(unused);
+        assert_eq!(tmp_entries(&store), 0);
+
+        let first = store.stage_layer().unwrap();
+        fs::write(first.diff_dir().join("f"), b"one").unwrap();
+        first.sync().unwrap();
+        let rec = store
+            .publish_staged_layer(first, &diff, &diff, None, 3)
+            .unwrap();
+        assert_eq!(rec.size, 3);
+        // A second copy of the same layer gives way to the first.
+        let second = store.stage_layer().unwrap();
+        fs::write(second.diff_dir().join("f"), b"two").unwrap();
+        assert_eq!(
+            store
+                .publish_staged_layer(second, &diff, &diff, None, 3)
+                .unwrap(),
+            rec
+        );
+        assert_eq!(fs::read(store.layer_dir(&diff).join("f")).unwrap(), b"one");
+        assert_eq!(tmp_entries(&store), 0);
+        // The chain id is checked as in create_layer.
+        let top = sha256_digest(b"top");
+        let third = store.stage_layer().unwrap();
+        let err = store
+            .publish_staged_layer(third, &top, &top, Some(&diff), 0)
+            .unwrap_err();
+        assert!(matches!(err, StoreError::ChainIdMismatch { .. }), "{err}");
         assert_eq!(tmp_entries(&store), 0);
     }
 

@@ -59,10 +59,9 @@ use crate::digest::Digest;
 
 pub use crate::time::now_rfc3339;
 pub use atomic::{sync_dir, write_atomic};
-pub use blobs::BlobWriter;
 pub use gc::SweepReport;
 pub use images::{IMAGE_SCHEMA, ImageLayer, ImageRecord};
-pub use layers::{LAYER_SCHEMA, LayerRecord};
+pub use layers::{LAYER_SCHEMA, LayerRecord, StagedLayer};
 pub use lock::{ExclusiveLock, SharedLock};
 
 /// Everything that can go wrong in the store, naming the path, digest or name involved.
@@ -332,6 +331,7 @@ pub(crate) mod fixture {
                 chain_id: chain.clone(),
                 blob: Some(blob),
                 media_type: Some("application/vnd.oci.image.layer.v1.tar+gzip".into()),
+                tar_size: None,
                 size: rec.size,
             });
             parent = Some(chain);
