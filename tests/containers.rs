@@ -58,7 +58,10 @@ fn foreground_run_prints_output_and_returns_the_exit_code() {
     let root = root("run-exit");
     let (code, out, err) = run(&root, &["--rm", "busybox", "echo", "hello"]);
     assert_eq!((code, out.as_str()), (0, "hello\n"), "{err}");
-    let (code, _, err) = run(&root, &["--rm", "busybox", "sh", "-c", "echo to-stderr >&2; exit 3"]);
+    let (code, _, err) = run(
+        &root,
+        &["--rm", "busybox", "sh", "-c", "echo to-stderr >&2; exit 3"],
+    );
     assert_eq!(code, 3);
     assert_eq!(err, "to-stderr\n");
     assert_eq!(run(&root, &["--rm", "busybox", "false"]).0, 1);
@@ -67,10 +70,16 @@ fn foreground_run_prints_output_and_returns_the_exit_code() {
     assert_eq!(code, 126, "{err}");
     let (code, _, err) = run(&root, &["--rm", "busybox", "no-such-binary"]);
     assert_eq!(code, 127, "{err}");
-    assert!(err.contains("no-such-binary") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("no-such-binary") && err.lines().count() == 1,
+        "{err}"
+    );
     // Killed by a signal: 128 + n (PID 1 ignores signals it has no handler for, except
     // SIGKILL from outside its namespace, as in Docker).
-    let id = run(&root, &["-d", "busybox", "sleep", "1000"]).1.trim().to_string();
+    let id = run(&root, &["-d", "busybox", "sleep", "1000"])
+        .1
+        .trim()
+        .to_string();
     root.ok(&["kill", &id]);
     assert_eq!(root.ok(&["wait", &id]), "137\n");
     root.ok(&["rm", &id]);
@@ -81,13 +90,34 @@ fn foreground_run_prints_output_and_returns_the_exit_code() {
 #[test]
 fn detached_containers_show_in_ps_and_stop() {
     let root = root("detached");
-    let id = run(&root, &["-d", "--name", "sleeper", "--label", "team=core", "busybox", "sleep", "1000"]).1;
+    let id = run(
+        &root,
+        &[
+            "-d",
+            "--name",
+            "sleeper",
+            "--label",
+            "team=core",
+            "busybox",
+            "sleep",
+            "1000",
+        ],
+    )
+    .1;
     let id = id.trim();
     assert_eq!(id.len(), 64, "{id}");
     let ps = root.ok(&["ps"]);
     let mut lines = ps.lines();
     let header = lines.next().unwrap_or_default();
-    for col in ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"] {
+    for col in [
+        "CONTAINER ID",
+        "IMAGE",
+        "COMMAND",
+        "CREATED",
+        "STATUS",
+        "PORTS",
+        "NAMES",
+    ] {
         assert!(header.contains(col), "{header}");
     }
     let line = lines.next().unwrap_or_default();
@@ -95,26 +125,41 @@ fn detached_containers_show_in_ps_and_stop() {
     assert!(line.contains("\"sleep 1000\""), "{line}");
     assert!(line.contains(" Up "), "{line}");
     assert!(line.trim_end().ends_with("sleeper"), "{line}");
-    assert_eq!(root.ok(&["ps", "-q", "--filter", "label=team=core"]).trim(), &id[..12]);
+    assert_eq!(
+        root.ok(&["ps", "-q", "--filter", "label=team=core"]).trim(),
+        &id[..12]
+    );
     assert_eq!(root.ok(&["ps", "-q", "--filter", "label=team=other"]), "");
-    assert_eq!(root.ok(&["ps", "-q", "--filter", "name=sleep"]).trim(), &id[..12]);
+    assert_eq!(
+        root.ok(&["ps", "-q", "--filter", "name=sleep"]).trim(),
+        &id[..12]
+    );
     let json: serde_json::Value =
         serde_json::from_str(root.ok(&["ps", "--format", "json"]).trim()).expect("ps json");
     assert_eq!(json["State"], "running");
     assert_eq!(json["Names"], "sleeper");
-    assert_eq!(root.ok(&["ps", "--format", "{{.Names}} {{.State}}"]), "sleeper running\n");
+    assert_eq!(
+        root.ok(&["ps", "--format", "{{.Names}} {{.State}}"]),
+        "sleeper running\n"
+    );
 
     // A name conflict names the holder and creates nothing.
     let (code, _, err) = run(&root, &["-d", "--name", "sleeper", "busybox", "true"]);
     assert_eq!(code, 125);
-    assert!(err.contains("\"/sleeper\" is already in use by container") && err.contains(id), "{err}");
+    assert!(
+        err.contains("\"/sleeper\" is already in use by container") && err.contains(id),
+        "{err}"
+    );
     assert_eq!(root.ok(&["ps", "-aq"]).lines().count(), 1);
 
     // `sleep` as PID 1 ignores SIGTERM (no handler): stop waits -t, then kills: 137.
     let started = Instant::now();
     assert_eq!(root.ok(&["stop", "-t", "1", "sleeper"]), "sleeper\n");
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(900), "stop returned after {took:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "stop returned after {took:?}"
+    );
     let inspect: serde_json::Value =
         serde_json::from_str(&root.ok(&["inspect", "sleeper"])).expect("inspect json");
     let state = &inspect[0]["State"];
@@ -144,7 +189,10 @@ fn signals_reach_pid_1_and_stop_uses_the_stop_signal() {
     let root = root("signals");
     // A shell that traps USR1 and TERM (PID 1 gets only signals it handles).
     let script = "trap 'echo got-usr1' USR1; trap 'echo got-term; exit 7' TERM; echo ready; while true; do sleep 0.1; done";
-    let id = run(&root, &["-d", "busybox", "sh", "-c", script]).1.trim().to_string();
+    let id = run(&root, &["-d", "busybox", "sh", "-c", script])
+        .1
+        .trim()
+        .to_string();
     wait_for_log(&root, &id, "ready");
     root.ok(&["kill", "-s", "USR1", &id]);
     wait_for_log(&root, &id, "got-usr1");
@@ -163,15 +211,28 @@ fn init_reaps_zombies_and_forwards_signals() {
     // Orphans re-parented to PID 1 must be reaped: with --init there is no zombie left.
     let (code, out, err) = run(
         &root,
-        &["--rm", "--init", "busybox", "sh", "-c", "(sleep 0.2 &) ; sleep 0.5; ps -o stat,comm | grep -c '^Z' || true"],
+        &[
+            "--rm",
+            "--init",
+            "busybox",
+            "sh",
+            "-c",
+            "(sleep 0.2 &) ; sleep 0.5; ps -o stat,comm | grep -c '^Z' || true",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.trim(), "0", "zombies left: {out}");
     // PID 1 is the init, the command its child.
-    let (_, out, _) = run(&root, &["--rm", "--init", "busybox", "cat", "/proc/1/cmdline"]);
+    let (_, out, _) = run(
+        &root,
+        &["--rm", "--init", "busybox", "cat", "/proc/1/cmdline"],
+    );
     assert!(out.starts_with("/sbin/docker-init"), "{out:?}");
     // TERM is forwarded to `sleep`, which dies of it: 143.
-    let id = run(&root, &["-d", "--init", "busybox", "sleep", "1000"]).1.trim().to_string();
+    let id = run(&root, &["-d", "--init", "busybox", "sleep", "1000"])
+        .1
+        .trim()
+        .to_string();
     root.ok(&["stop", "-t", "10", &id]);
     assert_eq!(root.ok(&["wait", &id]), "143\n");
     cleanup(&root);
@@ -187,24 +248,65 @@ fn isolation_matches_dockers_defaults() {
     };
     assert!(sh("grep CapEff /proc/self/status").contains("00000000a80425fb"));
     assert_eq!(sh("cat /proc/kcore | wc -c").trim(), "0");
-    assert_eq!(sh("echo 1 > /proc/sys/kernel/ostype 2>/dev/null && echo writable || echo ro").trim(), "ro");
+    assert_eq!(
+        sh("echo 1 > /proc/sys/kernel/ostype 2>/dev/null && echo writable || echo ro").trim(),
+        "ro"
+    );
     assert_eq!(sh("echo $$").trim(), "1");
     let id_len = sh("hostname").trim().len();
     assert_eq!(id_len, 12);
     assert_eq!(sh("cat /etc/hostname").trim().len(), 12);
     assert!(sh("cat /etc/hosts").contains("127.0.0.1\tlocalhost"));
     // --network none: only lo, and it is up.
-    assert_eq!(sh("ls /sys/class/net").split_whitespace().collect::<Vec<_>>(), ["lo"]);
+    assert_eq!(
+        sh("ls /sys/class/net")
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["lo"]
+    );
     // User, group and workdir.
-    assert_eq!(sh("id -u; id -g").split_whitespace().collect::<Vec<_>>(), ["0", "0"]);
-    let (_, out, _) = run(&root, &["--rm", "-u", "1000:1000", "-w", "/tmp", "busybox", "sh", "-c", "id -u; id -g; pwd"]);
-    assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["1000", "1000", "/tmp"]);
+    assert_eq!(
+        sh("id -u; id -g").split_whitespace().collect::<Vec<_>>(),
+        ["0", "0"]
+    );
+    let (_, out, _) = run(
+        &root,
+        &[
+            "--rm",
+            "-u",
+            "1000:1000",
+            "-w",
+            "/tmp",
+            "busybox",
+            "sh",
+            "-c",
+            "id -u; id -g; pwd",
+        ],
+    );
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["1000", "1000", "/tmp"]
+    );
     // Capabilities can be dropped and added.
-    let (_, out, _) = run(&root, &["--rm", "--cap-drop", "ALL", "busybox", "grep", "CapEff", "/proc/self/status"]);
+    let (_, out, _) = run(
+        &root,
+        &[
+            "--rm",
+            "--cap-drop",
+            "ALL",
+            "busybox",
+            "grep",
+            "CapEff",
+            "/proc/self/status",
+        ],
+    );
     assert!(out.contains("0000000000000000"), "{out}");
     // Env: image + -e, HOSTNAME and PATH as Docker sets them.
     let (_, out, _) = run(&root, &["--rm", "-e", "FOO=bar", "busybox", "env"]);
-    assert!(out.contains("FOO=bar") && out.contains("PATH=") && out.contains("HOSTNAME="), "{out}");
+    assert!(
+        out.contains("FOO=bar") && out.contains("PATH=") && out.contains("HOSTNAME="),
+        "{out}"
+    );
 }
 
 #[test]
@@ -218,7 +320,10 @@ fn pid_1_holds_only_stdio_descriptors() {
         }
         args.extend(["busybox", "sleep", "1000"]);
         let id = run(&root, &args).1.trim().to_string();
-        let pid = root.ok(&["inspect", "--format", "{{.State.Pid}}", &id]).trim().to_string();
+        let pid = root
+            .ok(&["inspect", "--format", "{{.State.Pid}}", &id])
+            .trim()
+            .to_string();
         let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
             .expect("fd dir")
             .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
@@ -239,21 +344,49 @@ fn the_host_binary_cannot_be_written_from_inside() {
     // With --init, PID 1 runs berth's binary: from a read-only bind mount.
     let (code, out, err) = run(
         &root,
-        &["--rm", "--init", "busybox", "sh", "-c", "for p in /proc/[0-9]*; do (echo x >> $p/exe) 2>/dev/null && echo WROTE $p; done; echo done"],
+        &[
+            "--rm",
+            "--init",
+            "busybox",
+            "sh",
+            "-c",
+            "for p in /proc/[0-9]*; do (echo x >> $p/exe) 2>/dev/null && echo WROTE $p; done; echo done",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.trim(), "done", "{out}");
-    assert_eq!(std::fs::read(&berth).expect("read berth"), before, "berth binary changed");
+    assert_eq!(
+        std::fs::read(&berth).expect("read berth"),
+        before,
+        "berth binary changed"
+    );
 }
 
 #[test]
 fn logs_are_json_file_and_follow_sees_new_lines() {
     let root = root("logs");
-    let id = run(&root, &["-d", "busybox", "sh", "-c", "echo one; echo two >&2; read x < /dev/null; sleep 1000"]).1.trim().to_string();
+    let id = run(
+        &root,
+        &[
+            "-d",
+            "busybox",
+            "sh",
+            "-c",
+            "echo one; echo two >&2; read x < /dev/null; sleep 1000",
+        ],
+    )
+    .1
+    .trim()
+    .to_string();
     wait_for_log(&root, &id, "two");
-    let log_path = root.path().join("state/containers").join(&id).join(format!("{id}-json.log"));
+    let log_path = root
+        .path()
+        .join("state/containers")
+        .join(&id)
+        .join(format!("{id}-json.log"));
     let text = std::fs::read_to_string(&log_path).expect("json log");
-    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap_or_default()).expect("json line");
+    let first: serde_json::Value =
+        serde_json::from_str(text.lines().next().unwrap_or_default()).expect("json line");
     assert_eq!(first["log"], "one\n");
     assert_eq!(first["stream"], "stdout");
     let (code, out, err) = root.berth(&["logs", &id]);
@@ -261,7 +394,13 @@ fn logs_are_json_file_and_follow_sees_new_lines() {
     assert_eq!(root.ok(&["logs", "--tail", "1", &id]), "");
     // `logs -f` ends when the container stops, after printing everything.
     let mut follow = Command::new(harness::berth_bin())
-        .args(["--root", root.path().join("state").to_str().unwrap_or_default(), "logs", "-f", &id])
+        .args([
+            "--root",
+            root.path().join("state").to_str().unwrap_or_default(),
+            "logs",
+            "-f",
+            &id,
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -277,10 +416,24 @@ fn log_rotation_keeps_max_file_files() {
     let root = root("rotation");
     let (code, _, err) = run(
         &root,
-        &["--log-opt", "max-size=1k", "--log-opt", "max-file=3", "--name", "chatty", "busybox", "sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done"],
+        &[
+            "--log-opt",
+            "max-size=1k",
+            "--log-opt",
+            "max-file=3",
+            "--name",
+            "chatty",
+            "busybox",
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done",
+        ],
     );
     assert_eq!(code, 0, "{err}");
-    let id = root.ok(&["inspect", "--format", "{{.Id}}", "chatty"]).trim().to_string();
+    let id = root
+        .ok(&["inspect", "--format", "{{.Id}}", "chatty"])
+        .trim()
+        .to_string();
     let dir = root.path().join("state/containers").join(&id);
     let logs: Vec<_> = std::fs::read_dir(&dir)
         .expect("container dir")
@@ -297,13 +450,25 @@ fn log_rotation_keeps_max_file_files() {
 #[test]
 fn a_killed_supervisor_is_reconciled_to_the_truth() {
     let root = root("reconcile");
-    let id = run(&root, &["-d", "busybox", "sleep", "1000"]).1.trim().to_string();
+    let id = run(&root, &["-d", "busybox", "sleep", "1000"])
+        .1
+        .trim()
+        .to_string();
     let state: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root.path().join("state/containers").join(&id).join("state.json")).expect("state"),
+        &std::fs::read_to_string(
+            root.path()
+                .join("state/containers")
+                .join(&id)
+                .join("state.json"),
+        )
+        .expect("state"),
     )
     .expect("state json");
     let supervisor = state["Supervisor"]["pid"].as_i64().expect("supervisor pid");
-    let status = Command::new("kill").args(["-9", &supervisor.to_string()]).status().expect("kill");
+    let status = Command::new("kill")
+        .args(["-9", &supervisor.to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success());
     // The container's process dies with its supervisor; `ps` shows the truth.
     let ps = root.ok(&["ps", "-a", "--format", "{{.Status}}"]);
@@ -316,9 +481,16 @@ fn a_killed_supervisor_is_reconciled_to_the_truth() {
 #[test]
 fn a_state_from_another_boot_is_dead() {
     let root = root("reboot");
-    let id = root.ok(&["create", "--network", "none", "busybox", "true"]).trim().to_string();
+    let id = root
+        .ok(&["create", "--network", "none", "busybox", "true"])
+        .trim()
+        .to_string();
     // What a reboot leaves: a state that says running, from another boot, no supervisor.
-    let path = root.path().join("state/containers").join(&id).join("state.json");
+    let path = root
+        .path()
+        .join("state/containers")
+        .join(&id)
+        .join("state.json");
     let mut state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("state")).expect("json");
     state["Status"] = "running".into();
@@ -338,13 +510,27 @@ fn twenty_parallel_runs_succeed() {
     let children: Vec<_> = (0..20)
         .map(|i| {
             Command::new(harness::berth_bin())
-                .args(["--root", state.to_str().unwrap_or_default(), "run", "--rm", "--network", "none", "busybox", "echo", &format!("n{i}")])
+                .args([
+                    "--root",
+                    state.to_str().unwrap_or_default(),
+                    "run",
+                    "--rm",
+                    "--network",
+                    "none",
+                    "busybox",
+                    "echo",
+                    &format!("n{i}"),
+                ])
                 .output()
         })
         .collect();
     for (i, out) in children.into_iter().enumerate() {
         let out = out.expect("run");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(String::from_utf8_lossy(&out.stdout), format!("n{i}\n"));
     }
     assert_eq!(root.ok(&["ps", "-aq"]), "");
@@ -354,14 +540,61 @@ fn twenty_parallel_runs_succeed() {
 fn bad_input_gets_one_line_and_leaves_nothing() {
     let root = root("bad-input");
     // An image without any command: `berth import` of a rootfs with no --change.
-    let rootfs = root.write("rootfs.tar", &harness::tarball::tar_of(&[("hello.txt", b"hi\n")]));
+    let rootfs = root.write(
+        "rootfs.tar",
+        &harness::tarball::tar_of(&[("hello.txt", b"hi\n")]),
+    );
     root.ok(&["import", &rootfs, "nocmd:1"]);
     let cases: [(&[&str], i32, &str); 5] = [
-        (&["run", "--network", "none", "no-such-image"], 125, "no such image: no-such-image"),
-        (&["run", "--network", "none", "-u", "nobody-here", "busybox", "true"], 125, "unable to find user nobody-here"),
-        (&["run", "--network", "none", "nocmd:1"], 125, "No command specified"),
-        (&["run", "--network", "none", "--memory", "1g", "busybox", "true"], 125, "--memory is not supported by berth yet"),
-        (&["run", "--network", "none", "--name", "bad/name", "busybox", "true"], 125, "Invalid container name"),
+        (
+            &["run", "--network", "none", "no-such-image"],
+            125,
+            "no such image: no-such-image",
+        ),
+        (
+            &[
+                "run",
+                "--network",
+                "none",
+                "-u",
+                "nobody-here",
+                "busybox",
+                "true",
+            ],
+            125,
+            "unable to find user nobody-here",
+        ),
+        (
+            &["run", "--network", "none", "nocmd:1"],
+            125,
+            "No command specified",
+        ),
+        (
+            &[
+                "run",
+                "--network",
+                "none",
+                "--memory",
+                "1g",
+                "busybox",
+                "true",
+            ],
+            125,
+            "--memory is not supported by berth yet",
+        ),
+        (
+            &[
+                "run",
+                "--network",
+                "none",
+                "--name",
+                "bad/name",
+                "busybox",
+                "true",
+            ],
+            125,
+            "Invalid container name",
+        ),
     ];
     for (args, want_code, want) in cases {
         let (code, out, err) = root.berth(args);
@@ -415,7 +648,9 @@ fn follow_output(child: &mut std::process::Child) -> String {
 
 fn assert_cgroup_gone(id: &str) {
     for hierarchy in ["memory", "pids", "cpu", "freezer"] {
-        let path = Path::new("/sys/fs/cgroup").join(hierarchy).join(format!("berth-{id}"));
+        let path = Path::new("/sys/fs/cgroup")
+            .join(hierarchy)
+            .join(format!("berth-{id}"));
         assert!(!path.exists(), "{} left behind", path.display());
     }
 }

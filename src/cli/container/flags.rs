@@ -217,14 +217,19 @@ impl ContainerFlags {
         }
         berth_engine::container::logs::LogDriver::from_config(
             &log_config.kind,
-            log_config.config.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            log_config
+                .config
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
         )?;
         for opt in &self.security_opt {
             if !matches!(
                 opt.as_str(),
                 "no-new-privileges" | "no-new-privileges:true" | "no-new-privileges=true"
             ) {
-                bail!("--security-opt {opt:?} is not supported by berth yet (only no-new-privileges)");
+                bail!(
+                    "--security-opt {opt:?} is not supported by berth yet (only no-new-privileges)"
+                );
             }
         }
         let ulimits = self
@@ -305,7 +310,9 @@ impl ContainerFlags {
             ("--pull", self.pull.is_some()),
         ];
         if let Some((flag, _)) = set.iter().find(|(_, on)| *on) {
-            bail!("{flag} is not supported by berth yet; see the compatibility table in the README");
+            bail!(
+                "{flag} is not supported by berth yet; see the compatibility table in the README"
+            );
         }
         Ok(())
     }
@@ -313,11 +320,26 @@ impl ContainerFlags {
 
 /// `--ulimit nofile=1024:2048` (Docker's syntax; `-1` is unlimited).
 fn parse_ulimit(spec: &str) -> anyhow::Result<Ulimit> {
-    let bad = || format!("invalid ulimit {spec:?}: expected name=soft[:hard], e.g. nofile=1024:2048");
+    let bad =
+        || format!("invalid ulimit {spec:?}: expected name=soft[:hard], e.g. nofile=1024:2048");
     let (name, values) = spec.split_once('=').with_context(bad)?;
     const NAMES: [&str; 16] = [
-        "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
-        "nproc", "rss", "rtprio", "rttime", "sigpending", "stack", "as",
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+        "as",
     ];
     if !NAMES.contains(&name) {
         bail!("invalid ulimit {spec:?}: unknown ulimit type {name:?}");
@@ -338,8 +360,8 @@ fn parse_ulimit(spec: &str) -> anyhow::Result<Ulimit> {
 }
 
 fn read_lines(file: &PathBuf) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     Ok(text
         .lines()
         .map(str::trim)
@@ -353,11 +375,9 @@ fn read_env_file(file: &PathBuf) -> anyhow::Result<Vec<String>> {
     let mut env = Vec::new();
     for (n, line) in read_lines(file)?.into_iter().enumerate() {
         match line.split_once('=') {
-            Some((k, _)) if k.is_empty() || k.contains(char::is_whitespace) => bail!(
-                "{}:{}: invalid variable name {k:?}",
-                file.display(),
-                n + 1
-            ),
+            Some((k, _)) if k.is_empty() || k.contains(char::is_whitespace) => {
+                bail!("{}:{}: invalid variable name {k:?}", file.display(), n + 1)
+            }
             Some(_) => env.push(line),
             None => {
                 if let Ok(v) = std::env::var(&line) {
@@ -378,7 +398,12 @@ mod tests {
         assert_eq!(parse_ulimit("nofile=1024:2048").unwrap().hard, 2048);
         assert_eq!(parse_ulimit("nproc=10").unwrap().soft, 10);
         assert!(parse_ulimit("nofile=2:1").is_err());
-        assert!(parse_ulimit("bogus=1").unwrap_err().to_string().contains("unknown ulimit type"));
+        assert!(
+            parse_ulimit("bogus=1")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown ulimit type")
+        );
     }
 
     #[test]
@@ -389,6 +414,9 @@ mod tests {
             ..ContainerFlags::default()
         };
         let e = flags.to_request("busybox", &[]).unwrap_err().to_string();
-        assert!(e.starts_with("-m/--memory is not supported by berth yet"), "{e}");
+        assert!(
+            e.starts_with("-m/--memory is not supported by berth yet"),
+            "{e}"
+        );
     }
 }

@@ -139,13 +139,19 @@ pub fn run(root: &std::path::Path, args: &InspectArgs) -> anyhow::Result<()> {
     let mut failed = false;
     for name in &args.names {
         let found = if kind != "image" {
-            containers.lookup(name).ok().map(|id| containers.get(&id)).transpose()?
+            containers
+                .lookup(name)
+                .ok()
+                .map(|id| containers.get(&id))
+                .transpose()?
         } else {
             None
         };
         let value = match found {
             Some(c) => Some(container_json(&containers, &c)),
-            None if kind != "container" => crate::cli::image::inspect::image_json(&images, name).ok(),
+            None if kind != "container" => {
+                crate::cli::image::inspect::image_json(&images, name).ok()
+            }
             None => None,
         };
         match value {

@@ -99,7 +99,9 @@ fn each(
 
 pub fn start(root: &Path, args: &StartArgs) -> anyhow::Result<()> {
     if args.attach || args.interactive {
-        anyhow::bail!("start -a/-i is not supported by berth yet; start it and use `berth logs -f`");
+        anyhow::bail!(
+            "start -a/-i is not supported by berth yet; start it and use `berth logs -f`"
+        );
     }
     let berth = super::berth_binary()?;
     each(root, &args.containers, |c, id, name| {
@@ -115,7 +117,11 @@ pub fn start(root: &Path, args: &StartArgs) -> anyhow::Result<()> {
 /// The stop signal and timeout: the flags, else the container's own, else SIGTERM / 10 s.
 fn stop_one(c: &Containers, id: &str, args: &StopArgs) -> anyhow::Result<()> {
     let record = c.record(id)?;
-    let signal = match args.signal.as_deref().or(record.config.stop_signal.as_deref()) {
+    let signal = match args
+        .signal
+        .as_deref()
+        .or(record.config.stop_signal.as_deref())
+    {
         Some(s) => signal::parse(s)?,
         None => rustix::process::Signal::TERM,
     };
@@ -162,7 +168,9 @@ pub fn rm(root: &Path, args: &RmArgs) -> anyhow::Result<()> {
     let containers = super::open(root)?;
     let mut failed = false;
     for name in &args.containers {
-        let result = containers.lookup(name).and_then(|id| containers.remove(&id, args.force));
+        let result = containers
+            .lookup(name)
+            .and_then(|id| containers.remove(&id, args.force));
         match result {
             Ok(()) => println!("{name}"),
             // `rm -f` of a container that does not exist is not an error (as Docker).

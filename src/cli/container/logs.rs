@@ -42,8 +42,16 @@ pub fn run(root: &Path, args: &LogsArgs) -> anyhow::Result<()> {
         .unwrap_or_default();
     let options = ReadOptions {
         tail: logs::parse_tail(&args.tail)?,
-        since: args.since.as_deref().map(|s| logs::parse_since(s, now)).transpose()?,
-        until: args.until.as_deref().map(|s| logs::parse_until(s, now)).transpose()?,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| logs::parse_since(s, now))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| logs::parse_until(s, now))
+            .transpose()?,
         timestamps: args.timestamps,
         details: args.details,
     };

@@ -59,7 +59,8 @@ pub fn run(root: &Path, args: &PsArgs) -> anyhow::Result<()> {
     let containers = super::open(root)?;
     let mut all = containers.list()?;
     let limit = if args.latest { 1 } else { args.last };
-    let show_all = args.all || limit > 0 || filters.iter().any(|(k, _)| k == "status" || k == "exited");
+    let show_all =
+        args.all || limit > 0 || filters.iter().any(|(k, _)| k == "status" || k == "exited");
     all.retain(|c| (show_all || c.state.running) && filters.iter().all(|(k, v)| matches(c, k, v)));
     if limit > 0 {
         all.truncate(limit as usize);
@@ -79,8 +80,15 @@ pub fn run(root: &Path, args: &PsArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let format = if format == "table" { DEFAULT_FORMAT } else { format };
-    print!("{}", template::render_table_with_headers(format, &rows, &HEADERS)?);
+    let format = if format == "table" {
+        DEFAULT_FORMAT
+    } else {
+        format
+    };
+    print!(
+        "{}",
+        template::render_table_with_headers(format, &rows, &HEADERS)?
+    );
     Ok(())
 }
 
@@ -101,9 +109,18 @@ pub fn row(c: &Container, no_trunc: bool, now: i64) -> Value {
     if !no_trunc && command.chars().count() > 20 {
         command = command.chars().take(19).collect::<String>() + "…";
     }
-    let id = if no_trunc { r.id.clone() } else { r.id[..12].to_string() };
+    let id = if no_trunc {
+        r.id.clone()
+    } else {
+        r.id[..12].to_string()
+    };
     let created = berth_engine::time::unix_seconds(&r.created).unwrap_or(now);
-    let mut labels: Vec<String> = r.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut labels: Vec<String> = r
+        .config
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     labels.sort();
     json!({
         "Command": format!("{command:?}"),
@@ -198,7 +215,9 @@ fn matches(c: &Container, key: &str, value: &str) -> bool {
             let familiar = berth_engine::image::familiar(value);
             r.config.image == value
                 || berth_engine::image::familiar(&r.config.image) == familiar
-                || r.image.trim_start_matches("sha256:").starts_with(value.trim_start_matches("sha256:"))
+                || r.image
+                    .trim_start_matches("sha256:")
+                    .starts_with(value.trim_start_matches("sha256:"))
         }
         _ => false,
     }

@@ -4,11 +4,37 @@ use anyhow::bail;
 use rustix::process::Signal;
 
 const SIGNALS: [(&str, i32); 31] = [
-    ("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("BUS", 7),
-    ("FPE", 8), ("KILL", 9), ("USR1", 10), ("SEGV", 11), ("USR2", 12), ("PIPE", 13),
-    ("ALRM", 14), ("TERM", 15), ("STKFLT", 16), ("CHLD", 17), ("CONT", 18), ("STOP", 19),
-    ("TSTP", 20), ("TTIN", 21), ("TTOU", 22), ("URG", 23), ("XCPU", 24), ("XFSZ", 25),
-    ("VTALRM", 26), ("PROF", 27), ("WINCH", 28), ("IO", 29), ("PWR", 30), ("SYS", 31),
+    ("HUP", 1),
+    ("INT", 2),
+    ("QUIT", 3),
+    ("ILL", 4),
+    ("TRAP", 5),
+    ("ABRT", 6),
+    ("BUS", 7),
+    ("FPE", 8),
+    ("KILL", 9),
+    ("USR1", 10),
+    ("SEGV", 11),
+    ("USR2", 12),
+    ("PIPE", 13),
+    ("ALRM", 14),
+    ("TERM", 15),
+    ("STKFLT", 16),
+    ("CHLD", 17),
+    ("CONT", 18),
+    ("STOP", 19),
+    ("TSTP", 20),
+    ("TTIN", 21),
+    ("TTOU", 22),
+    ("URG", 23),
+    ("XCPU", 24),
+    ("XFSZ", 25),
+    ("VTALRM", 26),
+    ("PROF", 27),
+    ("WINCH", 28),
+    ("IO", 29),
+    ("PWR", 30),
+    ("SYS", 31),
 ];
 
 pub fn parse(text: &str) -> anyhow::Result<Signal> {
@@ -18,7 +44,7 @@ pub fn parse(text: &str) -> anyhow::Result<Signal> {
         Ok(n) => Some(n),
         Err(_) => SIGNALS.iter().find(|(s, _)| *s == name).map(|(_, n)| *n),
     };
-    match number.and_then(|n| Signal::from_named_raw(n)) {
+    match number.and_then(Signal::from_named_raw) {
         Some(signal) => Ok(signal),
         None => bail!("invalid signal: {text}"),
     }
@@ -34,6 +60,9 @@ mod tests {
         assert_eq!(parse("kill").unwrap(), Signal::KILL);
         assert_eq!(parse("9").unwrap(), Signal::KILL);
         assert_eq!(parse("SIGUSR1").unwrap(), Signal::USR1);
-        assert_eq!(parse("BOGUS").unwrap_err().to_string(), "invalid signal: BOGUS");
+        assert_eq!(
+            parse("BOGUS").unwrap_err().to_string(),
+            "invalid signal: BOGUS"
+        );
     }
 }

@@ -30,10 +30,10 @@ impl Containers {
         images: &Images,
         request: CreateRequest,
     ) -> Result<ContainerRecord, ContainerError> {
-        if let Some(name) = &request.name {
-            if !id::valid_name(name.strip_prefix('/').unwrap_or(name)) {
-                return Err(ContainerError::InvalidName(name.clone()));
-            }
+        if let Some(name) = &request.name
+            && !id::valid_name(name.strip_prefix('/').unwrap_or(name))
+        {
+            return Err(ContainerError::InvalidName(name.clone()));
         }
         let image = images.resolve(&request.config.image).map_err(|e| match e {
             crate::image::ImageError::NotFound(name) => ContainerError::Invalid(format!(
@@ -44,7 +44,8 @@ impl Containers {
         let image_config = images.config(&image)?;
         let empty = Value::Object(Default::default());
         let defaults = image_config.raw.get("config").unwrap_or(&empty);
-        let id = id::new_id().map_err(|e| ContainerError::io("generate an id in", self.root(), e))?;
+        let id =
+            id::new_id().map_err(|e| ContainerError::io("generate an id in", self.root(), e))?;
         let config = merge_image_config(request.config, defaults, &id)?;
         let (path, args) = command_line(&config)?;
         let layers = layer_dirs(&image);
@@ -55,7 +56,11 @@ impl Containers {
             .rev()
             .map(|chain| images.store().layer_dir(chain))
             .collect();
-        user::resolve(&config.user, &layer_paths, &request.host_config.group_add.clone().unwrap_or_default())?;
+        user::resolve(
+            &config.user,
+            &layer_paths,
+            &request.host_config.group_add.clone().unwrap_or_default(),
+        )?;
 
         let name = request.name.map(|n| n.trim_start_matches('/').to_string());
         let name = self.reserve_name(name.as_deref(), &id)?;
@@ -92,7 +97,13 @@ impl Containers {
             fs::create_dir_all(&index).map_err(|e| ContainerError::io("create", &index, e))?;
             let link = index.join(&record.id);
             symlink(format!("../../containers/{}", record.id), &link)
-                .or_else(|e| if e.kind() == io::ErrorKind::AlreadyExists { Ok(()) } else { Err(e) })
+                .or_else(|e| {
+                    if e.kind() == io::ErrorKind::AlreadyExists {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })
                 .map_err(|e| ContainerError::io("create", &link, e))?;
         }
         // Written last: a directory without a record is invisible (and swept).
@@ -114,7 +125,9 @@ impl Containers {
                         Err(e) => return Err(e),
                     }
                 }
-                Err(ContainerError::Invalid("could not find a free generated name".into()))
+                Err(ContainerError::Invalid(
+                    "could not find a free generated name".into(),
+                ))
             }
         }
     }
@@ -157,7 +170,11 @@ fn layer_dirs(image: &ImageRecord) -> Vec<crate::Digest> {
 /// Docker's merge of the image config into the container config (moby `daemon/commit.go`
 /// `merge`, `daemon/create.go`): user values win; env by key; labels by key; the image's
 /// `Cmd` only when the user set neither a command nor an entrypoint.
-fn merge_image_config(mut config: Config, image: &Value, id: &str) -> Result<Config, ContainerError> {
+fn merge_image_config(
+    mut config: Config,
+    image: &Value,
+    id: &str,
+) -> Result<Config, ContainerError> {
     let strings = |key: &str| -> Option<Vec<String>> {
         image.get(key).and_then(|v| v.as_array()).map(|a| {
             a.iter()
@@ -165,7 +182,13 @@ fn merge_image_config(mut config: Config, image: &Value, id: &str) -> Result<Con
                 .collect()
         })
     };
-    let text = |key: &str| image.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let text = |key: &str| {
+        image
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
     if config.hostname.is_empty() {
         config.hostname = id[..12].to_string();
     }
@@ -175,7 +198,10 @@ fn merge_image_config(mut config: Config, image: &Value, id: &str) -> Result<Con
     let mut env = strings("Env").unwrap_or_default();
     for entry in std::mem::take(&mut config.env) {
         let key = entry.split('=').next().unwrap_or_default().to_string();
-        match env.iter_mut().find(|e| e.split('=').next() == Some(key.as_str())) {
+        match env
+            .iter_mut()
+            .find(|e| e.split('=').next() == Some(key.as_str()))
+        {
             Some(existing) => *existing = entry,
             None => env.push(entry),
         }
@@ -262,9 +288,11 @@ mod tests {
 
     #[test]
     fn image_defaults_fill_what_the_user_left_empty() {
-        let mut user = Config::default();
-        user.env = vec!["A=user".into(), "B=1".into()];
-        user.labels.insert("both".into(), "user".into());
+        let user = Config {
+            env: vec!["A=user".into(), "B=1".into()],
+            labels: BTreeMap::from([("both".to_string(), "user".to_string())]),
+            ..Config::default()
+        };
         let merged = merge_image_config(user, &image(), &id()).unwrap();
         assert_eq!(merged.env, ["PATH=/bin", "A=user", "B=1"]);
         assert_eq!(merged.cmd.as_deref(), Some(&["sh".to_string()][..]));
@@ -278,8 +306,10 @@ mod tests {
 
     #[test]
     fn a_user_entrypoint_drops_the_image_cmd() {
-        let mut user = Config::default();
-        user.entrypoint = Some(vec!["echo".into()]);
+        let user = Config {
+            entrypoint: Some(vec!["echo".into()]),
+            ..Config::default()
+        };
         let merged = merge_image_config(user, &image(), &id()).unwrap();
         assert_eq!(merged.cmd, None);
         assert_eq!(command_line(&merged).unwrap(), ("echo".to_string(), vec![]));
@@ -287,17 +317,27 @@ mod tests {
 
     #[test]
     fn a_user_cmd_replaces_the_image_cmd() {
-        let mut user = Config::default();
-        user.cmd = Some(vec!["echo".into(), "hi".into()]);
+        let user = Config {
+            cmd: Some(vec!["echo".into(), "hi".into()]),
+            ..Config::default()
+        };
         let merged = merge_image_config(user, &image(), &id()).unwrap();
-        assert_eq!(command_line(&merged).unwrap(), ("echo".to_string(), vec!["hi".to_string()]));
+        assert_eq!(
+            command_line(&merged).unwrap(),
+            ("echo".to_string(), vec!["hi".to_string()])
+        );
     }
 
     #[test]
     fn no_command_at_all_is_refused() {
-        let mut user = Config::default();
-        user.entrypoint = Some(vec![]);
+        let user = Config {
+            entrypoint: Some(vec![]),
+            ..Config::default()
+        };
         let merged = merge_image_config(user, &json!({}), &id()).unwrap();
-        assert_eq!(command_line(&merged).unwrap_err().to_string(), "No command specified");
+        assert_eq!(
+            command_line(&merged).unwrap_err().to_string(),
+            "No command specified"
+        );
     }
 }

@@ -112,12 +112,20 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("berth-events-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let labels = BTreeMap::from([("a".to_string(), "b".to_string())]);
-        let event = container_event("abc", "busybox", "web", &labels, "die", &[(
-            "exitCode",
-            "3".into(),
-        )]);
+        let event = container_event(
+            "abc",
+            "busybox",
+            "web",
+            &labels,
+            "die",
+            &[("exitCode", "3".into())],
+        );
         append(&dir, &event).unwrap();
-        append(&dir, &container_event("abc", "busybox", "web", &labels, "destroy", &[])).unwrap();
+        append(
+            &dir,
+            &container_event("abc", "busybox", "web", &labels, "destroy", &[]),
+        )
+        .unwrap();
         let text = std::fs::read_to_string(journal_path(&dir)).unwrap();
         let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         assert_eq!(first["Type"], "container");

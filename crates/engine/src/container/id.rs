@@ -52,20 +52,72 @@ const ADJECTIVES: &[&str] = &[
     "daring", "eager", "earnest", "fair", "fearless", "festive", "gentle", "glad", "golden",
     "happy", "hardy", "honest", "humble", "jolly", "keen", "kind", "lively", "loyal", "lucid",
     "merry", "mighty", "modest", "nimble", "noble", "patient", "peaceful", "plucky", "proud",
-    "quick", "quiet", "radiant", "rapid", "serene", "sharp", "silent", "sleek", "steady",
-    "stoic", "sunny", "swift", "tender", "tidy", "trusty", "upbeat", "vivid", "warm", "wise",
-    "witty", "zealous", "zesty",
+    "quick", "quiet", "radiant", "rapid", "serene", "sharp", "silent", "sleek", "steady", "stoic",
+    "sunny", "swift", "tender", "tidy", "trusty", "upbeat", "vivid", "warm", "wise", "witty",
+    "zealous", "zesty",
 ];
 
 const SURNAMES: &[&str] = &[
-    "agnesi", "babbage", "banach", "bernoulli", "boole", "cantor", "cauchy", "chebyshev",
-    "curie", "darwin", "dijkstra", "euclid", "euler", "faraday", "fermat", "feynman",
-    "fibonacci", "fourier", "galois", "gauss", "germain", "goedel", "hamilton", "hamming",
-    "hertz", "hilbert", "hopper", "huffman", "hypatia", "jacobi", "kepler", "knuth",
-    "kovalevskaya", "lamport", "laplace", "leibniz", "liskov", "lovelace", "maxwell",
-    "meitner", "mendel", "minsky", "napier", "neumann", "newton", "noether", "pascal",
-    "poincare", "ramanujan", "riemann", "ritchie", "shannon", "somerville", "tesla",
-    "thompson", "turing", "volta", "wiles", "wozniak", "zuse",
+    "agnesi",
+    "babbage",
+    "banach",
+    "bernoulli",
+    "boole",
+    "cantor",
+    "cauchy",
+    "chebyshev",
+    "curie",
+    "darwin",
+    "dijkstra",
+    "euclid",
+    "euler",
+    "faraday",
+    "fermat",
+    "feynman",
+    "fibonacci",
+    "fourier",
+    "galois",
+    "gauss",
+    "germain",
+    "goedel",
+    "hamilton",
+    "hamming",
+    "hertz",
+    "hilbert",
+    "hopper",
+    "huffman",
+    "hypatia",
+    "jacobi",
+    "kepler",
+    "knuth",
+    "kovalevskaya",
+    "lamport",
+    "laplace",
+    "leibniz",
+    "liskov",
+    "lovelace",
+    "maxwell",
+    "meitner",
+    "mendel",
+    "minsky",
+    "napier",
+    "neumann",
+    "newton",
+    "noether",
+    "pascal",
+    "poincare",
+    "ramanujan",
+    "riemann",
+    "ritchie",
+    "shannon",
+    "somerville",
+    "tesla",
+    "thompson",
+    "turing",
+    "volta",
+    "wiles",
+    "wozniak",
+    "zuse",
 ];
 
 #[cfg(test)]
@@ -77,7 +129,10 @@ mod tests {
         for _ in 0..200 {
             let id = new_id().unwrap();
             assert_eq!(id.len(), 64);
-            assert!(id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            );
             assert!(!id[..12].bytes().all(|b| b.is_ascii_digit()));
         }
     }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{FlockOperation, flock};
 
-use super::record::State;
 use super::ContainerError;
+use super::record::State;
 
 pub enum Liveness {
     Alive,

@@ -34,9 +34,9 @@ use std::path::{Path, PathBuf};
 
 pub use config::{Config, HostConfig};
 pub use create::CreateRequest;
-pub use start::{StartError, Started};
-pub use liveness::{current_boot_id, Liveness};
+pub use liveness::{Liveness, current_boot_id};
 pub use record::{CONTAINER_SCHEMA, ContainerRecord, State, Status, SupervisorInfo, ZERO_TIME};
+pub use start::{StartError, Started};
 
 use crate::store::StoreError;
 
@@ -152,12 +152,12 @@ impl Containers {
         if wanted.len() == 64 && self.dir(wanted).join("container.json").exists() {
             return Ok(wanted.to_string());
         }
-        if id::valid_name(wanted) || wanted.len() == 1 {
-            if let Ok(target) = fs::read_link(self.names_dir().join(wanted)) {
-                let id = target.to_string_lossy().into_owned();
-                if self.dir(&id).join("container.json").exists() {
-                    return Ok(id);
-                }
+        if (id::valid_name(wanted) || wanted.len() == 1)
+            && let Ok(target) = fs::read_link(self.names_dir().join(wanted))
+        {
+            let id = target.to_string_lossy().into_owned();
+            if self.dir(&id).join("container.json").exists() {
+                return Ok(id);
             }
         }
         if wanted.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -15,7 +15,11 @@ pub enum Message {
     Started { protocol: u32, pid: i32 },
     /// The start failed; nothing of it is left. `exit_code` is Docker's for the cause
     /// (125 berth's own error, 126 cannot execute, 127 not found).
-    Error { protocol: u32, message: String, exit_code: i32 },
+    Error {
+        protocol: u32,
+        message: String,
+        exit_code: i32,
+    },
     /// The process ended and everything after it (state, `--rm`) is done.
     Exited { protocol: u32, exit_code: i32 },
 }
@@ -42,7 +46,10 @@ mod tests {
 
     #[test]
     fn messages_are_tagged_json_lines() {
-        let m = Message::Exited { protocol: PROTOCOL, exit_code: 3 };
+        let m = Message::Exited {
+            protocol: PROTOCOL,
+            exit_code: 3,
+        };
         assert_eq!(
             String::from_utf8(m.to_line()).unwrap(),
             "{\"event\":\"exited\",\"protocol\":1,\"exit_code\":3}\n"

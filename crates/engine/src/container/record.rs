@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{Config, HostConfig};
 use super::ContainerError;
+use super::config::{Config, HostConfig};
 use crate::store::write_atomic;
 
 /// Version of `container.json` and `state.json`. A newer file than this build knows is

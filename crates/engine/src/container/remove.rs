@@ -6,7 +6,7 @@ use std::os::fd::OwnedFd;
 use std::time::Duration;
 
 use rustix::event::{PollFd, PollFlags, poll};
-use rustix::process::{Pid, Signal, pidfd_open, pidfd_send_signal, PidfdFlags};
+use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 
 use super::record::{self, ContainerRecord, State, Status};
 use super::{ContainerError, Containers, PROJECT_LABEL, id, liveness};
@@ -68,9 +68,9 @@ impl Containers {
         let mut record = self.record(id)?;
         let old = record.name.clone();
         if old == new_name {
-            return Err(ContainerError::Invalid(format!(
-                "Renaming a container with the same name as its current name"
-            )));
+            return Err(ContainerError::Invalid(
+                "Renaming a container with the same name as its current name".to_string(),
+            ));
         }
         self.link_name(new_name, id)?;
         record.name = new_name.to_string();
@@ -91,14 +91,23 @@ impl Containers {
         }
         let record = self.record(id)?;
         self.signal(id, &state, signal)?;
-        self.emit(&record, "kill", &[("signal", (signal.as_raw()).to_string())]);
+        self.emit(
+            &record,
+            "kill",
+            &[("signal", (signal.as_raw()).to_string())],
+        );
         Ok(())
     }
 
     /// `stop -t`: the stop signal, then SIGKILL after `timeout` (a negative timeout waits
     /// forever), then waits until the exit is recorded. Stopping a stopped container is
     /// not an error (as Docker).
-    pub fn stop(&self, id: &str, signal: Signal, timeout: Option<Duration>) -> Result<(), ContainerError> {
+    pub fn stop(
+        &self,
+        id: &str,
+        signal: Signal,
+        timeout: Option<Duration>,
+    ) -> Result<(), ContainerError> {
         let state = self.state(id)?;
         if !state.running {
             return Ok(());
@@ -110,7 +119,11 @@ impl Containers {
             self.emit(&record, "kill", &[("signal", signal.as_raw().to_string())]);
             if !wait_exit(pidfd, timeout) {
                 let _ = pidfd_send_signal(pidfd, Signal::KILL);
-                self.emit(&record, "kill", &[("signal", Signal::KILL.as_raw().to_string())]);
+                self.emit(
+                    &record,
+                    "kill",
+                    &[("signal", Signal::KILL.as_raw().to_string())],
+                );
             }
         }
         liveness::wait_unlocked(&self.dir(id))?;
@@ -131,7 +144,13 @@ impl Containers {
     fn signal(&self, id: &str, state: &State, signal: Signal) -> Result<(), ContainerError> {
         if let Some(pidfd) = self.open_pidfd(id, state)? {
             pidfd_send_signal(&pidfd, signal)
-                .or_else(|e| if e == rustix::io::Errno::SRCH { Ok(()) } else { Err(e) })
+                .or_else(|e| {
+                    if e == rustix::io::Errno::SRCH {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })
                 .map_err(|e| ContainerError::io("signal", self.dir(id), e.into()))?;
         }
         Ok(())
@@ -152,7 +171,11 @@ impl Containers {
                 Ok(Some(fd))
             }
             Err(rustix::io::Errno::SRCH) => Ok(None),
-            Err(e) => Err(ContainerError::io("open a pidfd for", self.dir(id), e.into())),
+            Err(e) => Err(ContainerError::io(
+                "open a pidfd for",
+                self.dir(id),
+                e.into(),
+            )),
         }
     }
 }

@@ -10,10 +10,10 @@ use std::path::Path;
 use oci_spec::runtime::Spec;
 use serde_json::{Value, json};
 
+use super::ContainerError;
 use super::config::{DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS};
 use super::record::ContainerRecord;
 use super::user::ResolvedUser;
-use super::ContainerError;
 
 /// Docker's default `PATH` when the image sets none.
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -23,15 +23,47 @@ pub const INIT_PATH: &str = "/sbin/docker-init";
 
 /// Every capability the kernel knows, for `--privileged` and `--cap-add ALL`.
 const ALL_CAPABILITIES: [&str; 41] = [
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 ];
 
 /// Files the supervisor wrote for the container and the berth binary for `--init`.
@@ -64,7 +96,11 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         env.push(format!("HOME={}", inputs.user.home));
     }
-    let caps = capabilities(host.privileged, host.cap_add.as_deref(), host.cap_drop.as_deref())?;
+    let caps = capabilities(
+        host.privileged,
+        host.cap_add.as_deref(),
+        host.cap_drop.as_deref(),
+    )?;
     let cwd = if config.working_dir.is_empty() {
         "/".to_string()
     } else {
@@ -108,7 +144,10 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
     let (masked, readonly): (Vec<&str>, Vec<&str>) = if host.privileged {
         (Vec::new(), Vec::new())
     } else {
-        (DEFAULT_MASKED_PATHS.to_vec(), DEFAULT_READONLY_PATHS.to_vec())
+        (
+            DEFAULT_MASKED_PATHS.to_vec(),
+            DEFAULT_READONLY_PATHS.to_vec(),
+        )
     };
     let spec = json!({
         "ociVersion": "1.2.0",
@@ -168,15 +207,29 @@ pub fn capabilities(
         if upper == "ALL" {
             return Ok(upper);
         }
-        let name = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
+        let name = if upper.starts_with("CAP_") {
+            upper
+        } else {
+            format!("CAP_{upper}")
+        };
         if ALL_CAPABILITIES.contains(&name.as_str()) {
             Ok(name)
         } else {
-            Err(ContainerError::Invalid(format!("unknown capability: {c:?}")))
+            Err(ContainerError::Invalid(format!(
+                "unknown capability: {c:?}"
+            )))
         }
     };
-    let add: Vec<String> = add.unwrap_or_default().iter().map(normalize).collect::<Result<_, _>>()?;
-    let drop: Vec<String> = drop.unwrap_or_default().iter().map(normalize).collect::<Result<_, _>>()?;
+    let add: Vec<String> = add
+        .unwrap_or_default()
+        .iter()
+        .map(normalize)
+        .collect::<Result<_, _>>()?;
+    let drop: Vec<String> = drop
+        .unwrap_or_default()
+        .iter()
+        .map(normalize)
+        .collect::<Result<_, _>>()?;
     let mut caps: Vec<String> = if add.iter().any(|c| c == "ALL") {
         ALL_CAPABILITIES.iter().map(|c| c.to_string()).collect()
     } else {
@@ -212,14 +265,17 @@ mod tests {
 
     #[test]
     fn add_and_drop_follow_dockers_rules() {
-        let caps = capabilities(false, Some(&["net_admin".into()]), Some(&["CHOWN".into()])).unwrap();
+        let caps =
+            capabilities(false, Some(&["net_admin".into()]), Some(&["CHOWN".into()])).unwrap();
         assert!(caps.contains(&"CAP_NET_ADMIN".to_string()));
         assert!(!caps.contains(&"CAP_CHOWN".to_string()));
         let only = capabilities(false, Some(&["KILL".into()]), Some(&["ALL".into()])).unwrap();
         assert_eq!(only, ["CAP_KILL"]);
         assert_eq!(capabilities(true, None, None).unwrap().len(), 41);
         assert_eq!(
-            capabilities(false, Some(&["FLY".into()]), None).unwrap_err().to_string(),
+            capabilities(false, Some(&["FLY".into()]), None)
+                .unwrap_err()
+                .to_string(),
             "unknown capability: \"FLY\""
         );
     }

@@ -57,7 +57,13 @@ impl Containers {
         // 0, 1 and 2 (std opens everything else close-on-exec).
         fcntl_setfd(&write, FdFlags::empty())
             .map_err(|e| ContainerError::io("set up a pipe for", self.dir(id), e.into()))?;
-        let output = || if attach { Stdio::inherit() } else { Stdio::null() };
+        let output = || {
+            if attach {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            }
+        };
         let spawned = Command::new(berth)
             .arg("--root")
             .arg(self.root())
@@ -74,9 +80,13 @@ impl Containers {
         let mut handshake = BufReader::new(File::from(read));
         match read_message(&mut handshake)? {
             Some(Message::Started { pid, .. }) => Ok(Started { pid, handshake }),
-            Some(Message::Error { message, exit_code, .. }) => Err(StartError { message, exit_code }),
+            Some(Message::Error {
+                message, exit_code, ..
+            }) => Err(StartError { message, exit_code }),
             Some(Message::Exited { exit_code, .. }) => Err(StartError {
-                message: format!("container exited with {exit_code} before it was reported started"),
+                message: format!(
+                    "container exited with {exit_code} before it was reported started"
+                ),
                 exit_code: 125,
             }),
             None => Err(StartError {

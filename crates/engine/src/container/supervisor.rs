@@ -26,16 +26,37 @@ pub fn run(root: &Path, id: &str, handshake: OwnedFd, attach: bool) -> i32 {
     let mut report = File::from(handshake);
     // Leave the CLI's session: a Ctrl-C at the terminal must not reach the supervisor.
     let _ = rustix::process::setsid();
-    let containers = Containers { root: root.to_path_buf() };
+    let containers = Containers {
+        root: root.to_path_buf(),
+    };
     match prepare_and_spawn(&containers, id) {
         Ok(running) => {
-            let _ = report.write_all(&Message::Started { protocol: PROTOCOL, pid: running.init.pid() }.to_line());
+            let _ = report.write_all(
+                &Message::Started {
+                    protocol: PROTOCOL,
+                    pid: running.init.pid(),
+                }
+                .to_line(),
+            );
             let exit_code = supervise(&containers, running, attach);
-            let _ = report.write_all(&Message::Exited { protocol: PROTOCOL, exit_code }.to_line());
+            let _ = report.write_all(
+                &Message::Exited {
+                    protocol: PROTOCOL,
+                    exit_code,
+                }
+                .to_line(),
+            );
             0
         }
         Err((message, exit_code)) => {
-            let _ = report.write_all(&Message::Error { protocol: PROTOCOL, message, exit_code }.to_line());
+            let _ = report.write_all(
+                &Message::Error {
+                    protocol: PROTOCOL,
+                    message,
+                    exit_code,
+                }
+                .to_line(),
+            );
             1
         }
     }
@@ -62,7 +83,8 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
     let store = crate::store::Store::open(containers.root()).map_err(|e| (e.to_string(), 125))?;
     let mut lowers: Vec<PathBuf> = Vec::new();
     for chain in record.layers.iter().rev() {
-        let digest = crate::Digest::parse(chain).map_err(|e| (format!("layer {chain}: {e}"), 125))?;
+        let digest =
+            crate::Digest::parse(chain).map_err(|e| (format!("layer {chain}: {e}"), 125))?;
         lowers.push(store.layer_dir(&digest));
     }
     let upper = dir.join("upper");
@@ -76,24 +98,33 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
     .map_err(own)?;
     write_etc_files(&dir, &record).map_err(|e| (format!("cannot prepare /etc files: {e}"), 125))?;
     let init_binary = std::env::current_exe().ok();
-    let spec = spec::derive(&record, &SpecInputs {
-        container_dir: &dir,
-        user: &resolved,
-        init_binary: init_binary.as_deref(),
-    })
+    let spec = spec::derive(
+        &record,
+        &SpecInputs {
+            container_dir: &dir,
+            user: &resolved,
+            init_binary: init_binary.as_deref(),
+        },
+    )
     .map_err(own)?;
     let log_config = &record.host_config.log_config;
-    let opts = log_config.config.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let opts = log_config
+        .config
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()));
     let log = match LogDriver::from_config(&log_config.kind, opts) {
         Ok(LogDriver::JsonFile(options)) => Some(
-            LogWriter::open(&dir, options).map_err(|e| (format!("cannot open the log: {e}"), 125))?,
+            LogWriter::open(&dir, options)
+                .map_err(|e| (format!("cannot open the log: {e}"), 125))?,
         ),
         Ok(LogDriver::None) => None,
         Err(e) => return Err((e.to_string(), 125)),
     };
     let (out_r, out_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| (e.to_string(), 125))?;
     let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| (e.to_string(), 125))?;
-    let stdin: OwnedFd = File::open("/dev/null").map_err(|e| (e.to_string(), 125))?.into();
+    let stdin: OwnedFd = File::open("/dev/null")
+        .map_err(|e| (e.to_string(), 125))?
+        .into();
     let plan = runtime::InitPlan {
         spec,
         rootfs: runtime::Rootfs::Overlay {
@@ -102,7 +133,11 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
             work: dir.join("work"),
             target: dir.join("rootfs"),
         },
-        stdio: runtime::InitStdio { stdin, stdout: out_w, stderr: err_w },
+        stdio: runtime::InitStdio {
+            stdin,
+            stdout: out_w,
+            stderr: err_w,
+        },
     };
     let init = runtime::spawn(&plan).map_err(|e| {
         let code = e.exit_code();
@@ -119,7 +154,10 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
         started_at: crate::time::now_rfc3339(),
         finished_at: previous.finished_at.clone(),
         boot_id: liveness::current_boot_id(),
-        supervisor: Some(SupervisorInfo { pid: std::process::id() as i32, protocol: PROTOCOL }),
+        supervisor: Some(SupervisorInfo {
+            pid: std::process::id() as i32,
+            protocol: PROTOCOL,
+        }),
         ..previous
     };
     if let Err(e) = containers.write_state(id, &state) {
@@ -129,7 +167,15 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
         return Err(own(e));
     }
     containers.emit(&record, "start", &[]);
-    Ok(Running { record, state, init, stdout: out_r, stderr: err_r, log, _lock: lock })
+    Ok(Running {
+        record,
+        state,
+        init,
+        stdout: out_r,
+        stderr: err_r,
+        log,
+        _lock: lock,
+    })
 }
 
 /// The poll loop: output to the log (and the attached CLI) until the process exits and
@@ -151,7 +197,10 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> i32
             which.push(1);
         }
         if exit.is_none() {
-            fds.push(PollFd::from_borrowed_fd(running.init.pidfd(), PollFlags::IN));
+            fds.push(PollFd::from_borrowed_fd(
+                running.init.pidfd(),
+                PollFlags::IN,
+            ));
             which.push(2);
         }
         match poll(&mut fds, None) {
@@ -186,7 +235,9 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> i32
                     }
                     if forward {
                         let ok = if w == 0 {
-                            io::stdout().write_all(chunk).and_then(|()| io::stdout().flush())
+                            io::stdout()
+                                .write_all(chunk)
+                                .and_then(|()| io::stdout().flush())
                         } else {
                             io::stderr().write_all(chunk)
                         };
@@ -223,7 +274,10 @@ fn finish(containers: &Containers, record: &ContainerRecord, state: &State, exit
 /// over the image's (Docker does the same).
 fn write_etc_files(dir: &Path, record: &ContainerRecord) -> io::Result<()> {
     let host_network = record.host_config.network_mode == "host";
-    std::fs::write(dir.join("hostname"), format!("{}\n", record.config.hostname))?;
+    std::fs::write(
+        dir.join("hostname"),
+        format!("{}\n", record.config.hostname),
+    )?;
     let hosts = if host_network {
         std::fs::read("/etc/hosts").unwrap_or_default()
     } else {

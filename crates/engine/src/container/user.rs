@@ -22,7 +22,11 @@ pub struct ResolvedUser {
 /// Resolves a Docker user spec. An empty spec is root. A numeric uid need not exist in
 /// passwd (its gid is then 0, as with Docker); a name must. Supplementary groups are the
 /// user's memberships in `/etc/group` plus `group_add` (names or gids).
-pub fn resolve(spec: &str, layers: &[PathBuf], group_add: &[String]) -> Result<ResolvedUser, ContainerError> {
+pub fn resolve(
+    spec: &str,
+    layers: &[PathBuf],
+    group_add: &[String],
+) -> Result<ResolvedUser, ContainerError> {
     let passwd = read_merged(layers, "etc/passwd");
     let group = read_merged(layers, "etc/group");
     let (user_part, group_part) = match spec.split_once(':') {
@@ -34,7 +38,14 @@ pub fn resolve(spec: &str, layers: &[PathBuf], group_add: &[String]) -> Result<R
 
     let (uid, mut gid, name, home) = if user_part.is_empty() {
         let root = users.iter().find(|u| u.uid == 0);
-        (0, 0, root.map(|u| u.name.clone()).unwrap_or_else(|| "root".into()), root.map(|u| u.home.clone()).unwrap_or_else(|| "/root".into()))
+        (
+            0,
+            0,
+            root.map(|u| u.name.clone())
+                .unwrap_or_else(|| "root".into()),
+            root.map(|u| u.home.clone())
+                .unwrap_or_else(|| "/root".into()),
+        )
     } else if let Some(u) = users.iter().find(|u| u.name == user_part) {
         (u.uid, u.gid, u.name.clone(), u.home.clone())
     } else if let Ok(uid) = user_part.parse::<u32>() {
@@ -60,7 +71,7 @@ pub fn resolve(spec: &str, layers: &[PathBuf], group_add: &[String]) -> Result<R
     let mut additional_gids: Vec<u32> = Vec::new();
     if group_part.is_none() && !name.is_empty() {
         for g in &groups {
-            if g.members.iter().any(|m| *m == name) && g.gid != gid {
+            if g.members.contains(&name) && g.gid != gid {
                 additional_gids.push(g.gid);
             }
         }
@@ -124,7 +135,12 @@ fn parse_group(text: &str) -> Vec<GroupEntry> {
                 gid: f.get(2)?.parse().ok()?,
                 members: f
                     .get(3)
-                    .map(|m| m.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
+                    .map(|m| {
+                        m.split(',')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .collect()
+                    })
                     .unwrap_or_default(),
             })
         })
@@ -196,7 +212,8 @@ mod tests {
         (dir.clone(), vec![dir])
     }
 
-    const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www:/var/www:/bin/false\n";
+    const PASSWD: &str =
+        "root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www:/var/www:/bin/false\n";
     const GROUP: &str = "root:x:0:\nwww-data:x:33:\nadm:x:4:www-data\n";
 
     #[test]
@@ -205,7 +222,10 @@ mod tests {
         let r = |spec: &str| resolve(spec, &l, &[]);
         assert_eq!(r("").unwrap().uid, 0);
         let www = r("www-data").unwrap();
-        assert_eq!((www.uid, www.gid, www.additional_gids.clone()), (33, 33, vec![4]));
+        assert_eq!(
+            (www.uid, www.gid, www.additional_gids.clone()),
+            (33, 33, vec![4])
+        );
         assert_eq!(www.home, "/var/www");
         assert_eq!((r("1234").unwrap().uid, r("1234").unwrap().gid), (1234, 0));
         assert_eq!(r("33:adm").unwrap().gid, 4);
@@ -215,7 +235,12 @@ mod tests {
             "unable to find user nobody: no matching entries in passwd file"
         );
         assert!(r("www-data:nogroup").is_err());
-        assert_eq!(resolve("www-data", &l, &["root".into(), "99".into()]).unwrap().additional_gids, vec![4, 0, 99]);
+        assert_eq!(
+            resolve("www-data", &l, &["root".into(), "99".into()])
+                .unwrap()
+                .additional_gids,
+            vec![4, 0, 99]
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

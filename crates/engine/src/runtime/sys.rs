@@ -325,7 +325,10 @@ pub fn spawn_unblocked(cmd: &mut std::process::Command) -> io::Result<std::proce
 /// a descriptor that some other part of the process owns.
 pub fn take_inherited_fd(raw: RawFd) -> io::Result<OwnedFd> {
     if raw < 3 {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("fd {raw} is not an inherited pipe")));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("fd {raw} is not an inherited pipe"),
+        ));
     }
     // SAFETY: fcntl(F_GETFD) only queries the descriptor table; any number is allowed.
     let flags = unsafe { libc::fcntl(raw, libc::F_GETFD) };
