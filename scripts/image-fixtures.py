@@ -132,10 +132,47 @@ def evict(tops):
                     os.close(fd)
 
 
+def busybox(path):
+    """The busybox test image (as the tests' Rust helper builds it): Debian's static
+    busybox, a symlink per applet, root in passwd/group, CMD ["sh"]."""
+    import subprocess
+    applets = subprocess.run(["/bin/busybox", "--list"], capture_output=True, text=True,
+                             check=True).stdout.split()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for d in ["bin", "etc", "tmp"]:
+            info = tarfile.TarInfo(d)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o1777 if d == "tmp" else 0o755
+            tar.addfile(info)
+        with open("/bin/busybox", "rb") as f:
+            data = f.read()
+        info = tarfile.TarInfo("bin/busybox")
+        info.size, info.mode = len(data), 0o755
+        tar.addfile(info, io.BytesIO(data))
+        for a in applets:
+            if a == "busybox":
+                continue
+            info = tarfile.TarInfo(f"bin/{a}")
+            info.type, info.linkname, info.mode = tarfile.SYMTYPE, "busybox", 0o777
+            tar.addfile(info)
+        add(tar, "etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
+        add(tar, "etc/group", b"root:x:0:\n")
+    layer = buf.getvalue()
+    cfg = json.dumps({
+        "architecture": "amd64", "os": "linux", "created": "2026-01-01T00:00:00Z",
+        "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{sha(layer)}"]},
+    }, sort_keys=True).encode()
+    docker_save(path, [(cfg, [layer], ["busybox:latest"])])
+
+
 if __name__ == "__main__":
     kind, out = sys.argv[1], sys.argv[2]
     if kind == "evict":
         evict(sys.argv[2:])
+    elif kind == "busybox":
+        busybox(out)
     elif kind == "big":
         big(out, int(sys.argv[3]) if len(sys.argv) > 3 else 200)
     else:

@@ -654,3 +654,72 @@ fn assert_cgroup_gone(id: &str) {
         assert!(!path.exists(), "{} left behind", path.display());
     }
 }
+
+#[test]
+fn rmi_keeps_an_image_that_a_container_uses() {
+    let root = root("rmi-in-use");
+    let id = root
+        .ok(&["create", "--network", "none", "busybox", "true"])
+        .trim()
+        .to_string();
+    let (code, _, err) = root.berth(&["rmi", "busybox"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("must force") && err.contains(&id[..12]),
+        "{err}"
+    );
+    let image = root.ok(&["images", "-q"]).trim().to_string();
+    let (code, _, err) = root.berth(&["rmi", &image]);
+    assert_eq!(code, 1);
+    assert!(err.contains("being used by stopped container"), "{err}");
+    // `image prune -a` keeps it too.
+    root.ok(&["image", "prune", "-a", "-f"]);
+    assert_eq!(root.ok(&["images", "-q"]).trim(), image);
+    // Forced: the tag goes, the image stays for its container, which still runs.
+    assert_eq!(
+        root.ok(&["rmi", "-f", "busybox"]),
+        "Untagged: busybox:latest\n"
+    );
+    assert_eq!(root.ok(&["images", "-q"]).trim(), image);
+    assert_eq!(root.berth(&["start", &id]).0, 0);
+    root.ok(&["rm", "-f", &id]);
+    assert!(root.ok(&["rmi", &image]).contains("Deleted: "));
+}
+
+#[test]
+fn a_foreground_run_forwards_signals_to_the_container() {
+    let root = root("sig-proxy");
+    let script = "trap 'echo got-int; exit 5' INT; echo ready; while true; do sleep 0.1; done";
+    let mut child = Command::new(harness::berth_bin())
+        .args([
+            "--root",
+            root.path().join("state").to_str().unwrap_or_default(),
+        ])
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "busybox",
+            "sh",
+            "-c",
+            script,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    let mut reader = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut reader, &mut line).expect("read");
+    assert_eq!(line, "ready\n");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).expect("read");
+    assert_eq!(rest, "got-int\n");
+    assert_eq!(child.wait().expect("wait").code(), Some(5));
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+}

@@ -83,6 +83,16 @@ pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
         println!("{id}");
         return Ok(());
     }
+    // Signals to this process go to the container (Docker's --sig-proxy=true); the
+    // container's exit then ends the run as usual.
+    let proxy = containers.clone();
+    let target = id.clone();
+    berth_engine::runtime::proxy_signals(move |sig| {
+        if let Some(signal) = rustix::process::Signal::from_named_raw(sig) {
+            let _ = proxy.kill(&target, signal);
+        }
+    })
+    .map_err(|e| Exit::message(125, format!("cannot forward signals: {e}")))?;
     let code = started.wait_exit().map_err(start_error)?;
     if code == 0 {
         Ok(())

@@ -35,6 +35,9 @@ impl Containers {
         {
             return Err(ContainerError::InvalidName(name.clone()));
         }
+        // Shared store lock from resolving the image to writing the record: an `rmi` or
+        // `image prune` (exclusive) either sees this container or runs before it.
+        let _content = images.store().lock_shared()?;
         let image = images.resolve(&request.config.image).map_err(|e| match e {
             crate::image::ImageError::NotFound(name) => ContainerError::Invalid(format!(
                 "no such image: {name} (berth does not pull yet: bring it with `berth load` or `berth import`)"

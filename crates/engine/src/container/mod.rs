@@ -100,6 +100,14 @@ pub struct Containers {
     root: PathBuf,
 }
 
+/// A container that uses an image (its id, `sha256:...`).
+#[derive(Clone, Debug)]
+pub struct ImageUser {
+    pub image: String,
+    pub container: String,
+    pub running: bool,
+}
+
 /// A container as `ps` and `inspect` see it: its record and its (reconciled) state.
 #[derive(Clone, Debug)]
 pub struct Container {
@@ -246,12 +254,16 @@ impl Containers {
         Ok(all)
     }
 
-    /// The image ids that containers use (`rmi` refuses to remove them).
-    pub fn images_in_use(&self) -> Result<Vec<(String, String)>, ContainerError> {
+    /// The images that containers use (`rmi` and `image prune` keep them).
+    pub fn image_users(&self) -> Result<Vec<ImageUser>, ContainerError> {
         let mut used = Vec::new();
         for id in self.ids()? {
-            match self.record(&id) {
-                Ok(r) => used.push((r.image, id)),
+            match self.get(&id) {
+                Ok(c) => used.push(ImageUser {
+                    image: c.record.image,
+                    container: id,
+                    running: c.state.running,
+                }),
                 Err(ContainerError::NotFound(_)) => {}
                 Err(e) => return Err(e),
             }

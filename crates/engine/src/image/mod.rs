@@ -99,6 +99,13 @@ impl Images {
         &self.store
     }
 
+    /// The containers of the same state root that use an image (they share the root).
+    pub(crate) fn users(&self) -> Result<Vec<crate::container::ImageUser>, ImageError> {
+        crate::container::Containers::open(self.store.root())
+            .and_then(|c| c.image_users())
+            .map_err(|e| ImageError::Conflict(format!("cannot list the containers: {e}")))
+    }
+
     /// The image a user means by `name`: a full id, an id prefix, or a reference
     /// (`busybox` = `docker.io/library/busybox:latest`).
     pub fn resolve(&self, name: &str) -> Result<ImageRecord, ImageError> {

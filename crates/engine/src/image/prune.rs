@@ -78,7 +78,11 @@ impl Images {
     pub fn prune(&self, filter: &ImageFilter, all: bool) -> Result<PruneReport, ImageError> {
         let lock = self.store.lock_exclusive()?;
         let mut report = PruneReport::default();
+        let users = self.users()?;
         for image in self.list()? {
+            if users.iter().any(|u| u.image == image.id.to_string()) {
+                continue;
+            }
             if !all && !image.repo_tags.is_empty() {
                 continue;
             }
@@ -137,16 +141,23 @@ impl Images {
     /// The image line of `docker system df`.
     pub fn usage(&self) -> Result<ImagesUsage, ImageError> {
         let images = self.list()?;
+        let users = self.users()?;
+        let used = |i: &&ImageRecord| users.iter().any(|u| u.image == i.id.to_string());
         let layers: BTreeMap<_, u64> = images
             .iter()
+            .flat_map(|i| i.layers.iter().map(|l| (l.chain_id.clone(), l.size)))
+            .collect();
+        let active_layers: BTreeMap<_, u64> = images
+            .iter()
+            .filter(used)
             .flat_map(|i| i.layers.iter().map(|l| (l.chain_id.clone(), l.size)))
             .collect();
         let size = layers.values().sum();
         Ok(ImagesUsage {
             total: images.len(),
-            active: 0,
+            active: images.iter().filter(used).count(),
             size,
-            reclaimable: size,
+            reclaimable: size - active_layers.values().sum::<u64>(),
         })
     }
 }

@@ -28,6 +28,11 @@ impl Images {
                     .map(|t| t.get(r) == Some(&image.id))
                     .unwrap_or(false)
             });
+        let users = self.users()?;
+        let users: Vec<_> = users
+            .iter()
+            .filter(|u| u.image == image.id.to_string())
+            .collect();
         let mut out = Vec::new();
         let tags: Vec<String> = self
             .store
@@ -36,12 +41,37 @@ impl Images {
             .filter(|(_, id)| *id == image.id)
             .map(|(r, _)| r)
             .collect();
+        let short = |c: &str| c.chars().take(12).collect::<String>();
         if let Some(reference) = by_reference {
+            // The last tag of an image a container uses is kept (Docker's conflict),
+            // unless forced; even then the image stays, for its containers.
+            if tags.len() <= 1
+                && !force
+                && let Some(user) = users.first()
+            {
+                return Err(ImageError::Conflict(format!(
+                    "unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {}",
+                    short(&user.container),
+                    image.id.short()
+                )));
+            }
             self.store.remove_tag(&reference)?;
             out.push(Removal::Untagged(familiar(&reference)));
-            if tags.len() > 1 {
+            if tags.len() > 1 || !users.is_empty() {
                 return Ok(out);
             }
+        } else if let Some(user) = users.iter().find(|u| u.running) {
+            return Err(ImageError::Conflict(format!(
+                "unable to delete {} (cannot be forced) - image is being used by running container {}",
+                image.id.short(),
+                short(&user.container)
+            )));
+        } else if let Some(user) = users.first() {
+            return Err(ImageError::Conflict(format!(
+                "unable to delete {} (must be forced) - image is being used by stopped container {}",
+                image.id.short(),
+                short(&user.container)
+            )));
         } else if tags.len() > 1 && !force {
             return Err(ImageError::Conflict(format!(
                 "unable to delete {} (must be forced) - image is referenced in multiple repositories",

@@ -97,6 +97,30 @@ impl ExitStatus {
     }
 }
 
+/// Docker's sig-proxy for a foreground `run`: blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+/// SIGUSR1 and SIGUSR2 in the calling thread (and in the threads it starts later) and
+/// hands each one that arrives to `forward`, on a thread of its own. Call it while the
+/// process has no other thread, so that no thread is left to receive them by default.
+pub fn proxy_signals(forward: impl Fn(i32) + Send + 'static) -> io::Result<()> {
+    let set = sys::SignalSet::of(&[
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+    ]);
+    set.block()?;
+    std::thread::Builder::new()
+        .name("signal-proxy".into())
+        .spawn(move || {
+            while let Ok(sig) = set.wait() {
+                forward(sig);
+            }
+        })?;
+    Ok(())
+}
+
 /// A running container init (until [`Init::wait`] reaps it).
 #[derive(Debug)]
 pub struct Init {

@@ -196,6 +196,21 @@ fn set_signal_mask(set: &libc::sigset_t) -> io::Result<()> {
 pub struct SignalSet(libc::sigset_t);
 
 impl SignalSet {
+    /// The set of exactly `signals`.
+    pub fn of(signals: &[i32]) -> SignalSet {
+        let mut set = MaybeUninit::<libc::sigset_t>::uninit();
+        // SAFETY: sigemptyset initializes the set; sigaddset takes valid signal numbers
+        // (an invalid one only makes it return -1).
+        let set = unsafe {
+            libc::sigemptyset(set.as_mut_ptr());
+            for &sig in signals {
+                libc::sigaddset(set.as_mut_ptr(), sig);
+            }
+            set.assume_init()
+        };
+        SignalSet(set)
+    }
+
     pub fn forwardable() -> SignalSet {
         let mut set = MaybeUninit::<libc::sigset_t>::uninit();
         // SAFETY: sigfillset initializes the set; sigdelset takes valid signal numbers.
