@@ -77,6 +77,7 @@ fn an_image_without_layers_gets_an_empty_rootfs() {
             upper: sb.upper.clone(),
             work: sb.work.clone(),
             target: sb.target.clone(),
+            volatile: true,
         },
         stdio: runtime::InitStdio {
             stdin: std::fs::File::open("/dev/null").unwrap().into(),

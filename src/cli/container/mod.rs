@@ -25,7 +25,9 @@ pub fn berth_binary() -> anyhow::Result<PathBuf> {
 
 /// `berth __supervise <id> <fd> [--attach]`: not for users; the CLI starts it.
 pub fn supervise(root: &Path, id: &str, fd: i32, attach: bool) -> std::process::ExitCode {
-    if let Err(e) = berth_engine::runtime::close_inherited_except(fd) {
+    if let Err(e) = berth_engine::runtime::close_inherited_except(fd)
+        .and_then(|()| berth_engine::runtime::unblock_signals())
+    {
         eprintln!("error: cannot close inherited descriptors: {e}");
         return std::process::ExitCode::from(125);
     }

@@ -69,6 +69,15 @@ pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
     let id = create(root, request)?;
     let containers = super::open(root).map_err(|e| Exit::error(125, &*e))?;
     let berth = super::berth_binary().map_err(|e| Exit::error(125, &*e))?;
+    // Signals to this process go to the container (Docker's --sig-proxy=true): blocked
+    // from before the start, so that none is lost or kills the CLI in between.
+    let proxy = if args.detach {
+        None
+    } else {
+        let blocked = berth_engine::runtime::SignalProxy::block()
+            .map_err(|e| Exit::message(125, format!("cannot forward signals: {e}")))?;
+        Some(blocked)
+    };
     let started = match containers.start(&berth, &id, !args.detach) {
         Ok(started) => started,
         Err(e) => {
@@ -83,16 +92,17 @@ pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
         println!("{id}");
         return Ok(());
     }
-    // Signals to this process go to the container (Docker's --sig-proxy=true); the
-    // container's exit then ends the run as usual.
-    let proxy = containers.clone();
-    let target = id.clone();
-    berth_engine::runtime::proxy_signals(move |sig| {
-        if let Some(signal) = rustix::process::Signal::from_named_raw(sig) {
-            let _ = proxy.kill(&target, signal);
-        }
-    })
-    .map_err(|e| Exit::message(125, format!("cannot forward signals: {e}")))?;
+    if let Some(proxy) = proxy {
+        let target_containers = containers.clone();
+        let target = id.clone();
+        proxy
+            .forward(move |sig| {
+                if let Some(signal) = rustix::process::Signal::from_named_raw(sig) {
+                    let _ = target_containers.kill(&target, signal);
+                }
+            })
+            .map_err(|e| Exit::message(125, format!("cannot forward signals: {e}")))?;
+    }
     let code = started.wait_exit().map_err(start_error)?;
     if code == 0 {
         Ok(())

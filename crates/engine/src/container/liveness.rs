@@ -49,6 +49,15 @@ pub fn wait_unlocked(dir: &Path) -> Result<(), ContainerError> {
         .map_err(|errno| ContainerError::io("lock", &path, errno.into()))
 }
 
+/// Takes the lock, waiting for the holder to release it.
+pub fn lock(dir: &Path) -> Result<LockGuard, ContainerError> {
+    let path = lock_path(dir);
+    let file = open_lock(&path)?;
+    flock(&file, FlockOperation::LockExclusive)
+        .map_err(|errno| ContainerError::io("lock", &path, errno.into()))?;
+    Ok(LockGuard { _file: file })
+}
+
 fn open_lock(path: &Path) -> Result<File, ContainerError> {
     OpenOptions::new()
         .read(true)

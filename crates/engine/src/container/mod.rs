@@ -18,6 +18,7 @@ pub mod config;
 mod create;
 pub mod events;
 pub mod id;
+mod initlayer;
 mod liveness;
 pub mod logs;
 pub mod protocol;
@@ -193,6 +194,9 @@ impl Containers {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
                 ids.push(name);
+            } else if name.starts_with(".removed-") {
+                // A removal's files (being deleted by its supervisor, or left by a crash).
+                let _ = fs::remove_dir_all(entry.path());
             }
         }
         Ok(ids)

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ContainerError;
 use super::config::{Config, HostConfig};
-use crate::store::write_atomic;
+use crate::store::{replace_unsynced, write_atomic};
 
 /// Version of `container.json` and `state.json`. A newer file than this build knows is
 /// refused with a message that names both versions, never misread.
@@ -140,25 +140,44 @@ pub(super) fn read_record(dir: &Path) -> Result<ContainerRecord, ContainerError>
     read_versioned(&record_path(dir))
 }
 
+/// The state file; one that a crash left empty or torn (it is written without fsync) is
+/// Docker's `dead` state, which `rm` removes, rather than an error on every command.
 pub(super) fn read_state(dir: &Path) -> Result<State, ContainerError> {
-    read_versioned(&state_path(dir))
+    match read_versioned(&state_path(dir)) {
+        Err(ContainerError::Corrupt { reason, .. }) => Ok(State {
+            status: Status::Dead,
+            dead: true,
+            error: format!("the state file was lost in a crash ({reason})"),
+            ..State::created()
+        }),
+        other => other,
+    }
 }
 
+/// The record, fsynced (a container that must survive a crash), or not (`--rm`).
 pub(super) fn write_record(dir: &Path, record: &ContainerRecord) -> Result<(), ContainerError> {
-    write_json(&record_path(dir), record)
+    let bytes = to_json(&record_path(dir), record)?;
+    if record.host_config.auto_remove {
+        replace_unsynced(&record_path(dir), &bytes)?;
+    } else {
+        write_atomic(&record_path(dir), &bytes)?;
+    }
+    Ok(())
 }
 
+/// The state, replaced atomically but not fsynced: it changes at every start and exit,
+/// and what a crash can lose is reconciled when read (see `read_state` and liveness).
 pub(super) fn write_state(dir: &Path, state: &State) -> Result<(), ContainerError> {
-    write_json(&state_path(dir), state)
+    let bytes = to_json(&state_path(dir), state)?;
+    replace_unsynced(&state_path(dir), &bytes)?;
+    Ok(())
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), ContainerError> {
-    let bytes = serde_json::to_vec(value).map_err(|e| ContainerError::Corrupt {
+fn to_json<T: Serialize>(path: &Path, value: &T) -> Result<Vec<u8>, ContainerError> {
+    serde_json::to_vec(value).map_err(|e| ContainerError::Corrupt {
         path: path.to_path_buf(),
         reason: e.to_string(),
-    })?;
-    write_atomic(path, &bytes)?;
-    Ok(())
+    })
 }
 
 fn read_versioned<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ContainerError> {

@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use rustix::event::{PollFd, PollFlags, poll};
@@ -22,7 +23,15 @@ impl Containers {
                 return Err(ContainerError::RemoveRunning(record.name.clone()));
             }
             self.signal(id, &state, Signal::KILL)?;
-            liveness::wait_unlocked(&self.dir(id))?;
+            match liveness::wait_unlocked(&self.dir(id)) {
+                Ok(()) => {}
+                // Its supervisor removed it meanwhile (`--rm`): done.
+                Err(_) if !self.dir(id).exists() => return Ok(()),
+                Err(e) => return Err(e),
+            }
+            if !self.dir(id).join("container.json").exists() {
+                return Ok(());
+            }
         }
         self.remove_stopped(&record)
     }
@@ -30,8 +39,13 @@ impl Containers {
     /// Removes a container that is known not to run: its directory, name and index
     /// entries; emits `destroy`. Holds the container's lock so that no start can begin.
     pub(super) fn remove_stopped(&self, record: &ContainerRecord) -> Result<(), ContainerError> {
-        let Some(_guard) = liveness::try_lock(&self.dir(&record.id))? else {
-            return Err(ContainerError::RemoveRunning(record.name.clone()));
+        let dir = self.dir(&record.id);
+        let _guard = match liveness::try_lock(&dir)? {
+            Some(guard) => guard,
+            // Held, yet the state says it is not running: its supervisor has recorded the
+            // exit and is about to end (it writes that state last); wait for it.
+            None if !record::read_state(&dir)?.running => liveness::lock(&dir)?,
+            None => return Err(ContainerError::RemoveRunning(record.name.clone())),
         };
         self.remove_locked(record)
     }
@@ -42,6 +56,16 @@ impl Containers {
         let dir = self.dir(&record.id);
         crate::runtime::remove_cgroup(&super::cgroups_path(&record.id))
             .map_err(|e| ContainerError::io("remove the cgroup of", &dir, e))?;
+        let removed = self.unlist(record)?;
+        fs::remove_dir_all(&removed).map_err(|e| ContainerError::io("remove", &removed, e))
+    }
+
+    /// The part of a removal that makes the container cease to exist (record, name and
+    /// index entries; the directory renamed to `containers/.removed-<id>`; `destroy`),
+    /// without the slow part, deleting the files: the returned directory is the caller's
+    /// to delete, and `list` sweeps any that a crash left.
+    pub(super) fn unlist(&self, record: &ContainerRecord) -> Result<PathBuf, ContainerError> {
+        let dir = self.dir(&record.id);
         // The record goes first: from then on the container does not exist for anyone,
         // whatever else a crash leaves (swept as an unnamed directory).
         let record_path = dir.join("container.json");
@@ -54,9 +78,12 @@ impl Containers {
             let _ = fs::remove_file(self.projects_dir().join(project).join(&record.id));
             let _ = fs::remove_dir(self.projects_dir().join(project));
         }
-        fs::remove_dir_all(&dir).map_err(|e| ContainerError::io("remove", &dir, e))?;
+        let removed = self
+            .containers_dir()
+            .join(format!(".removed-{}", record.id));
+        fs::rename(&dir, &removed).map_err(|e| ContainerError::io("remove", &dir, e))?;
         self.emit(record, "destroy", &[]);
-        Ok(())
+        Ok(removed)
     }
 
     /// Renames a container; the new name is reserved before the old one is released.

@@ -71,6 +71,12 @@ impl Containers {
             .arg(id)
             .arg(write.as_raw_fd().to_string())
             .args(attach.then_some("--attach"))
+            // A supervisor lives as long as its container: mimalloc must neither commit
+            // (touch) whole arenas up front nor keep freed pages, or each one holds ~6 MB
+            // of private memory instead of ~1 MB (docs/benchmarks.md). The container's
+            // own environment comes from its spec, not from this one.
+            .env("MIMALLOC_ARENA_EAGER_COMMIT", "0")
+            .env("MIMALLOC_PURGE_DELAY", "0")
             .stdin(Stdio::null())
             .stdout(output())
             .stderr(output())

@@ -38,7 +38,7 @@ pub fn run(root: &Path, id: &str, handshake: OwnedFd, attach: bool) -> i32 {
                 }
                 .to_line(),
             );
-            let exit_code = supervise(&containers, running, attach);
+            let (exit_code, cleanup) = supervise(&containers, running, attach);
             let _ = report.write_all(
                 &Message::Exited {
                     protocol: PROTOCOL,
@@ -46,6 +46,8 @@ pub fn run(root: &Path, id: &str, handshake: OwnedFd, attach: bool) -> i32 {
                 }
                 .to_line(),
             );
+            drop(report);
+            cleanup.run();
             0
         }
         Err((message, exit_code)) => {
@@ -81,7 +83,9 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
     let record = containers.record(id).map_err(own)?;
     let previous = super::record::read_state(&dir).map_err(own)?;
     let store = crate::store::Store::open(containers.root()).map_err(|e| (e.to_string(), 125))?;
-    let mut lowers: Vec<PathBuf> = Vec::new();
+    let init_layer = super::initlayer::ensure(containers.root())
+        .map_err(|e| (format!("cannot prepare the init layer: {e}"), 125))?;
+    let mut lowers: Vec<PathBuf> = vec![init_layer];
     for chain in record.layers.iter().rev() {
         let digest =
             crate::Digest::parse(chain).map_err(|e| (format!("layer {chain}: {e}"), 125))?;
@@ -132,6 +136,7 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
             upper,
             work: dir.join("work"),
             target: dir.join("rootfs"),
+            volatile: record.host_config.auto_remove,
         },
         stdio: runtime::InitStdio {
             stdin,
@@ -180,7 +185,7 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
 
 /// The poll loop: output to the log (and the attached CLI) until the process exits and
 /// both pipes are drained. Returns the exit code.
-fn supervise(containers: &Containers, mut running: Running, attach: bool) -> i32 {
+fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i32, Cleanup) {
     let mut forward = attach;
     let mut open = [true, true];
     let mut exit: Option<i32> = None;
@@ -254,19 +259,60 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> i32
         let _ = log.close();
     }
     let exit_code = exit.unwrap_or(137);
-    finish(containers, &running.record, &running.state, exit_code);
-    exit_code
+    let cleanup = finish(containers, &running.record, &running.state, exit_code);
+    (exit_code, cleanup)
 }
 
 /// Records the exit, sweeps the cgroup, emits `die`, applies `--rm`.
-fn finish(containers: &Containers, record: &ContainerRecord, state: &State, exit_code: i32) {
+/// Records the exit, emits `die`, and for `--rm` makes the container cease to exist;
+/// returns what is left to clean up after the exit has been reported.
+fn finish(
+    containers: &Containers,
+    record: &ContainerRecord,
+    state: &State,
+    exit_code: i32,
+) -> Cleanup {
     let id = &record.id;
-    let _ = runtime::remove_cgroup(&super::cgroups_path(id));
+    let cgroups_path = super::cgroups_path(id);
+    let auto_remove = record.host_config.auto_remove;
+    // A container that stays is fully cleaned up before its state says exited, so that
+    // "exited" means only the supervisor's exit is left (see `remove_stopped`).
+    if !auto_remove {
+        let _ = runtime::remove_cgroup(&cgroups_path);
+    }
     let exited = state.exited(exit_code, crate::time::now_rfc3339(), String::new());
     let _ = containers.write_state(id, &exited);
     containers.emit(record, "die", &[("exitCode", exit_code.to_string())]);
-    if record.host_config.auto_remove {
-        let _ = containers.remove_locked(record);
+    if auto_remove {
+        // Gone for everyone at once; its files and cgroup go after the exit is reported.
+        Cleanup {
+            cgroups_path: Some(cgroups_path),
+            removed: containers.unlist(record).ok(),
+        }
+    } else {
+        Cleanup {
+            cgroups_path: None,
+            removed: None,
+        }
+    }
+}
+
+/// The slow part of the end of a container, done after the exit is reported (the CLI of a
+/// foreground `run` returns meanwhile) but before the supervisor exits and releases the
+/// lock (so `wait`, `stop` and `rm` still see it all done).
+struct Cleanup {
+    cgroups_path: Option<String>,
+    removed: Option<PathBuf>,
+}
+
+impl Cleanup {
+    fn run(self) {
+        if let Some(path) = self.cgroups_path {
+            let _ = runtime::remove_cgroup(&path);
+        }
+        if let Some(dir) = self.removed {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

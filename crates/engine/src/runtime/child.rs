@@ -199,6 +199,9 @@ fn mount_rootfs(p: &Prepared) -> Step<OwnedFd> {
         rustix::mount::fsconfig_set_string(&fs, c"workdir", p.work.as_c_str())?;
         // As Docker: no index, so an upper dir can be mounted again over other lowers.
         let _ = rustix::mount::fsconfig_set_string(&fs, c"index", c"off");
+        if p.volatile {
+            rustix::mount::fsconfig_set_flag(&fs, c"volatile")?;
+        }
         rustix::mount::fsconfig_create(&fs)
     })();
     if let Err(e) = configured {

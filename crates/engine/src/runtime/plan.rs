@@ -90,6 +90,7 @@ pub struct Prepared {
     pub upper: CString,
     pub work: CString,
     pub target: CString,
+    pub volatile: bool,
     pub mounts: Vec<MountStep>,
     /// `root.readonly` (`--read-only`): the overlay mount is made read-only after the
     /// other mounts are on it.
@@ -262,6 +263,7 @@ pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared
         upper,
         work,
         target,
+        volatile,
     } = rootfs;
     let lowers = lowers.iter().map(cstring).collect::<Result<Vec<_>, _>>()?;
 
@@ -428,6 +430,7 @@ pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared
         upper: cstring(upper)?,
         work: cstring(work)?,
         target: cstring(target)?,
+        volatile: *volatile,
         mounts,
         readonly_root: spec
             .root()

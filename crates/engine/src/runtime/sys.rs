@@ -173,6 +173,11 @@ pub fn reset_signals() -> io::Result<()> {
     set_signal_mask(&empty_sigset())
 }
 
+/// Clears the signal mask, leaving dispositions alone.
+pub fn unblock_all_signals() -> io::Result<()> {
+    set_signal_mask(&empty_sigset())
+}
+
 fn empty_sigset() -> libc::sigset_t {
     let mut set = MaybeUninit::<libc::sigset_t>::uninit();
     // SAFETY: sigemptyset initializes the set it is given.

@@ -29,6 +29,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     sync_dir(dir)
 }
 
+/// Replaces `path` atomically for concurrent readers (temp file + rename) without waiting
+/// for the disk: after a power loss the file may hold the old content, or be empty on a
+/// filesystem without a journal. For state that is cheap to lose and checked when read
+/// (a container's state file), where an fsync per transition would cost more than the
+/// transition itself.
+pub fn replace_unsynced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let tmp = unique_temp_path(parent_dir(path), file_name(path));
+    let result = File::create_new(&tmp)
+        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|()| fs::rename(&tmp, path))
+        .map_err(|source| StoreError::io("write", path, source));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Flushes a directory's entries (new names, renames, removals) to disk.
 pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)

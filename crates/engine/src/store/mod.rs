@@ -58,7 +58,12 @@ use std::path::{Path, PathBuf};
 use crate::digest::Digest;
 
 pub use crate::time::now_rfc3339;
-pub use atomic::{sync_dir, write_atomic};
+pub use atomic::{replace_unsynced, sync_dir, write_atomic};
+
+/// A suffix no other writer (thread or process) uses at the same time: `<pid>-<n>`.
+pub fn unique_suffix_public() -> String {
+    atomic::unique_suffix()
+}
 pub use gc::SweepReport;
 pub use images::{IMAGE_SCHEMA, ImageLayer, ImageRecord};
 pub use layers::{LAYER_SCHEMA, LayerRecord, StagedLayer};

@@ -74,6 +74,7 @@ impl Sandbox {
             upper: self.upper.clone(),
             work: self.work.clone(),
             target: self.target.clone(),
+            volatile: false,
         }
     }
 
