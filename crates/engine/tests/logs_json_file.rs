@@ -453,9 +453,10 @@ fn follow_continues_across_rotations_without_loss_or_duplicates() {
             .unwrap();
         out.wait_for(&format!("line {i}\n"));
     }
-    // Then as fast as possible: several rotations may happen between two reads. With
-    // max-file 3 and four entries per file, a burst of eight lines never rotates out a file
-    // the follower has not reached.
+    // Then as fast as possible: several rotations may happen between two reads. Entries are
+    // 67-68 bytes and a file is rotated once it holds 300, so five entries per file; with
+    // max-file 3, a burst of eight lines rotates at most twice, so the file the follower is
+    // in when the burst starts is at worst `.2`: nothing is rotated out before it is read.
     for burst in 0..10 {
         let base = 20 + burst * 8;
         let chunk: String = (base..base + 8).map(|i| format!("line {i}\n")).collect();

@@ -285,11 +285,53 @@ impl<'a> Session<'a> {
     }
 }
 
-/// The log files there are now, oldest first: `.N` ... `.1`, then the live file. Opened
-/// newest first, so that a rotation running meanwhile only moves files to names not yet
-/// opened (a file seen twice is kept once; none is skipped).
+/// The log files there are now, oldest first: `.N` ... `.1`, then the live file.
+///
+/// One listing taken while the writer rotates can miss a file in the middle: the names come
+/// from `readdir` and the files are opened afterwards, so a listing made in the middle of a
+/// rotation (`.1` already moved to `.2`, the live file not yet moved to `.1`) has no `.1`,
+/// and by the time the files are opened the old live file is at `.1`, never opened, and a
+/// new live file has replaced it. `readdir` may also miss an entry renamed while it runs.
+/// A follower would then jump from the file before to the file after, losing a whole file
+/// that is still on disk. So listings are taken until two in a row find the same files
+/// with no new live file appearing during the second: a file renamed during one listing
+/// stands still during the other (each rotation moves a file once, and the next rotation
+/// only starts once the live file has been replaced), so two equal listings saw every file.
 fn snapshot(live: &Path) -> Result<Vec<LogFile>, LogsError> {
+    snapshot_with(live, &mut || {})
+}
+
+/// [`snapshot`], calling `listed` between reading the directory and opening the files (a
+/// writer's rotation can be injected there in tests).
+fn snapshot_with(live: &Path, listed: &mut dyn FnMut()) -> Result<Vec<LogFile>, LogsError> {
+    let mut last: Option<Vec<LogFile>> = None;
+    loop {
+        let files = listing(live, listed)?;
+        if let (Some(files), Some(last)) = (&files, &last)
+            && files.len() == last.len()
+            && files.iter().zip(last).all(|(a, b)| a.id == b.id)
+        {
+            break;
+        }
+        last = files;
+    }
+    Ok(last.unwrap_or_default())
+}
+
+/// One listing of the log files, oldest first, or `None` when the live file was replaced
+/// meanwhile. Opened newest first, so that a rotation running meanwhile only moves files to
+/// names not yet opened (a file seen twice is kept once).
+fn listing(live: &Path, listed: &mut dyn FnMut()) -> Result<Option<Vec<LogFile>>, LogsError> {
     let dir = live.parent().unwrap_or(Path::new("."));
+    let mut files: Vec<LogFile> = Vec::new();
+    let live_id = match open(live)? {
+        Some(log) => {
+            let id = log.id;
+            files.push(log);
+            Some(id)
+        }
+        None => None,
+    };
     let prefix = format!(
         "{}.",
         live.file_name().unwrap_or_default().to_string_lossy()
@@ -297,7 +339,7 @@ fn snapshot(live: &Path) -> Result<Vec<LogFile>, LogsError> {
     let mut numbers: Vec<u32> = Vec::new();
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Some(Vec::new())),
         Err(e) => return Err(LogsError::read(dir)(e)),
     };
     for entry in entries {
@@ -313,23 +355,36 @@ fn snapshot(live: &Path) -> Result<Vec<LogFile>, LogsError> {
         }
     }
     numbers.sort_unstable();
-    let paths = std::iter::once(live.to_path_buf())
-        .chain(numbers.into_iter().map(|n| super::writer::rotated(live, n)));
-    let mut files: Vec<LogFile> = Vec::new();
-    for path in paths {
-        let file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(LogsError::read(&path)(e)),
-        };
-        let meta = file.metadata().map_err(LogsError::read(&path))?;
-        let id = (meta.dev(), meta.ino());
-        if files.iter().all(|f| f.id != id) {
-            files.push(LogFile { path, file, id });
+    listed();
+    for path in numbers.into_iter().map(|n| super::writer::rotated(live, n)) {
+        if let Some(log) = open(&path)?
+            && files.iter().all(|f| f.id != log.id)
+        {
+            files.push(log);
         }
     }
+    let live_now = std::fs::metadata(live).ok().map(|m| (m.dev(), m.ino()));
+    if live_now != live_id {
+        return Ok(None);
+    }
     files.reverse();
-    Ok(files)
+    Ok(Some(files))
+}
+
+/// Opens one log file, `None` when there is none at `path`.
+fn open(path: &Path) -> Result<Option<LogFile>, LogsError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(LogsError::read(path)(e)),
+    };
+    let meta = file.metadata().map_err(LogsError::read(path))?;
+    let id = (meta.dev(), meta.ino());
+    Ok(Some(LogFile {
+        path: path.to_path_buf(),
+        file,
+        id,
+    }))
 }
 
 /// Where the last `need` complete lines of `file` start, reading backwards in blocks, and
@@ -379,6 +434,41 @@ mod tests {
         let r = tail_start(&File::open(&path).unwrap(), need).unwrap();
         std::fs::remove_file(&path).unwrap();
         r
+    }
+
+    /// The interleaving that lost a whole file while following: the directory is read in
+    /// the middle of a rotation (`.1` already moved to `.2`, the live file not yet moved to
+    /// `.1`), and the rotation ends before the files are opened.
+    #[test]
+    fn snapshot_taken_during_a_rotation_misses_no_file() {
+        let dir =
+            std::env::temp_dir().join(format!("berth-logs-snapshot-{}/c0ffee", std::process::id()));
+        let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+        std::fs::create_dir_all(&dir).unwrap();
+        let live = log_path(&dir).unwrap();
+        let rotated = |n| super::super::writer::rotated(&live, n);
+        // Mid-rotation with max-file 3: `.2` dropped, `.1` (f) moved to `.2`, g still live.
+        std::fs::write(rotated(2), "f\n").unwrap();
+        std::fs::write(&live, "g\n").unwrap();
+        let mut rotations = 0;
+        let files = snapshot_with(&live, &mut || {
+            if rotations == 0 {
+                std::fs::rename(&live, rotated(1)).unwrap();
+                std::fs::write(&live, "h\n").unwrap();
+            }
+            rotations += 1;
+        })
+        .unwrap();
+        let text: Vec<String> = files
+            .iter()
+            .map(|f| {
+                let mut s = String::new();
+                (&f.file).read_to_string(&mut s).unwrap();
+                s
+            })
+            .collect();
+        assert_eq!(text, ["f\n", "g\n", "h\n"]);
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
     }
 
     #[test]
