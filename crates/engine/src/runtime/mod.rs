@@ -19,6 +19,7 @@ use rustix::process::{WaitId, WaitIdOptions};
 
 pub use cgroup::{cgroup_is_empty, cgroup_pids, remove_cgroup};
 pub use init::init_main;
+pub use plan::CAPABILITY_NAMES;
 pub use sys::{close_inherited_except, take_inherited_fd};
 
 /// Everything needed to start a container's init.
@@ -211,30 +212,6 @@ pub const DEFAULT_CAPABILITIES: [Capability; 14] = [
     Capability::SysChroot,
     Capability::Kill,
     Capability::AuditWrite,
-];
-
-/// Docker's default masked paths.
-pub const DEFAULT_MASKED_PATHS: [&str; 11] = [
-    "/proc/asound",
-    "/proc/acpi",
-    "/proc/interrupts",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-];
-
-/// Docker's default read-only paths.
-pub const DEFAULT_READONLY_PATHS: [&str; 5] = [
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
 ];
 
 fn setup_error(what: &str, e: impl Into<io::Error>) -> SpawnError {

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use berth_engine::container::config::{DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS};
 use berth_engine::runtime::{
-    self, DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, ExitStatus, Init,
-    InitPlan, InitStdio, Rootfs, SpawnError,
+    self, DEFAULT_CAPABILITIES, ExitStatus, Init, InitPlan, InitStdio, Rootfs, SpawnError,
 };
 use oci_spec::runtime::{
     LinuxBuilder, LinuxCapabilitiesBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, Mount,
