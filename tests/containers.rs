@@ -723,3 +723,95 @@ fn a_foreground_run_forwards_signals_to_the_container() {
     assert_eq!(child.wait().expect("wait").code(), Some(5));
     assert_eq!(root.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+fn events_are_journaled_and_followed() {
+    let root = root("events");
+    // Follow (from the start of this root's journal, so it does not matter whether the
+    // follower is up before the container starts), only `start` events, in JSON.
+    let state = root.path().join("state");
+    let mut follow = Command::new(harness::berth_bin())
+        .args(["--root", state.to_str().unwrap_or_default()])
+        .args([
+            "events",
+            "--since",
+            "0",
+            "--filter",
+            "event=start",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("events");
+    let (code, _, err) = run(
+        &root,
+        &["--rm", "--name", "ev", "-l", "k=v", "busybox", "true"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut reader = std::io::BufReader::new(follow.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut reader, &mut line).expect("read");
+    let _ = follow.kill();
+    let _ = follow.wait();
+    let event: serde_json::Value = serde_json::from_str(&line).expect("event json");
+    assert_eq!(event["Action"], "start");
+    assert_eq!(event["Actor"]["Attributes"]["name"], "ev");
+    assert_eq!(event["Actor"]["Attributes"]["k"], "v");
+    // The whole history: create, start, die (with the code), destroy. `--until` is in
+    // whole seconds (as Docker's), so the next second bounds it.
+    let until = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 1)
+    .to_string();
+    let args = [
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &until,
+        "--filter",
+        "container=ev",
+    ];
+    let (code, out, err) = root.berth(&args);
+    assert_eq!(code, 0, "{err}");
+    let actions: Vec<&str> = out
+        .lines()
+        .map(|l| l.split(' ').nth(2).unwrap_or_default())
+        .collect();
+    assert_eq!(actions, ["create", "start", "die", "destroy"], "{out}");
+    assert!(
+        out.lines()
+            .nth(2)
+            .unwrap_or_default()
+            .contains("exitCode=0"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_record_from_a_newer_berth_is_refused_by_name() {
+    let root = root("schema");
+    let id = root
+        .ok(&["create", "--network", "none", "busybox", "true"])
+        .trim()
+        .to_string();
+    let path = root
+        .path()
+        .join("state/containers")
+        .join(&id)
+        .join("container.json");
+    let mut record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("record")).expect("json");
+    record["SchemaVersion"] = 99.into();
+    std::fs::write(&path, serde_json::to_vec(&record).expect("json")).expect("write");
+    let (code, _, err) = root.berth(&["ps", "-a"]);
+    assert_eq!(code, 1);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("written by a newer berth (schema 99"), "{err}");
+    // Put it back so that the guard can remove it.
+    record["SchemaVersion"] = 1.into();
+    std::fs::write(&path, serde_json::to_vec(&record).expect("json")).expect("write");
+}

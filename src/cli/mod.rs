@@ -141,6 +141,8 @@ enum Command {
     Wait(container::lifecycle::WaitArgs),
     /// Rename a container
     Rename(container::lifecycle::RenameArgs),
+    /// Get real time events from berth
+    Events(container::events::EventsArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -208,6 +210,7 @@ pub fn main() -> ExitCode {
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
             container::lifecycle::rename(&root, &a)
         }
+        Command::Events(a) => container::events::run(&root, &a),
         Command::Supervise { id, fd, attach } => {
             return container::supervise(&root, &id, fd, attach);
         }

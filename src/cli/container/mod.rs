@@ -1,6 +1,7 @@
 //! Container commands: `run`, `create`, `start`, `stop`, `restart`, `kill`, `rm`, `ps`,
 //! `logs`, `inspect`, `wait`, `rename`, and the hidden `__supervise` mode.
 
+pub mod events;
 pub mod flags;
 pub mod inspect;
 pub mod lifecycle;
