@@ -301,6 +301,29 @@ fn isolation_matches_dockers_defaults() {
         ],
     );
     assert!(out.contains("0000000000000000"), "{out}");
+    // Limits and flags a user checks from inside.
+    let (_, out, err) = run(
+        &root,
+        &[
+            "--rm",
+            "--ulimit",
+            "nofile=1024:2048",
+            "--security-opt",
+            "no-new-privileges",
+            "-h",
+            "box",
+            "--read-only",
+            "busybox",
+            "sh",
+            "-c",
+            "ulimit -n; ulimit -Hn; grep NoNewPrivs /proc/self/status; hostname; touch /x 2>/dev/null && echo writable || echo read-only",
+        ],
+    );
+    assert_eq!(
+        out.lines().map(str::trim).collect::<Vec<_>>(),
+        ["1024", "2048", "NoNewPrivs:\t1", "box", "read-only"],
+        "{err}"
+    );
     // Env: image + -e, HOSTNAME and PATH as Docker sets them.
     let (_, out, _) = run(&root, &["--rm", "-e", "FOO=bar", "busybox", "env"]);
     assert!(

@@ -133,7 +133,8 @@ pub struct ContainerFlags {
     pub link: Vec<String>,
     #[arg(long, hide = true)]
     pub expose: Vec<String>,
-    #[arg(long = "read-only", hide = true)]
+    /// Mount the container's root filesystem as read only
+    #[arg(long = "read-only")]
     pub read_only: bool,
     #[arg(long, hide = true)]
     pub platform: Option<String>,
@@ -249,6 +250,7 @@ impl ContainerFlags {
             cap_add: (!self.cap_add.is_empty()).then(|| self.cap_add.clone()),
             cap_drop: (!self.cap_drop.is_empty()).then(|| self.cap_drop.clone()),
             privileged: self.privileged,
+            readonly_rootfs: self.read_only,
             group_add: (!self.group_add.is_empty()).then(|| self.group_add.clone()),
             security_opt: (!self.security_opt.is_empty()).then(|| self.security_opt.clone()),
             ulimits,
@@ -279,7 +281,7 @@ impl ContainerFlags {
     }
 
     fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 28] = [
+        let set: [(&str, bool); 27] = [
             ("-i/--interactive", self.interactive),
             ("-t/--tty", self.tty),
             ("-p/--publish", !self.publish.is_empty()),
@@ -305,7 +307,6 @@ impl ContainerFlags {
             ("--ipc", self.ipc.is_some()),
             ("--link", !self.link.is_empty()),
             ("--expose", !self.expose.is_empty()),
-            ("--read-only", self.read_only),
             ("--platform", self.platform.is_some()),
             ("--pull", self.pull.is_some()),
         ];
