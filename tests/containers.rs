@@ -838,3 +838,89 @@ fn a_record_from_a_newer_berth_is_refused_by_name() {
     record["SchemaVersion"] = 1.into();
     std::fs::write(&path, serde_json::to_vec(&record).expect("json")).expect("write");
 }
+
+/// A docker-save archive of an image with `count` layers: busybox in the first, one file
+/// `/layer-N` in each of the others.
+fn many_layer_archive(count: usize) -> Vec<u8> {
+    use harness::tarball::{sha256_hex, tar_of};
+    let mut first = tar::Builder::new(Vec::new());
+    let busybox = std::fs::read("/bin/busybox").expect("busybox-static");
+    let mut header = tar::Header::new_gnu();
+    header.set_size(busybox.len() as u64);
+    header.set_mode(0o755);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    header.set_cksum();
+    first
+        .append_data(&mut header, "bin/busybox", busybox.as_slice())
+        .expect("tar");
+    for applet in ["sh", "ls", "cat", "grep", "wc"] {
+        let mut link = tar::Header::new_gnu();
+        link.set_entry_type(tar::EntryType::Symlink);
+        link.set_size(0);
+        link.set_mode(0o777);
+        link.set_uid(0);
+        link.set_gid(0);
+        link.set_mtime(0);
+        first
+            .append_link(&mut link, format!("bin/{applet}"), "busybox")
+            .expect("tar");
+    }
+    let mut layers = vec![first.into_inner().expect("tar")];
+    for n in 1..count {
+        let name = format!("layer-{n}");
+        layers.push(tar_of(&[(name.as_str(), name.as_bytes())]));
+    }
+    let diff_ids: Vec<String> = layers
+        .iter()
+        .map(|l| format!("sha256:{}", sha256_hex(l)))
+        .collect();
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Cmd": ["sh"], "Env": ["PATH=/bin"]},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }))
+    .expect("json");
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let config_name = format!("blobs/sha256/{}", sha256_hex(&config));
+    let mut layer_names = Vec::new();
+    for layer in &layers {
+        let name = format!("blobs/sha256/{}", sha256_hex(layer));
+        layer_names.push(name.clone());
+        files.push((name, layer.clone()));
+    }
+    files.push((config_name.clone(), config));
+    let manifest = serde_json::to_vec(&serde_json::json!([
+        {"Config": config_name, "RepoTags": ["layered:1"], "Layers": layer_names}
+    ]))
+    .expect("json");
+    files.push(("manifest.json".into(), manifest));
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    tar_of(&refs)
+}
+
+#[test]
+fn an_image_with_seventy_layers_runs() {
+    let root = root("layers");
+    // 70 lowerdirs of ~100 bytes each: more than the 4 KiB a mount option string can hold,
+    // so this needs the new mount API's one `lowerdir+` per layer.
+    let archive = root.write("layered.tar", &many_layer_archive(70));
+    root.ok(&["load", "-q", "-i", &archive]);
+    let (code, out, err) = run(
+        &root,
+        &[
+            "--rm",
+            "layered:1",
+            "sh",
+            "-c",
+            "ls / | grep -c '^layer-'; cat /layer-1 /layer-69",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "69\nlayer-1layer-69");
+}
