@@ -924,3 +924,73 @@ fn an_image_with_seventy_layers_runs() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "69\nlayer-1layer-69");
 }
+
+#[test]
+fn auto_removed_containers_behave_as_dockers() {
+    let root = root("auto-remove");
+    // `wait` of an --rm container prints its exit code, although it is gone by then.
+    let script = "trap 'exit 3' TERM; while true; do sleep 0.1; done";
+    let id = run(&root, &["-d", "--rm", "busybox", "sh", "-c", script])
+        .1
+        .trim()
+        .to_string();
+    let waiter = Command::new(harness::berth_bin())
+        .args([
+            "--root",
+            root.path().join("state").to_str().unwrap_or_default(),
+            "wait",
+            &id,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("wait");
+    // Once `wait` holds the container's lock file open it is blocked on it.
+    let fds = format!("/proc/{}/fd", waiter.id());
+    let started = Instant::now();
+    while !std::fs::read_dir(&fds)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.ends_with("lock")))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "wait never blocked"
+        );
+        std::thread::yield_now();
+    }
+    root.ok(&["kill", "-s", "TERM", &id]);
+    let out = waiter.wait_with_output().expect("wait");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3\n");
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+    // `restart` keeps an --rm container (it runs again).
+    run(
+        &root,
+        &["-d", "--rm", "--name", "rr", "busybox", "sleep", "1000"],
+    );
+    assert_eq!(root.ok(&["restart", "-t", "0", "rr"]), "rr\n");
+    assert!(root.ok(&["ps", "--format", "{{.Names}}"]).contains("rr"));
+    root.ok(&["rm", "-f", "rr"]);
+    // A failed start of an --rm container removes it, as a failed `run --rm` does.
+    root.ok(&[
+        "create",
+        "--rm",
+        "--network",
+        "none",
+        "--name",
+        "bad",
+        "busybox",
+        "no-such-cmd",
+    ]);
+    let (code, _, err) = root.berth(&["start", "bad"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no-such-cmd"), "{err}");
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+    // `rm -f` racing an --rm container's own removal is quiet.
+    for _ in 0..5 {
+        let id = run(&root, &["-d", "--rm", "busybox", "true"]).1;
+        let (code, _, err) = root.berth(&["rm", "-f", id.trim()]);
+        assert_eq!((code, err.as_str()), (0, ""));
+    }
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+}

@@ -116,6 +116,10 @@ pub fn start(root: &Path, args: &StartArgs) -> anyhow::Result<()> {
 
 /// The stop signal and timeout: the flags, else the container's own, else SIGTERM / 10 s.
 fn stop_one(c: &Containers, id: &str, args: &StopArgs) -> anyhow::Result<()> {
+    stop_with(c, id, args, false)
+}
+
+fn stop_with(c: &Containers, id: &str, args: &StopArgs, restart: bool) -> anyhow::Result<()> {
     let record = c.record(id)?;
     let signal = match args
         .signal
@@ -127,7 +131,11 @@ fn stop_one(c: &Containers, id: &str, args: &StopArgs) -> anyhow::Result<()> {
     };
     let seconds = args.time.or(record.config.stop_timeout).unwrap_or(10);
     let timeout = (seconds >= 0).then(|| Duration::from_secs(seconds as u64));
-    c.stop(id, signal, timeout)?;
+    if restart {
+        c.stop_for_restart(id, signal, timeout)?;
+    } else {
+        c.stop(id, signal, timeout)?;
+    }
     Ok(())
 }
 
@@ -141,7 +149,7 @@ pub fn stop(root: &Path, args: &StopArgs) -> anyhow::Result<()> {
 pub fn restart(root: &Path, args: &StopArgs) -> anyhow::Result<()> {
     let berth = super::berth_binary()?;
     each(root, &args.containers, |c, id, name| {
-        stop_one(c, id, args)?;
+        stop_with(c, id, args, true)?;
         c.start(&berth, id, false)
             .map_err(|e| anyhow::Error::new(Exit::message(e.exit_code, e.message)))?;
         Ok(Some(name.to_string()))
@@ -186,7 +194,7 @@ pub fn rm(root: &Path, args: &RmArgs) -> anyhow::Result<()> {
 
 pub fn wait(root: &Path, args: &WaitArgs) -> anyhow::Result<()> {
     each(root, &args.containers, |c, id, _| {
-        Ok(Some(c.wait(id)?.exit_code.to_string()))
+        Ok(Some(c.wait(id)?.to_string()))
     })
 }
 

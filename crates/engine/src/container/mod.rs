@@ -41,6 +41,29 @@ pub use start::{StartError, Started};
 
 use crate::store::StoreError;
 
+/// A file in the container's directory that `restart` leaves so that the supervisor of
+/// an `--rm` container does not remove it when it stops.
+pub(crate) const KEEP_MARKER: &str = "restarting";
+
+/// `starting` in the container's directory while its supervisor holds the lock but has
+/// not yet written the running state: `rm` tells a starting container from a finishing
+/// one by it. Removed when dropped.
+pub(crate) struct Starting(PathBuf);
+
+impl Starting {
+    pub(crate) fn mark(dir: &Path) -> Starting {
+        let path = dir.join("starting");
+        let _ = fs::write(&path, b"");
+        Starting(path)
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
 /// The compose project label, indexed under `projects/`.
 pub const PROJECT_LABEL: &str = "com.docker.compose.project";
 
@@ -174,6 +197,7 @@ impl Containers {
                 .ids()?
                 .into_iter()
                 .filter(|id| id.starts_with(wanted))
+                .filter(|id| self.dir(id).join("container.json").exists())
                 .collect();
             match matches.len() {
                 1 => return Ok(matches.into_iter().next().unwrap_or_default()),
@@ -194,8 +218,10 @@ impl Containers {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
                 ids.push(name);
-            } else if name.starts_with(".removed-") {
-                // A removal's files (being deleted by its supervisor, or left by a crash).
+            } else if let Some(id) = name.strip_prefix(".removed-") {
+                // A removal's files and cgroup (being deleted by its supervisor, or left
+                // by a crash): both deletions are idempotent.
+                let _ = crate::runtime::remove_cgroup(&cgroups_path(id));
                 let _ = fs::remove_dir_all(entry.path());
             }
         }

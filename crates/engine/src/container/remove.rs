@@ -16,6 +16,17 @@ impl Containers {
     /// Removes a container. A running one is refused unless `force`, which kills it first
     /// and waits until its supervisor has recorded the exit.
     pub fn remove(&self, id: &str, force: bool) -> Result<(), ContainerError> {
+        self.remove_inner(id, force).map_err(|e| {
+            // Removed meanwhile by its own supervisor (`--rm`): say so as Docker would.
+            if self.dir(id).join("container.json").exists() {
+                e
+            } else {
+                ContainerError::NotFound(id.into())
+            }
+        })
+    }
+
+    fn remove_inner(&self, id: &str, force: bool) -> Result<(), ContainerError> {
         let record = self.record(id)?;
         let state = self.state(id)?;
         if state.running {
@@ -44,6 +55,13 @@ impl Containers {
             Some(guard) => guard,
             // Held, yet the state says it is not running: its supervisor has recorded the
             // exit and is about to end (it writes that state last); wait for it.
+            // A supervisor that has not written the running state yet is starting instead.
+            None if dir.join("starting").exists() => {
+                return Err(ContainerError::Invalid(format!(
+                    "cannot remove container \"/{}\": it is being started; stop it once it runs",
+                    record.name
+                )));
+            }
             None if !record::read_state(&dir)?.running => liveness::lock(&dir)?,
             None => return Err(ContainerError::RemoveRunning(record.name.clone())),
         };
@@ -153,19 +171,58 @@ impl Containers {
                 );
             }
         }
-        liveness::wait_unlocked(&self.dir(id))?;
+        match liveness::wait_unlocked(&self.dir(id)) {
+            Ok(()) => {}
+            // Its supervisor removed it (`--rm`): it is stopped.
+            Err(_) if !self.dir(id).exists() => return Ok(()),
+            Err(e) => return Err(e),
+        }
         self.emit(&record, "stop", &[]);
         Ok(())
     }
 
     /// Blocks until the container is not running (its supervisor released the lock),
     /// then returns its state.
-    pub fn wait(&self, id: &str) -> Result<State, ContainerError> {
+    /// An `--rm` container is gone once its lock is free; its exit code is then read
+    /// from its `die` event in the journal.
+    pub fn wait(&self, id: &str) -> Result<i32, ContainerError> {
         let state = self.state(id)?;
-        if state.running || state.status == Status::Restarting {
-            liveness::wait_unlocked(&self.dir(id))?;
+        if !(state.running || state.status == Status::Restarting) {
+            return Ok(state.exit_code);
         }
-        self.state(id)
+        let waited = liveness::wait_unlocked(&self.dir(id));
+        match self.state(id) {
+            Ok(state) => {
+                waited?;
+                Ok(state.exit_code)
+            }
+            Err(ContainerError::NotFound(_)) => {
+                let events = super::events::read_all(&self.root).map_err(|e| {
+                    ContainerError::io("read", super::events::journal_path(&self.root), e)
+                })?;
+                events
+                    .iter()
+                    .rev()
+                    .find(|e| e.id == id && e.action == "die")
+                    .and_then(|e| e.actor.attributes.get("exitCode")?.parse().ok())
+                    .ok_or_else(|| ContainerError::NotFound(id.into()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `restart`: stops the container without letting `--rm` remove it, as Docker does.
+    pub fn stop_for_restart(
+        &self,
+        id: &str,
+        signal: Signal,
+        timeout: Option<Duration>,
+    ) -> Result<(), ContainerError> {
+        let marker = self.dir(id).join(super::KEEP_MARKER);
+        fs::write(&marker, b"").map_err(|e| ContainerError::io("write", &marker, e))?;
+        let result = self.stop(id, signal, timeout);
+        let _ = fs::remove_file(&marker);
+        result
     }
 
     fn signal(&self, id: &str, state: &State, signal: Signal) -> Result<(), ContainerError> {

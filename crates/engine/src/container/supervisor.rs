@@ -51,6 +51,13 @@ pub fn run(root: &Path, id: &str, handshake: OwnedFd, attach: bool) -> i32 {
             0
         }
         Err((message, exit_code)) => {
+            // Docker removes an auto-remove container whose start failed.
+            if let Ok(record) = containers.record(id)
+                && record.host_config.auto_remove
+                && let Ok(Some(_lock)) = liveness::try_lock(&containers.dir(id))
+            {
+                let _ = containers.remove_locked(&record);
+            }
             let _ = report.write_all(
                 &Message::Error {
                     protocol: PROTOCOL,
@@ -80,6 +87,7 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
     let lock = liveness::try_lock(&dir)
         .map_err(own)?
         .ok_or_else(|| (format!("container {id} is already running"), 125))?;
+    let starting = super::Starting::mark(&dir);
     let record = containers.record(id).map_err(own)?;
     let previous = super::record::read_state(&dir).map_err(own)?;
     let store = crate::store::Store::open(containers.root()).map_err(|e| (e.to_string(), 125))?;
@@ -92,6 +100,9 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
         lowers.push(store.layer_dir(&digest));
     }
     let upper = dir.join("upper");
+    // A volatile mount (an `--rm` container) leaves `work/work/incompat/volatile`, and
+    // overlayfs refuses the work dir after it: the container is starting anew anyway.
+    let _ = std::fs::remove_dir_all(dir.join("work").join("work").join("incompat"));
     let mut user_layers = vec![upper.clone()];
     user_layers.extend(lowers.iter().cloned());
     let resolved = user::resolve(
@@ -171,6 +182,7 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
         let _ = runtime::remove_cgroup(&super::cgroups_path(id));
         return Err(own(e));
     }
+    drop(starting);
     containers.emit(&record, "start", &[]);
     Ok(Running {
         record,
@@ -223,7 +235,9 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
                 continue;
             }
             if w == 2 {
-                exit = Some(running.init.wait().map(|s| s.code()).unwrap_or(137));
+                // Not reaped yet: the pid in the state stays this process's until the
+                // exit is recorded (`stop`/`kill` signal it by that pid).
+                exit = Some(running.init.exit_status().map(|s| s.code()).unwrap_or(137));
                 continue;
             }
             let (fd, stream) = if w == 0 {
@@ -260,6 +274,7 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
     }
     let exit_code = exit.unwrap_or(137);
     let cleanup = finish(containers, &running.record, &running.state, exit_code);
+    let _ = running.init.wait();
     (exit_code, cleanup)
 }
 
@@ -274,14 +289,21 @@ fn finish(
 ) -> Cleanup {
     let id = &record.id;
     let cgroups_path = super::cgroups_path(id);
-    let auto_remove = record.host_config.auto_remove;
+    // `restart` of an `--rm` container keeps it (as Docker does): it leaves a marker.
+    let keep = containers.dir(id).join(super::KEEP_MARKER);
+    let auto_remove = record.host_config.auto_remove && std::fs::remove_file(&keep).is_err();
     // A container that stays is fully cleaned up before its state says exited, so that
     // "exited" means only the supervisor's exit is left (see `remove_stopped`).
     if !auto_remove {
         let _ = runtime::remove_cgroup(&cgroups_path);
     }
-    let exited = state.exited(exit_code, crate::time::now_rfc3339(), String::new());
-    let _ = containers.write_state(id, &exited);
+    if !auto_remove {
+        let exited = state.exited(exit_code, crate::time::now_rfc3339(), String::new());
+        let _ = containers.write_state(id, &exited);
+    }
+    // For `--rm` the `die` event is where the exit code stays (`wait` reads it there):
+    // the container is unlisted next, with no exited state in between that a crash could
+    // leave behind (a running state with a free lock is reconciled and removed).
     containers.emit(record, "die", &[("exitCode", exit_code.to_string())]);
     if auto_remove {
         // Gone for everyone at once; its files and cgroup go after the exit is reported.

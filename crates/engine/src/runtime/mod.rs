@@ -172,9 +172,19 @@ impl Init {
 
     /// Blocks until the process exits and reaps it.
     pub fn wait(&self) -> io::Result<ExitStatus> {
+        self.wait_with(WaitIdOptions::EXITED)
+    }
+
+    /// Blocks until the process exits and returns its status *without* reaping it: the
+    /// zombie keeps its pid, so nothing else can get that pid while the caller still
+    /// advertises it (the supervisor, until the exit is recorded); [`Init::wait`] reaps.
+    pub fn exit_status(&self) -> io::Result<ExitStatus> {
+        self.wait_with(WaitIdOptions::EXITED | WaitIdOptions::NOWAIT)
+    }
+
+    fn wait_with(&self, options: WaitIdOptions) -> io::Result<ExitStatus> {
         loop {
-            match rustix::process::waitid(WaitId::PidFd(self.pidfd.as_fd()), WaitIdOptions::EXITED)
-            {
+            match rustix::process::waitid(WaitId::PidFd(self.pidfd.as_fd()), options) {
                 Ok(Some(status)) => {
                     if let Some(code) = status.exit_status() {
                         return Ok(ExitStatus::Exited(code));
