@@ -416,14 +416,8 @@ fn logs_are_json_file_and_follow_sees_new_lines() {
     assert_eq!((code, out.as_str(), err.as_str()), (0, "one\n", "two\n"));
     assert_eq!(root.ok(&["logs", "--tail", "1", &id]), "");
     // `logs -f` ends when the container stops, after printing everything.
-    let mut follow = Command::new(harness::berth_bin())
-        .args([
-            "--root",
-            root.path().join("state").to_str().unwrap_or_default(),
-            "logs",
-            "-f",
-            &id,
-        ])
+    let mut follow = berth_command(&root)
+        .args(["logs", "-f", &id])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -713,11 +707,7 @@ fn rmi_keeps_an_image_that_a_container_uses() {
 fn a_foreground_run_forwards_signals_to_the_container() {
     let root = root("sig-proxy");
     let script = "trap 'echo got-int; exit 5' INT; echo ready; while true; do sleep 0.1; done";
-    let mut child = Command::new(harness::berth_bin())
-        .args([
-            "--root",
-            root.path().join("state").to_str().unwrap_or_default(),
-        ])
+    let mut child = berth_command(&root)
         .args([
             "run",
             "--rm",
@@ -752,9 +742,7 @@ fn events_are_journaled_and_followed() {
     let root = root("events");
     // Follow (from the start of this root's journal, so it does not matter whether the
     // follower is up before the container starts), only `start` events, in JSON.
-    let state = root.path().join("state");
-    let mut follow = Command::new(harness::berth_bin())
-        .args(["--root", state.to_str().unwrap_or_default()])
+    let mut follow = berth_command(&root)
         .args([
             "events",
             "--since",
@@ -934,13 +922,8 @@ fn auto_removed_containers_behave_as_dockers() {
         .1
         .trim()
         .to_string();
-    let waiter = Command::new(harness::berth_bin())
-        .args([
-            "--root",
-            root.path().join("state").to_str().unwrap_or_default(),
-            "wait",
-            &id,
-        ])
+    let waiter = berth_command(&root)
+        .args(["wait", &id])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("wait");
@@ -993,4 +976,11 @@ fn auto_removed_containers_behave_as_dockers() {
         assert_eq!((code, err.as_str()), (0, ""));
     }
     assert_eq!(root.ok(&["ps", "-aq"]), "");
+}
+
+/// `berth --root <the test's state>`, for commands a test runs in the background.
+fn berth_command(root: &Root) -> Command {
+    let mut command = Command::new(harness::berth_bin());
+    command.arg("--root").arg(root.path().join("state"));
+    command
 }
