@@ -591,13 +591,13 @@ fn bad_input_gets_one_line_and_leaves_nothing() {
                 "run",
                 "--network",
                 "none",
-                "--memory",
-                "1g",
+                "--restart",
+                "always",
                 "busybox",
                 "true",
             ],
             125,
-            "--memory is not supported by berth yet",
+            "--restart is not supported by berth yet",
         ),
         (
             &[
@@ -983,4 +983,58 @@ fn berth_command(root: &Root) -> Command {
     let mut command = Command::new(harness::berth_bin());
     command.arg("--root").arg(root.path().join("state"));
     command
+}
+
+#[test]
+fn resource_limits_reach_the_cgroup() {
+    let root = root("limits");
+    let args = [
+        "-d",
+        "--memory",
+        "64m",
+        "--cpus",
+        "0.5",
+        "--cpu-shares",
+        "512",
+        "--pids-limit",
+        "50",
+        "busybox",
+        "sleep",
+        "1000",
+    ];
+    let id = run(&root, &args).1.trim().to_string();
+    // From the host, the container's own cgroups.
+    let read = |hierarchy: &str, file: &str| {
+        std::fs::read_to_string(format!("/sys/fs/cgroup/{hierarchy}/berth-{id}/{file}"))
+            .unwrap_or_else(|e| panic!("{hierarchy}/{file}: {e}"))
+            .trim()
+            .to_string()
+    };
+    assert_eq!(
+        read("memory", "memory.limit_in_bytes"),
+        (64u64 << 20).to_string()
+    );
+    assert_eq!(read("pids", "pids.max"), "50");
+    assert_eq!(read("cpu", "cpu.cfs_quota_us"), "50000");
+    assert_eq!(read("cpu", "cpu.cfs_period_us"), "100000");
+    assert_eq!(read("cpu", "cpu.shares"), "512");
+    // From inside, as a user would look (the container's cgroup namespace root).
+    let (_, out, err) = run(
+        &root,
+        &[
+            "--rm",
+            "--memory",
+            "32m",
+            "busybox",
+            "cat",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        ],
+    );
+    assert_eq!(out.trim(), (32u64 << 20).to_string(), "{err}");
+    // Bad values: one line, nothing created.
+    let (code, _, err) = run(&root, &["--memory", "1k", "busybox", "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("minimum memory limit allowed is 6MB"), "{err}");
+    root.ok(&["rm", "-f", &id]);
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
 }

@@ -99,13 +99,17 @@ pub struct ContainerFlags {
     pub tmpfs: Vec<String>,
     #[arg(long = "volumes-from", hide = true)]
     pub volumes_from: Vec<String>,
-    #[arg(short = 'm', long, hide = true)]
+    /// Memory limit (e.g. 512m, 1g)
+    #[arg(short = 'm', long)]
     pub memory: Option<String>,
-    #[arg(long, hide = true)]
+    /// Number of CPUs (e.g. 0.5)
+    #[arg(long)]
     pub cpus: Option<String>,
-    #[arg(long = "cpu-shares", short = 'c', hide = true)]
+    /// CPU shares (relative weight)
+    #[arg(long = "cpu-shares", short = 'c')]
     pub cpu_shares: Option<String>,
-    #[arg(long = "pids-limit", hide = true)]
+    /// Tune container pids limit (-1 for unlimited)
+    #[arg(long = "pids-limit")]
     pub pids_limit: Option<String>,
     #[arg(long, hide = true)]
     pub restart: Option<String>,
@@ -251,6 +255,40 @@ impl ContainerFlags {
             cap_drop: (!self.cap_drop.is_empty()).then(|| self.cap_drop.clone()),
             privileged: self.privileged,
             readonly_rootfs: self.read_only,
+            memory: self
+                .memory
+                .as_deref()
+                .map(parse_memory)
+                .transpose()?
+                .unwrap_or(0),
+            nano_cpus: self
+                .cpus
+                .as_deref()
+                .map(parse_cpus)
+                .transpose()?
+                .unwrap_or(0),
+            cpu_shares: self
+                .cpu_shares
+                .as_deref()
+                .map(|s| {
+                    s.parse::<i64>().ok().filter(|n| *n >= 0).with_context(|| {
+                        format!("invalid --cpu-shares {s:?}: expected a non-negative integer")
+                    })
+                })
+                .transpose()?
+                .unwrap_or(0),
+            pids_limit: self
+                .pids_limit
+                .as_deref()
+                .map(|s| {
+                    s.parse::<i64>().with_context(|| {
+                        format!(
+                            "invalid --pids-limit {s:?}: expected an integer (-1 for unlimited)"
+                        )
+                    })
+                })
+                .transpose()?
+                .filter(|n| *n > 0),
             group_add: (!self.group_add.is_empty()).then(|| self.group_add.clone()),
             security_opt: (!self.security_opt.is_empty()).then(|| self.security_opt.clone()),
             ulimits,
@@ -281,7 +319,7 @@ impl ContainerFlags {
     }
 
     fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 27] = [
+        let set: [(&str, bool); 23] = [
             ("-i/--interactive", self.interactive),
             ("-t/--tty", self.tty),
             ("-p/--publish", !self.publish.is_empty()),
@@ -290,10 +328,6 @@ impl ContainerFlags {
             ("--mount", !self.mount.is_empty()),
             ("--tmpfs", !self.tmpfs.is_empty()),
             ("--volumes-from", !self.volumes_from.is_empty()),
-            ("-m/--memory", self.memory.is_some()),
-            ("--cpus", self.cpus.is_some()),
-            ("--cpu-shares", self.cpu_shares.is_some()),
-            ("--pids-limit", self.pids_limit.is_some()),
             ("--restart", self.restart.is_some()),
             ("--health-cmd", self.health_cmd.is_some()),
             ("--dns", !self.dns.is_empty()),
@@ -317,6 +351,52 @@ impl ContainerFlags {
         }
         Ok(())
     }
+}
+
+/// Docker's `RAMInBytes`: a number with an optional binary unit (`b`, `k`, `m`, `g`, `t`,
+/// `p`, optionally followed by `b`), at least 6 MiB as Docker requires.
+fn parse_memory(value: &str) -> anyhow::Result<i64> {
+    let bad = || format!("invalid --memory {value:?}: expected a size such as 512m or 1g");
+    let lower = value.trim().to_ascii_lowercase();
+    let lower = lower.strip_suffix('b').unwrap_or(&lower);
+    let (number, shift) = match lower.chars().last() {
+        Some('k') => (&lower[..lower.len() - 1], 10),
+        Some('m') => (&lower[..lower.len() - 1], 20),
+        Some('g') => (&lower[..lower.len() - 1], 30),
+        Some('t') => (&lower[..lower.len() - 1], 40),
+        Some('p') => (&lower[..lower.len() - 1], 50),
+        _ => (lower, 0),
+    };
+    let n: f64 = number
+        .parse()
+        .ok()
+        .filter(|n: &f64| *n >= 0.0)
+        .with_context(bad)?;
+    let bytes = (n * (1u64 << shift) as f64) as i64;
+    if bytes < 6 * 1024 * 1024 {
+        bail!("invalid --memory {value:?}: the minimum memory limit allowed is 6MB");
+    }
+    Ok(bytes)
+}
+
+/// `--cpus 1.5` as Docker's `NanoCpus`.
+fn parse_cpus(value: &str) -> anyhow::Result<i64> {
+    let cpus: f64 = value
+        .parse()
+        .ok()
+        .filter(|c: &f64| *c > 0.0 && c.is_finite())
+        .with_context(|| {
+            format!("invalid --cpus {value:?}: expected a positive number such as 0.5")
+        })?;
+    let available = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1) as f64;
+    if cpus < 0.01 || cpus > available {
+        bail!(
+            "range of CPUs is from 0.01 to {available:.2}, as there are only {available} CPUs available"
+        );
+    }
+    Ok((cpus * 1e9) as i64)
 }
 
 /// `--ulimit nofile=1024:2048` (Docker's syntax; `-1` is unlimited).
@@ -395,6 +475,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sizes_and_cpus_parse_like_dockers() {
+        assert_eq!(parse_memory("64m").unwrap(), 64 << 20);
+        assert_eq!(parse_memory("1g").unwrap(), 1 << 30);
+        assert_eq!(parse_memory("512MB").unwrap(), 512 << 20);
+        assert_eq!(parse_memory("7340032").unwrap(), 7 << 20);
+        assert!(
+            parse_memory("1k")
+                .unwrap_err()
+                .to_string()
+                .contains("minimum memory limit")
+        );
+        assert!(parse_memory("lots").is_err());
+        assert_eq!(parse_cpus("0.5").unwrap(), 500_000_000);
+        assert!(parse_cpus("0.001").is_err());
+        assert!(parse_cpus("-1").is_err());
+    }
+
+    #[test]
     fn ulimits_parse_like_dockers() {
         assert_eq!(parse_ulimit("nofile=1024:2048").unwrap().hard, 2048);
         assert_eq!(parse_ulimit("nproc=10").unwrap().soft, 10);
@@ -410,13 +508,13 @@ mod tests {
     #[test]
     fn unsupported_flags_are_refused_by_name() {
         let flags = ContainerFlags {
-            memory: Some("1g".into()),
+            restart: Some("always".into()),
             network: "none".into(),
             ..ContainerFlags::default()
         };
         let e = flags.to_request("busybox", &[]).unwrap_err().to_string();
         assert!(
-            e.starts_with("-m/--memory is not supported by berth yet"),
+            e.starts_with("--restart is not supported by berth yet"),
             "{e}"
         );
     }

@@ -132,6 +132,7 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
         "domainname": config.domainname,
         "mounts": mounts,
         "linux": {
+            "resources": resources(host),
             "cgroupsPath": super::cgroups_path(&record.id),
             "namespaces": namespaces,
             "maskedPaths": masked,
@@ -140,6 +141,31 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
     });
     serde_json::from_value(spec)
         .map_err(|e| ContainerError::Invalid(format!("cannot build the runtime spec: {e}")))
+}
+
+/// `linux.resources` from `--memory`, `--cpus`, `--cpu-shares` and `--pids-limit`
+/// (Docker's mapping: `--cpus` is a CFS quota over a 100 ms period).
+fn resources(host: &super::config::HostConfig) -> Value {
+    let mut resources = json!({});
+    if host.memory > 0 {
+        resources["memory"] = json!({"limit": host.memory});
+    }
+    let mut cpu = json!({});
+    if host.cpu_shares > 0 {
+        cpu["shares"] = json!(host.cpu_shares);
+    }
+    if host.nano_cpus > 0 {
+        const PERIOD: i64 = 100_000;
+        cpu["period"] = json!(PERIOD);
+        cpu["quota"] = json!(host.nano_cpus * PERIOD / 1_000_000_000);
+    }
+    if cpu.as_object().is_some_and(|c| !c.is_empty()) {
+        resources["cpu"] = cpu;
+    }
+    if let Some(limit) = host.pids_limit.filter(|l| *l > 0) {
+        resources["pids"] = json!({"limit": limit});
+    }
+    resources
 }
 
 fn bind(source: std::path::PathBuf, destination: &str, readonly: bool) -> Value {
