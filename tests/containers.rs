@@ -471,16 +471,7 @@ fn a_killed_supervisor_is_reconciled_to_the_truth() {
         .1
         .trim()
         .to_string();
-    let state: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            root.path()
-                .join("state/containers")
-                .join(&id)
-                .join("state.json"),
-        )
-        .expect("state"),
-    )
-    .expect("state json");
+    let state = read_record(&root, &id, "state.json");
     let supervisor = state["Supervisor"]["pid"].as_i64().expect("supervisor pid");
     let status = Command::new("kill")
         .args(["-9", &supervisor.to_string()])
@@ -503,18 +494,12 @@ fn a_state_from_another_boot_is_dead() {
         .trim()
         .to_string();
     // What a reboot leaves: a state that says running, from another boot, no supervisor.
-    let path = root
-        .path()
-        .join("state/containers")
-        .join(&id)
-        .join("state.json");
-    let mut state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("state")).expect("json");
-    state["Status"] = "running".into();
-    state["Running"] = true.into();
-    state["Pid"] = 999_999.into();
-    state["BootId"] = "00000000-0000-0000-0000-000000000000".into();
-    std::fs::write(&path, serde_json::to_vec(&state).expect("json")).expect("write");
+    edit_record(&root, &id, "state.json", |state| {
+        state["Status"] = "running".into();
+        state["Running"] = true.into();
+        state["Pid"] = 999_999.into();
+        state["BootId"] = "00000000-0000-0000-0000-000000000000".into();
+    });
     assert!(root.ok(&["ps", "-a"]).contains("Exited (137)"));
     root.ok(&["rm", &id]);
     assert_eq!(root.ok(&["ps", "-aq"]), "");
@@ -809,22 +794,17 @@ fn a_record_from_a_newer_berth_is_refused_by_name() {
         .ok(&["create", "--network", "none", "busybox", "true"])
         .trim()
         .to_string();
-    let path = root
-        .path()
-        .join("state/containers")
-        .join(&id)
-        .join("container.json");
-    let mut record: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("record")).expect("json");
-    record["SchemaVersion"] = 99.into();
-    std::fs::write(&path, serde_json::to_vec(&record).expect("json")).expect("write");
+    edit_record(&root, &id, "container.json", |record| {
+        record["SchemaVersion"] = 99.into()
+    });
     let (code, _, err) = root.berth(&["ps", "-a"]);
     assert_eq!(code, 1);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("written by a newer berth (schema 99"), "{err}");
     // Put it back so that the guard can remove it.
-    record["SchemaVersion"] = 1.into();
-    std::fs::write(&path, serde_json::to_vec(&record).expect("json")).expect("write");
+    edit_record(&root, &id, "container.json", |record| {
+        record["SchemaVersion"] = 1.into()
+    });
 }
 
 /// A docker-save archive of an image with `count` layers: busybox in the first, one file
@@ -1037,4 +1017,19 @@ fn resource_limits_reach_the_cgroup() {
     assert!(err.contains("minimum memory limit allowed is 6MB"), "{err}");
     root.ok(&["rm", "-f", &id]);
     assert_eq!(root.ok(&["ps", "-aq"]), "");
+}
+
+/// Reads one of a container's JSON files (`state.json`, `container.json`), lets `edit`
+/// change it, and writes it back: what a crash, a reboot or another berth would leave.
+fn edit_record(root: &Root, id: &str, file: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = root.path().join("state/containers").join(id).join(file);
+    let mut value = read_record(root, id, file);
+    edit(&mut value);
+    std::fs::write(&path, serde_json::to_vec(&value).expect("json")).expect("write");
+}
+
+/// One of a container's JSON files, as berth wrote it.
+fn read_record(root: &Root, id: &str, file: &str) -> serde_json::Value {
+    let path = root.path().join("state/containers").join(id).join(file);
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json")
 }

@@ -293,22 +293,6 @@ impl ContainerFlags {
             security_opt: (!self.security_opt.is_empty()).then(|| self.security_opt.clone()),
             ulimits,
             init: self.init.then_some(true),
-            masked_paths: if self.privileged {
-                Vec::new()
-            } else {
-                berth_engine::container::config::DEFAULT_MASKED_PATHS
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect()
-            },
-            readonly_paths: if self.privileged {
-                Vec::new()
-            } else {
-                berth_engine::container::config::DEFAULT_READONLY_PATHS
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect()
-            },
             ..HostConfig::default()
         };
         Ok(CreateRequest {

@@ -32,7 +32,7 @@ pub fn supervise(root: &Path, id: &str, fd: i32, attach: bool) -> std::process::
         eprintln!("error: cannot close inherited descriptors: {e}");
         return std::process::ExitCode::from(125);
     }
-    let handshake = match berth_engine::container::supervisor::inherited_fd(fd) {
+    let handshake = match berth_engine::runtime::take_inherited_fd(fd) {
         Ok(fd) => fd,
         Err(e) => {
             eprintln!("error: __supervise is started by berth itself: {e}");

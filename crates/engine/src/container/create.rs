@@ -49,7 +49,7 @@ impl Containers {
         let defaults = image_config.raw.get("config").unwrap_or(&empty);
         let id =
             id::new_id().map_err(|e| ContainerError::io("generate an id in", self.root(), e))?;
-        let config = merge_image_config(request.config, defaults, &id)?;
+        let config = merge_image_config(request.config, defaults, &id);
         let (path, args) = command_line(&config)?;
         let layers = layer_dirs(&image);
         // Resolve the user now, so that a missing user fails before anything exists
@@ -76,7 +76,7 @@ impl Containers {
             image: image.id.to_string(),
             name: name.clone(),
             config,
-            host_config: request.host_config,
+            host_config: with_default_paths(request.host_config),
             layers: layers.iter().map(|d| d.to_string()).collect(),
         };
         if let Err(e) = self.write_new(&record) {
@@ -165,6 +165,21 @@ impl Containers {
     }
 }
 
+/// Docker's masked and read-only paths, unless `--privileged` (as the daemon fills them in
+/// at create, so `inspect` shows them and the spec is derived from them).
+fn with_default_paths(mut host: HostConfig) -> HostConfig {
+    if !host.privileged {
+        let owned = |paths: &[&str]| paths.iter().map(|p| p.to_string()).collect();
+        if host.masked_paths.is_empty() {
+            host.masked_paths = owned(&super::config::DEFAULT_MASKED_PATHS);
+        }
+        if host.readonly_paths.is_empty() {
+            host.readonly_paths = owned(&super::config::DEFAULT_READONLY_PATHS);
+        }
+    }
+    host
+}
+
 /// Chain ids of the image's layers, bottom first.
 fn layer_dirs(image: &ImageRecord) -> Vec<crate::Digest> {
     image.layers.iter().map(|l| l.chain_id.clone()).collect()
@@ -173,11 +188,7 @@ fn layer_dirs(image: &ImageRecord) -> Vec<crate::Digest> {
 /// Docker's merge of the image config into the container config (moby `daemon/commit.go`
 /// `merge`, `daemon/create.go`): user values win; env by key; labels by key; the image's
 /// `Cmd` only when the user set neither a command nor an entrypoint.
-fn merge_image_config(
-    mut config: Config,
-    image: &Value,
-    id: &str,
-) -> Result<Config, ContainerError> {
+fn merge_image_config(mut config: Config, image: &Value, id: &str) -> Config {
     let strings = |key: &str| -> Option<Vec<String>> {
         image.get(key).and_then(|v| v.as_array()).map(|a| {
             a.iter()
@@ -251,10 +262,7 @@ fn merge_image_config(
             all.entry(path.clone()).or_default();
         }
     }
-    if config.on_build.is_none() {
-        config.on_build = None;
-    }
-    Ok(config)
+    config
 }
 
 /// Docker's `Path` and `Args`: entrypoint + cmd, split at the first word.
@@ -296,7 +304,7 @@ mod tests {
             labels: BTreeMap::from([("both".to_string(), "user".to_string())]),
             ..Config::default()
         };
-        let merged = merge_image_config(user, &image(), &id()).unwrap();
+        let merged = merge_image_config(user, &image(), &id());
         assert_eq!(merged.env, ["PATH=/bin", "A=user", "B=1"]);
         assert_eq!(merged.cmd.as_deref(), Some(&["sh".to_string()][..]));
         assert_eq!(merged.working_dir, "/srv");
@@ -313,7 +321,7 @@ mod tests {
             entrypoint: Some(vec!["echo".into()]),
             ..Config::default()
         };
-        let merged = merge_image_config(user, &image(), &id()).unwrap();
+        let merged = merge_image_config(user, &image(), &id());
         assert_eq!(merged.cmd, None);
         assert_eq!(command_line(&merged).unwrap(), ("echo".to_string(), vec![]));
     }
@@ -324,7 +332,7 @@ mod tests {
             cmd: Some(vec!["echo".into(), "hi".into()]),
             ..Config::default()
         };
-        let merged = merge_image_config(user, &image(), &id()).unwrap();
+        let merged = merge_image_config(user, &image(), &id());
         assert_eq!(
             command_line(&merged).unwrap(),
             ("echo".to_string(), vec!["hi".to_string()])
@@ -337,7 +345,7 @@ mod tests {
             entrypoint: Some(vec![]),
             ..Config::default()
         };
-        let merged = merge_image_config(user, &json!({}), &id()).unwrap();
+        let merged = merge_image_config(user, &json!({}), &id());
         assert_eq!(
             command_line(&merged).unwrap_err().to_string(),
             "No command specified"

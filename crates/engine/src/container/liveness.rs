@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{FlockOperation, flock};
 
 use super::ContainerError;
-use super::record::State;
 
 pub enum Liveness {
     Alive,
@@ -72,7 +71,7 @@ fn open_lock(path: &Path) -> Result<File, ContainerError> {
 /// boot (the kernel drops flocks with their process, and a reboot drops them all). The
 /// boot id in the state is not needed for that answer; it tells the sweep whether the
 /// recorded pid and cgroup can still be this boot's (see `Containers::reconcile`).
-pub fn check(dir: &Path, _state: &State) -> Result<Liveness, ContainerError> {
+pub fn check(dir: &Path) -> Result<Liveness, ContainerError> {
     match try_lock(dir)? {
         None => Ok(Liveness::Alive),
         Some(guard) => Ok(Liveness::Dead(guard)),

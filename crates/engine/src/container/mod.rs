@@ -256,7 +256,7 @@ impl Containers {
         if !state.running && state.status != Status::Restarting {
             return Ok(state);
         }
-        match liveness::check(&dir, &state)? {
+        match liveness::check(&dir)? {
             Liveness::Alive => Ok(state),
             Liveness::Dead(guard) => self.reconcile(id, guard),
         }

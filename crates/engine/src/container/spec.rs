@@ -11,7 +11,7 @@ use oci_spec::runtime::Spec;
 use serde_json::{Value, json};
 
 use super::ContainerError;
-use super::config::{DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS};
+use super::config::DEFAULT_CAPABILITIES;
 use super::record::ContainerRecord;
 use super::user::ResolvedUser;
 
@@ -99,14 +99,7 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
             )));
         }
     }
-    let (masked, readonly): (Vec<&str>, Vec<&str>) = if host.privileged {
-        (Vec::new(), Vec::new())
-    } else {
-        (
-            DEFAULT_MASKED_PATHS.to_vec(),
-            DEFAULT_READONLY_PATHS.to_vec(),
-        )
-    };
+    let (masked, readonly) = (&host.masked_paths, &host.readonly_paths);
     let spec = json!({
         "ociVersion": "1.2.0",
         "process": {

@@ -358,8 +358,3 @@ fn write_etc_files(dir: &Path, record: &ContainerRecord) -> io::Result<()> {
 
 /// Docker's `/etc/hosts` for a container without a network address.
 const DEFAULT_HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
-
-/// Takes ownership of an inherited descriptor number given on the command line.
-pub fn inherited_fd(raw: i32) -> io::Result<OwnedFd> {
-    crate::runtime::take_inherited_fd(raw)
-}
