@@ -8,6 +8,7 @@ pub mod archive;
 pub mod container;
 pub mod digest;
 pub mod image;
+pub mod in_root;
 pub mod layer;
 pub mod reference;
 pub mod runtime;

@@ -7,7 +7,8 @@ use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{Mode, OFlags, ResolveFlags, openat2};
+use crate::in_root::open_in_root;
+use rustix::fs::OFlags;
 
 use super::ContainerError;
 
@@ -170,12 +171,10 @@ fn read_in(layer: &Path, rel: &str) -> Found {
     let Ok(root) = File::open(layer) else {
         return Found::Absent;
     };
-    let opened = openat2(
+    let opened = open_in_root(
         &root,
         rel,
         OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
     );
     match opened {
         Ok(fd) => {

@@ -64,13 +64,7 @@ impl Root {
         } else {
             join(comps)
         };
-        rustix::fs::openat2(
-            &self.fd,
-            path.as_slice(),
-            DIR_FLAGS,
-            Mode::empty(),
-            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-        )
+        crate::in_root::open_in_root(&self.fd, path.as_slice(), DIR_FLAGS)
     }
 
     /// Walks `comps` from the root, creating what is missing. Each prefix is resolved from the
@@ -101,7 +95,7 @@ impl Root {
 
 /// Opens a directory directly below `parent`, refusing to follow a symlink there.
 pub(crate) fn open_child_dir(parent: impl AsFd, name: &[u8]) -> rustix::io::Result<OwnedFd> {
-    rustix::fs::openat2(
+    crate::in_root::openat2_retrying(
         parent,
         name,
         DIR_FLAGS | OFlags::NOFOLLOW,
