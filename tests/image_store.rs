@@ -271,3 +271,68 @@ fn layer_bounds_come_from_the_environment() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The listing formats a script reads, `load` from stdin (plain and gzip) with `-q`
+/// silent, and one archive of several images that loads back with every tag.
+#[test]
+fn formats_stdin_loads_and_a_multi_image_save() {
+    require_root();
+    let root = Root::new("image-formats");
+    let tar = std::fs::read(root.busybox_tar()).expect("read archive");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tar).expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    let (code, out, err) = root.berth_with(&["load", "-q"], &gz);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let id = root.ok(&["images", "-q", "--no-trunc"]).trim().to_string();
+    assert!(id.starts_with("sha256:"), "{id}");
+    root.ok(&["tag", "busybox", "localhost:5000/team/bb:v1"]);
+
+    let json = root.ok(&["images", "--format", "json"]);
+    let rows: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(rows.len(), 2, "{json}");
+    let bb = rows
+        .iter()
+        .find(|r| r["Repository"] == "busybox")
+        .expect("busybox row");
+    assert_eq!(bb["Tag"], "latest");
+    assert_eq!(bb["ID"], id["sha256:".len()..][..12]);
+    assert_eq!(bb["Digest"], "<none>");
+    // Go's time.Time.String(), as Docker prints it.
+    let created = bb["CreatedAt"].as_str().expect("CreatedAt");
+    assert!(
+        created.len() == 29 && created.ends_with(" +0000 UTC") && &created[10..11] == " ",
+        "{created}"
+    );
+    let table = root.ok(&["images", "--format", "table {{.Repository}}:{{.Tag}}"]);
+    assert_eq!(
+        table,
+        "REPOSITORY:TAG\nbusybox:latest\nlocalhost:5000/team/bb:v1\n"
+    );
+    let digests = root.ok(&["images", "--digests"]);
+    assert!(
+        digests
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("DIGEST"),
+        "{digests}"
+    );
+
+    // Two names in one archive; a fresh store gets both back from stdin.
+    root.ok(&["tag", "busybox", "other:2"]);
+    let out = root.path().join("two.tar");
+    let out = out.to_str().expect("utf-8 path");
+    root.ok(&["save", "-o", out, "busybox", "other:2"]);
+    let other = Root::new("image-formats-reload");
+    let (code, loaded, err) = other.berth_with(&["load"], &std::fs::read(out).expect("read saved"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        loaded,
+        "Loaded image: busybox:latest\nLoaded image: other:2\n"
+    );
+    assert_eq!(other.ok(&["images", "-q", "--no-trunc"]).trim(), id);
+}

@@ -64,6 +64,13 @@ pub fn human_duration(seconds: i64) -> String {
     }
 }
 
+/// Go's `time.Time.String()` in UTC, as Docker prints `CreatedAt` of containers and
+/// images: `2026-11-23 18:25:20 +0000 UTC`.
+pub fn go_time(unix: i64) -> String {
+    let rfc = berth_engine::time::format_rfc3339(unix, None);
+    format!("{} {} +0000 UTC", &rfc[..10], &rfc[11..19])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

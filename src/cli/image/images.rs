@@ -119,7 +119,7 @@ fn rows_of(image: &ImageRecord, args: &ImagesArgs, now: i64) -> Vec<serde_json::
         .map(|(repository, tag)| {
             json!({
                 "Containers": "N/A",
-                "CreatedAt": image.created,
+                "CreatedAt": created.map(units::go_time).unwrap_or_else(|| image.created.clone()),
                 "CreatedSince": since,
                 "Digest": digest.clone().unwrap_or_else(|| "<none>".into()),
                 "ID": id,
