@@ -8,42 +8,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use harness::require_root;
+use harness::containers::{berth_command, edit_record, read_record, root, run};
 use harness::state::StateRoot as Root;
-
-/// A root with the busybox test image loaded; whatever containers a test leaves (also
-/// when it fails) are removed with `rm -f` before the root is deleted.
-struct Guarded(Root);
-
-impl std::ops::Deref for Guarded {
-    type Target = Root;
-    fn deref(&self) -> &Root {
-        &self.0
-    }
-}
-
-impl Drop for Guarded {
-    fn drop(&mut self) {
-        let (_, ids, _) = self.0.berth(&["ps", "-aq", "--no-trunc"]);
-        for id in ids.lines() {
-            let _ = self.0.berth(&["rm", "-f", id]);
-        }
-    }
-}
-
-fn root(name: &str) -> Guarded {
-    require_root();
-    let root = Root::new(name);
-    let tar = root.busybox_tar();
-    root.ok(&["load", "-q", "-i", tar.to_str().expect("utf-8 path")]);
-    Guarded(root)
-}
-
-fn run(root: &Root, args: &[&str]) -> (i32, String, String) {
-    let mut all = vec!["run", "--network", "none"];
-    all.extend_from_slice(args);
-    root.berth(&all)
-}
 
 /// Removes every container of the root (so that no cgroup or process outlives a test).
 fn cleanup(root: &Root) {
@@ -508,26 +474,20 @@ fn a_state_from_another_boot_is_dead() {
 #[test]
 fn twenty_parallel_runs_succeed() {
     let root = root("parallel");
-    let state = root.path().join("state");
+    // All twenty are spawned before any is waited for, so they run at the same time.
     let children: Vec<_> = (0..20)
         .map(|i| {
-            Command::new(harness::berth_bin())
-                .args([
-                    "--root",
-                    state.to_str().unwrap_or_default(),
-                    "run",
-                    "--rm",
-                    "--network",
-                    "none",
-                    "busybox",
-                    "echo",
-                    &format!("n{i}"),
-                ])
-                .output()
+            berth_command(&root)
+                .args(["run", "--rm", "--network", "none", "busybox"])
+                .args(["sh", "-c", &format!("sleep 0.2; echo n{i}")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn berth run")
         })
         .collect();
-    for (i, out) in children.into_iter().enumerate() {
-        let out = out.expect("run");
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().expect("wait berth run");
         assert!(
             out.status.success(),
             "{}",
@@ -958,13 +918,6 @@ fn auto_removed_containers_behave_as_dockers() {
     assert_eq!(root.ok(&["ps", "-aq"]), "");
 }
 
-/// `berth --root <the test's state>`, for commands a test runs in the background.
-fn berth_command(root: &Root) -> Command {
-    let mut command = Command::new(harness::berth_bin());
-    command.arg("--root").arg(root.path().join("state"));
-    command
-}
-
 #[test]
 fn resource_limits_reach_the_cgroup() {
     let root = root("limits");
@@ -1017,19 +970,4 @@ fn resource_limits_reach_the_cgroup() {
     assert!(err.contains("minimum memory limit allowed is 6MB"), "{err}");
     root.ok(&["rm", "-f", &id]);
     assert_eq!(root.ok(&["ps", "-aq"]), "");
-}
-
-/// Reads one of a container's JSON files (`state.json`, `container.json`), lets `edit`
-/// change it, and writes it back: what a crash, a reboot or another berth would leave.
-fn edit_record(root: &Root, id: &str, file: &str, edit: impl FnOnce(&mut serde_json::Value)) {
-    let path = root.path().join("state/containers").join(id).join(file);
-    let mut value = read_record(root, id, file);
-    edit(&mut value);
-    std::fs::write(&path, serde_json::to_vec(&value).expect("json")).expect("write");
-}
-
-/// One of a container's JSON files, as berth wrote it.
-fn read_record(root: &Root, id: &str, file: &str) -> serde_json::Value {
-    let path = root.path().join("state/containers").join(id).join(file);
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json")
 }

@@ -139,11 +139,17 @@ pub fn run(root: &std::path::Path, args: &InspectArgs) -> anyhow::Result<()> {
     let mut failed = false;
     for name in &args.names {
         let found = if kind != "image" {
-            containers
-                .lookup(name)
-                .ok()
-                .map(|id| containers.get(&id))
-                .transpose()?
+            match containers.lookup(name) {
+                Ok(id) => Some(containers.get(&id)?),
+                // Only "not found" moves on to images (Docker's order); an ambiguous
+                // prefix is said as it is.
+                Err(e @ berth_engine::container::ContainerError::Ambiguous(_)) => {
+                    eprintln!("error: {e}");
+                    failed = true;
+                    continue;
+                }
+                Err(_) => None,
+            }
         } else {
             None
         };

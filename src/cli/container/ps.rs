@@ -55,13 +55,13 @@ pub fn run(root: &Path, args: &PsArgs) -> anyhow::Result<()> {
     if args.size {
         bail!("ps -s/--size is not supported by berth yet");
     }
-    let filters = parse_filters(&args.filter)?;
+    let filters = resolve_ancestors(root, parse_filters(&args.filter)?)?;
     let containers = super::open(root)?;
     let mut all = containers.list()?;
     let limit = if args.latest { 1 } else { args.last };
-    let show_all =
-        args.all || limit > 0 || filters.iter().any(|(k, _)| k == "status" || k == "exited");
-    all.retain(|c| (show_all || c.state.running) && filters.iter().all(|(k, v)| matches(c, k, v)));
+    // As Docker: a status filter (not `exited`) and `-n`/`-l` include stopped containers.
+    let show_all = args.all || limit > 0 || filters.iter().any(|(k, _)| k == "status");
+    all.retain(|c| (show_all || c.state.running) && matches_all(c, &filters));
     if limit > 0 {
         all.truncate(limit as usize);
     }
@@ -124,7 +124,7 @@ pub fn row(c: &Container, no_trunc: bool, now: i64) -> Value {
     labels.sort();
     json!({
         "Command": format!("{command:?}"),
-        "CreatedAt": go_time(created),
+        "CreatedAt": crate::cli::units::go_time(created),
         "ID": id,
         "Image": r.config.image,
         "Labels": labels.join(","),
@@ -165,12 +165,6 @@ pub fn status(c: &Container, now: i64) -> String {
     }
 }
 
-/// Go's `time.Time.String()` in UTC: `2026-11-23 18:25:20 +0000 UTC`.
-fn go_time(unix: i64) -> String {
-    let rfc = berth_engine::time::format_rfc3339(unix, None);
-    format!("{} {} +0000 UTC", &rfc[..10], &rfc[11..19])
-}
-
 const FILTERS: [&str; 6] = ["name", "label", "status", "ancestor", "exited", "id"];
 
 fn parse_filters(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
@@ -190,6 +184,15 @@ fn parse_filters(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
                     "invalid filter 'status={v}': must be one of created, restarting, running, removing, paused, exited, dead"
                 );
             }
+            if k == "name"
+                && let Err(e) = regex::Regex::new(v)
+            {
+                // The parser's message spans lines (pattern, caret, reason): keep the reason.
+                let text = e.to_string();
+                let reason = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+                let reason = reason.trim().trim_start_matches("error: ");
+                bail!("invalid filter 'name={v}': not a regular expression: {reason}");
+            }
             if k == "exited" && v.parse::<i32>().is_err() {
                 bail!("invalid filter 'exited={v}': must be an integer exit code");
             }
@@ -198,10 +201,49 @@ fn parse_filters(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// `ancestor=<name, tag, id or id prefix>` becomes the image id it names, so that
+/// `busybox`, `busybox:latest` and `docker.io/library/busybox` all match the same
+/// containers; a name that is no image matches only the name containers were created with.
+fn resolve_ancestors(
+    root: &Path,
+    filters: Vec<(String, String)>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    if !filters.iter().any(|(k, _)| k == "ancestor") {
+        return Ok(filters);
+    }
+    let images = berth_engine::image::Images::open(root)?;
+    Ok(filters
+        .into_iter()
+        .map(|(k, v)| match (k.as_str(), images.resolve(&v)) {
+            ("ancestor", Ok(image)) => (k, image.id.to_string()),
+            _ => (k, v),
+        })
+        .collect())
+}
+
+/// Docker's rules: values of one key OR (`name=a` or `name=b`), except `label`, whose
+/// values AND; different keys AND.
+fn matches_all(c: &Container, filters: &[(String, String)]) -> bool {
+    let mut keys: Vec<&str> = filters.iter().map(|(k, _)| k.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.iter().all(|key| {
+        let mut values = filters.iter().filter(|(k, _)| k == key).map(|(_, v)| v);
+        if *key == "label" {
+            values.all(|v| matches(c, key, v))
+        } else {
+            values.any(|v| matches(c, key, v))
+        }
+    })
+}
+
 fn matches(c: &Container, key: &str, value: &str) -> bool {
     let r = &c.record;
     match key {
-        "name" => r.name.contains(value.trim_start_matches('/')),
+        // A regular expression, matched with and without the leading `/` (checked valid
+        // when the filters were parsed).
+        "name" => regex::Regex::new(value)
+            .is_ok_and(|re| re.is_match(&r.name) || re.is_match(&format!("/{}", r.name))),
         "id" => r.id.starts_with(value),
         "label" => match value.split_once('=') {
             Some((k, v)) => r.config.labels.get(k).is_some_and(|l| l == v),
@@ -211,14 +253,8 @@ fn matches(c: &Container, key: &str, value: &str) -> bool {
         "exited" => {
             c.state.status == Status::Exited && value.parse::<i32>().ok() == Some(c.state.exit_code)
         }
-        "ancestor" => {
-            let familiar = berth_engine::image::familiar(value);
-            r.config.image == value
-                || berth_engine::image::familiar(&r.config.image) == familiar
-                || r.image
-                    .trim_start_matches("sha256:")
-                    .starts_with(value.trim_start_matches("sha256:"))
-        }
+        // Resolved to an image id when the filters were parsed (see `resolve_ancestors`).
+        "ancestor" => r.image == value || r.config.image == value,
         _ => false,
     }
 }
