@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use berth_engine::container::config::Ulimit;
+use berth_engine::container::config::{ThrottleDevice, Ulimit};
 use berth_engine::container::{Config, CreateRequest, HostConfig};
 use clap::Args;
 
@@ -111,6 +111,42 @@ pub struct ContainerFlags {
     /// Tune container pids limit (-1 for unlimited)
     #[arg(long = "pids-limit")]
     pub pids_limit: Option<String>,
+    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
+    #[arg(long = "memory-swap")]
+    pub memory_swap: Option<String>,
+    /// Memory soft limit
+    #[arg(long = "memory-reservation")]
+    pub memory_reservation: Option<String>,
+    /// Limit CPU CFS (Completely Fair Scheduler) period
+    #[arg(long = "cpu-period")]
+    pub cpu_period: Option<i64>,
+    /// Limit CPU CFS (Completely Fair Scheduler) quota
+    #[arg(long = "cpu-quota", allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long = "cpuset-cpus")]
+    pub cpuset_cpus: Option<String>,
+    /// MEMs in which to allow execution (0-3, 0,1)
+    #[arg(long = "cpuset-mems")]
+    pub cpuset_mems: Option<String>,
+    /// Block IO (relative weight), between 10 and 1000, or 0 to disable
+    #[arg(long = "blkio-weight")]
+    pub blkio_weight: Option<u16>,
+    /// Limit read rate (bytes per second) from a device
+    #[arg(long = "device-read-bps")]
+    pub device_read_bps: Vec<String>,
+    /// Limit write rate (bytes per second) to a device
+    #[arg(long = "device-write-bps")]
+    pub device_write_bps: Vec<String>,
+    /// Limit read rate (IO per second) from a device
+    #[arg(long = "device-read-iops")]
+    pub device_read_iops: Vec<String>,
+    /// Limit write rate (IO per second) to a device
+    #[arg(long = "device-write-iops")]
+    pub device_write_iops: Vec<String>,
+    /// Disable OOM Killer
+    #[arg(long = "oom-kill-disable")]
+    pub oom_kill_disable: bool,
     #[arg(long, hide = true)]
     pub restart: Option<String>,
     #[arg(long = "health-cmd", hide = true)]
@@ -258,9 +294,34 @@ impl ContainerFlags {
             memory: self
                 .memory
                 .as_deref()
-                .map(parse_memory)
+                .map(|v| parse_bytes("--memory", v))
                 .transpose()?
                 .unwrap_or(0),
+            memory_swap: match self.memory_swap.as_deref() {
+                Some("-1") => -1,
+                Some(v) => parse_bytes("--memory-swap", v)?,
+                None => 0,
+            },
+            memory_reservation: self
+                .memory_reservation
+                .as_deref()
+                .map(|v| parse_bytes("--memory-reservation", v))
+                .transpose()?
+                .unwrap_or(0),
+            oom_kill_disable: self.oom_kill_disable.then_some(true),
+            cpu_period: self.cpu_period.unwrap_or(0),
+            cpu_quota: self.cpu_quota.unwrap_or(0),
+            cpuset_cpus: self.cpuset_cpus.clone().unwrap_or_default(),
+            cpuset_mems: self.cpuset_mems.clone().unwrap_or_default(),
+            blkio_weight: self.blkio_weight.unwrap_or(0),
+            blkio_device_read_bps: throttles("--device-read-bps", &self.device_read_bps, true)?,
+            blkio_device_write_bps: throttles("--device-write-bps", &self.device_write_bps, true)?,
+            blkio_device_read_iops: throttles("--device-read-iops", &self.device_read_iops, false)?,
+            blkio_device_write_iops: throttles(
+                "--device-write-iops",
+                &self.device_write_iops,
+                false,
+            )?,
             nano_cpus: self
                 .cpus
                 .as_deref()
@@ -338,9 +399,9 @@ impl ContainerFlags {
 }
 
 /// Docker's `RAMInBytes`: a number with an optional binary unit (`b`, `k`, `m`, `g`, `t`,
-/// `p`, optionally followed by `b`), at least 6 MiB as Docker requires.
-fn parse_memory(value: &str) -> anyhow::Result<i64> {
-    let bad = || format!("invalid --memory {value:?}: expected a size such as 512m or 1g");
+/// `p`, optionally followed by `b`). The engine checks the minimums.
+fn parse_bytes(flag: &str, value: &str) -> anyhow::Result<i64> {
+    let bad = || format!("invalid {flag} {value:?}: expected a size such as 512m or 1g");
     let lower = value.trim().to_ascii_lowercase();
     let lower = lower.strip_suffix('b').unwrap_or(&lower);
     let (number, shift) = match lower.chars().last() {
@@ -354,13 +415,48 @@ fn parse_memory(value: &str) -> anyhow::Result<i64> {
     let n: f64 = number
         .parse()
         .ok()
-        .filter(|n: &f64| *n >= 0.0)
+        .filter(|n: &f64| *n >= 0.0 && n.is_finite())
         .with_context(bad)?;
-    let bytes = (n * (1u64 << shift) as f64) as i64;
-    if bytes < 6 * 1024 * 1024 {
-        bail!("invalid --memory {value:?}: the minimum memory limit allowed is 6MB");
-    }
-    Ok(bytes)
+    Ok((n * (1u64 << shift) as f64) as i64)
+}
+
+/// `--device-read-bps /dev/sda:1mb` (a size) or `--device-read-iops /dev/sda:1000` (a
+/// count), Docker's syntax; the engine checks that the device exists.
+fn throttles(flag: &str, values: &[String], bytes: bool) -> anyhow::Result<Vec<ThrottleDevice>> {
+    values
+        .iter()
+        .map(|v| {
+            let form = if bytes {
+                "<device-path>:<number>[<unit>]"
+            } else {
+                "<device-path>:<number>"
+            };
+            let (path, rate) = v
+                .rsplit_once(':')
+                .filter(|(p, _)| p.starts_with("/dev/"))
+                .with_context(|| {
+                    format!(
+                        "invalid {flag} {v:?}: expected {form}, e.g. /dev/sda:{}",
+                        if bytes { "1mb" } else { "1000" }
+                    )
+                })?;
+            let rate = if bytes {
+                parse_bytes(flag, rate)?
+            } else {
+                rate.parse::<i64>().with_context(|| {
+                    format!("invalid {flag} {v:?}: the rate must be a positive integer")
+                })?
+            };
+            let rate = u64::try_from(rate)
+                .ok()
+                .filter(|r| *r > 0)
+                .with_context(|| format!("invalid {flag} {v:?}: the rate must be positive"))?;
+            Ok(ThrottleDevice {
+                path: path.to_string(),
+                rate,
+            })
+        })
+        .collect()
 }
 
 /// `--cpus 1.5` as Docker's `NanoCpus`.
@@ -460,17 +556,21 @@ mod tests {
 
     #[test]
     fn sizes_and_cpus_parse_like_dockers() {
-        assert_eq!(parse_memory("64m").unwrap(), 64 << 20);
-        assert_eq!(parse_memory("1g").unwrap(), 1 << 30);
-        assert_eq!(parse_memory("512MB").unwrap(), 512 << 20);
-        assert_eq!(parse_memory("7340032").unwrap(), 7 << 20);
+        let m = |v| parse_bytes("--memory", v);
+        assert_eq!(m("64m").unwrap(), 64 << 20);
+        assert_eq!(m("1g").unwrap(), 1 << 30);
+        assert_eq!(m("512MB").unwrap(), 512 << 20);
+        assert_eq!(m("7340032").unwrap(), 7 << 20);
+        assert_eq!(m("1k").unwrap(), 1024);
+        assert!(m("lots").is_err());
+        let t = throttles("--device-read-bps", &["/dev/vda:1mb".into()], true).unwrap();
+        assert_eq!((t[0].path.as_str(), t[0].rate), ("/dev/vda", 1 << 20));
+        let e = throttles("--device-read-iops", &["vda:10".into()], false).unwrap_err();
         assert!(
-            parse_memory("1k")
-                .unwrap_err()
-                .to_string()
-                .contains("minimum memory limit")
+            e.to_string().contains("expected <device-path>:<number>"),
+            "{e}"
         );
-        assert!(parse_memory("lots").is_err());
+        assert!(throttles("--device-write-iops", &["/dev/vda:0".into()], false).is_err());
         assert_eq!(parse_cpus("0.5").unwrap(), 500_000_000);
         assert!(parse_cpus("0.001").is_err());
         assert!(parse_cpus("-1").is_err());

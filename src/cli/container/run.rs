@@ -45,10 +45,13 @@ pub struct CreateArgs {
 fn create(root: &Path, request: CreateRequest) -> Result<String, Exit> {
     let images = Images::open(root).map_err(|e| Exit::error(125, &e))?;
     let containers = super::open(root).map_err(|e| Exit::error(125, &*e))?;
-    let record = containers
+    let created = containers
         .create(&images, request)
         .map_err(|e| Exit::error(125, &e))?;
-    Ok(record.id)
+    for warning in &created.warnings {
+        eprintln!("WARNING: {warning}");
+    }
+    Ok(created.record.id)
 }
 
 pub fn run_create(root: &Path, args: &CreateArgs) -> anyhow::Result<()> {

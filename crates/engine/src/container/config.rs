@@ -40,6 +40,15 @@ pub struct Config {
     pub stop_timeout: Option<i64>,
 }
 
+/// One `--device-read-bps` (bytes per second) or `--device-read-iops` (operations per
+/// second) limit: Docker's `blkiodev.ThrottleDevice`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ThrottleDevice {
+    pub path: String,
+    pub rate: u64,
+}
+
 /// `{}` in Docker's JSON (a Go `struct{}` used as a set member).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct EmptyObject {}
@@ -89,12 +98,12 @@ pub struct HostConfig {
     pub cgroup_parent: String,
     pub blkio_weight: u16,
     pub blkio_weight_device: Vec<serde_json::Value>,
-    pub blkio_device_read_bps: Vec<serde_json::Value>,
-    pub blkio_device_write_bps: Vec<serde_json::Value>,
+    pub blkio_device_read_bps: Vec<ThrottleDevice>,
+    pub blkio_device_write_bps: Vec<ThrottleDevice>,
     #[serde(rename = "BlkioDeviceReadIOps")]
-    pub blkio_device_read_iops: Vec<serde_json::Value>,
+    pub blkio_device_read_iops: Vec<ThrottleDevice>,
     #[serde(rename = "BlkioDeviceWriteIOps")]
-    pub blkio_device_write_iops: Vec<serde_json::Value>,
+    pub blkio_device_write_iops: Vec<ThrottleDevice>,
     pub cpu_period: i64,
     pub cpu_quota: i64,
     pub cpu_realtime_period: i64,

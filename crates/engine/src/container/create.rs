@@ -10,8 +10,9 @@ use serde_json::Value;
 
 use super::config::{Config, HostConfig};
 use super::record::{self, CONTAINER_SCHEMA, ContainerRecord, State};
-use super::{ContainerError, Containers, PROJECT_LABEL, id, user};
+use super::{ContainerError, Containers, PROJECT_LABEL, id, resources, user};
 use crate::image::Images;
+use crate::runtime::CgroupSupport;
 use crate::store::ImageRecord;
 
 /// What the CLI (or the orchestrator) asks for: Docker's `Config` and `HostConfig` with
@@ -23,13 +24,26 @@ pub struct CreateRequest {
     pub host_config: HostConfig,
 }
 
+/// A new container and the warnings about limits the host could not apply (Docker's
+/// `Warnings` of the create response).
+#[derive(Debug)]
+pub struct Created {
+    pub record: ContainerRecord,
+    pub warnings: Vec<String>,
+}
+
 impl Containers {
-    /// Creates a container from `request.config.image`; returns its record.
+    /// Creates a container from `request.config.image`.
     pub fn create(
         &self,
         images: &Images,
         request: CreateRequest,
-    ) -> Result<ContainerRecord, ContainerError> {
+    ) -> Result<Created, ContainerError> {
+        let mut request = request;
+        let support = CgroupSupport::detect().map_err(|e| {
+            ContainerError::io("read the cgroup mounts in", "/proc/self/mountinfo", e)
+        })?;
+        let warnings = resources::verify(&mut request.host_config, &support)?;
         if let Some(name) = &request.name
             && !id::valid_name(name.strip_prefix('/').unwrap_or(name))
         {
@@ -85,7 +99,7 @@ impl Containers {
             return Err(e);
         }
         self.emit(&record, "create", &[]);
-        Ok(record)
+        Ok(Created { record, warnings })
     }
 
     fn write_new(&self, record: &ContainerRecord) -> Result<(), ContainerError> {

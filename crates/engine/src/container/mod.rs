@@ -24,6 +24,7 @@ pub mod logs;
 pub mod protocol;
 mod record;
 mod remove;
+pub mod resources;
 pub mod spec;
 mod start;
 pub mod supervisor;
@@ -34,7 +35,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use config::{Config, HostConfig};
-pub use create::CreateRequest;
+pub use create::{CreateRequest, Created};
 pub use liveness::{Liveness, current_boot_id};
 pub use record::{CONTAINER_SCHEMA, ContainerRecord, State, Status, SupervisorInfo, ZERO_TIME};
 pub use start::{StartError, Started};

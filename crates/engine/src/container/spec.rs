@@ -125,7 +125,7 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
         "domainname": config.domainname,
         "mounts": mounts,
         "linux": {
-            "resources": resources(host),
+            "resources": resources(host)?,
             "cgroupsPath": super::cgroups_path(&record.id),
             "namespaces": namespaces,
             "maskedPaths": masked,
@@ -136,13 +136,24 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
         .map_err(|e| ContainerError::Invalid(format!("cannot build the runtime spec: {e}")))
 }
 
-/// `linux.resources` from `--memory`, `--cpus`, `--cpu-shares` and `--pids-limit`
-/// (Docker's mapping: `--cpus` is a CFS quota over a 100 ms period).
-fn resources(host: &super::config::HostConfig) -> Value {
+/// `linux.resources` from the HostConfig's limits, with Docker's mapping (`--cpus` is a
+/// CFS quota over a 100 ms period; throttled devices by their `major:minor`).
+fn resources(host: &super::config::HostConfig) -> Result<Value, ContainerError> {
     let mut resources = json!({});
+    let mut memory = json!({});
     if host.memory > 0 {
-        resources["memory"] = json!({"limit": host.memory});
+        memory["limit"] = json!(host.memory);
     }
+    if host.memory_swap != 0 && host.memory > 0 {
+        memory["swap"] = json!(host.memory_swap);
+    }
+    if host.memory_reservation > 0 {
+        memory["reservation"] = json!(host.memory_reservation);
+    }
+    if host.oom_kill_disable == Some(true) {
+        memory["disableOOMKiller"] = json!(true);
+    }
+    set_if_any(&mut resources, "memory", memory);
     let mut cpu = json!({});
     if host.cpu_shares > 0 {
         cpu["shares"] = json!(host.cpu_shares);
@@ -152,13 +163,51 @@ fn resources(host: &super::config::HostConfig) -> Value {
         cpu["period"] = json!(PERIOD);
         cpu["quota"] = json!(host.nano_cpus * PERIOD / 1_000_000_000);
     }
-    if cpu.as_object().is_some_and(|c| !c.is_empty()) {
-        resources["cpu"] = cpu;
+    if host.cpu_period > 0 {
+        cpu["period"] = json!(host.cpu_period);
     }
+    if host.cpu_quota != 0 {
+        cpu["quota"] = json!(host.cpu_quota);
+    }
+    if !host.cpuset_cpus.is_empty() {
+        cpu["cpus"] = json!(host.cpuset_cpus);
+    }
+    if !host.cpuset_mems.is_empty() {
+        cpu["mems"] = json!(host.cpuset_mems);
+    }
+    set_if_any(&mut resources, "cpu", cpu);
     if let Some(limit) = host.pids_limit.filter(|l| *l > 0) {
         resources["pids"] = json!({"limit": limit});
     }
-    resources
+    let mut block_io = json!({});
+    if host.blkio_weight > 0 {
+        block_io["weight"] = json!(host.blkio_weight);
+    }
+    let throttles = [
+        ("throttleReadBpsDevice", &host.blkio_device_read_bps),
+        ("throttleWriteBpsDevice", &host.blkio_device_write_bps),
+        ("throttleReadIOPSDevice", &host.blkio_device_read_iops),
+        ("throttleWriteIOPSDevice", &host.blkio_device_write_iops),
+    ];
+    for (key, devices) in throttles {
+        if devices.is_empty() {
+            continue;
+        }
+        let mut list = Vec::new();
+        for d in devices {
+            let (major, minor) = super::resources::block_device(d)?;
+            list.push(json!({"major": major, "minor": minor, "rate": d.rate}));
+        }
+        block_io[key] = json!(list);
+    }
+    set_if_any(&mut resources, "blockIO", block_io);
+    Ok(resources)
+}
+
+fn set_if_any(resources: &mut Value, key: &str, section: Value) {
+    if section.as_object().is_some_and(|o| !o.is_empty()) {
+        resources[key] = section;
+    }
 }
 
 fn bind(source: std::path::PathBuf, destination: &str, readonly: bool) -> Value {

@@ -278,7 +278,6 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
     (exit_code, cleanup)
 }
 
-/// Records the exit, sweeps the cgroup, emits `die`, applies `--rm`.
 /// Records the exit, emits `die`, and for `--rm` makes the container cease to exist;
 /// returns what is left to clean up after the exit has been reported.
 fn finish(
@@ -292,13 +291,19 @@ fn finish(
     // `restart` of an `--rm` container keeps it (as Docker does): it leaves a marker.
     let keep = containers.dir(id).join(super::KEEP_MARKER);
     let auto_remove = record.host_config.auto_remove && std::fs::remove_file(&keep).is_err();
+    // Read before the cgroup goes: Docker reports an OOM kill of any process in it.
+    let oom_killed = runtime::oom_kills(&cgroups_path) > 0;
+    if oom_killed {
+        containers.emit(record, "oom", &[]);
+    }
     // A container that stays is fully cleaned up before its state says exited, so that
     // "exited" means only the supervisor's exit is left (see `remove_stopped`).
     if !auto_remove {
         let _ = runtime::remove_cgroup(&cgroups_path);
     }
     if !auto_remove {
-        let exited = state.exited(exit_code, crate::time::now_rfc3339(), String::new());
+        let mut exited = state.exited(exit_code, crate::time::now_rfc3339(), String::new());
+        exited.oom_killed = oom_killed;
         let _ = containers.write_state(id, &exited);
     }
     // For `--rm` the `die` event is where the exit code stays (`wait` reads it there):

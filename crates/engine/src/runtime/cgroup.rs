@@ -7,7 +7,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use oci_spec::runtime::{LinuxDeviceCgroup, LinuxDeviceType, LinuxResources};
+use oci_spec::runtime::{LinuxBlockIo, LinuxDeviceCgroup, LinuxDeviceType, LinuxResources};
 
 use super::sys;
 
@@ -23,7 +23,7 @@ pub struct Hierarchy {
 }
 
 impl Hierarchy {
-    fn has(&self, controller: &str) -> bool {
+    pub(crate) fn has(&self, controller: &str) -> bool {
         self.options.iter().any(|o| o == controller)
     }
 
@@ -308,6 +308,9 @@ fn apply(h: &Hierarchy, dir: &Path, resources: Option<&LinuxResources>) -> Resul
             if let Some(res) = m.reservation() {
                 write(dir, "memory.soft_limit_in_bytes", &res.to_string())?;
             }
+            if m.disable_oom_killer() == Some(true) {
+                write(dir, "memory.oom_control", "1")?;
+            }
         }
         if h.v2 && dir.join("memory.max").exists() {
             if let Some(limit) = m.limit() {
@@ -363,15 +366,40 @@ fn apply(h: &Hierarchy, dir: &Path, resources: Option<&LinuxResources>) -> Resul
     {
         write(dir, "pids.max", &v2_max(p.limit()))?;
     }
-    if let Some(b) = r.block_io()
-        && let Some(weight) = b.weight()
-    {
+    if let Some(b) = r.block_io() {
+        apply_block_io(h, dir, b)?;
+    }
+    Ok(())
+}
+
+/// `--blkio-weight` and the `--device-{read,write}-{bps,iops}` throttles: v1's
+/// `blkio.weight` and `blkio.throttle.*_device` files, v2's `io.weight` and `io.max`.
+fn apply_block_io(h: &Hierarchy, dir: &Path, b: &LinuxBlockIo) -> Result<(), String> {
+    if let Some(weight) = b.weight() {
         if h.has("blkio") {
             write(dir, "blkio.weight", &weight.to_string())?;
         }
         if h.v2 && dir.join("io.weight").exists() {
             let weight = 1 + (u32::from(weight).clamp(10, 1000) - 10) * 9999 / 990;
             write(dir, "io.weight", &weight.to_string())?;
+        }
+    }
+    let throttles = [
+        ("read_bps_device", "rbps", b.throttle_read_bps_device()),
+        ("write_bps_device", "wbps", b.throttle_write_bps_device()),
+        ("read_iops_device", "riops", b.throttle_read_iops_device()),
+        ("write_iops_device", "wiops", b.throttle_write_iops_device()),
+    ];
+    for (v1_file, v2_key, devices) in throttles {
+        for d in devices.iter().flatten() {
+            let device = format!("{}:{}", d.major(), d.minor());
+            if h.has("blkio") {
+                let file = format!("blkio.throttle.{v1_file}");
+                write(dir, &file, &format!("{device} {}", d.rate()))?;
+            }
+            if h.v2 && dir.join("io.max").exists() {
+                write(dir, "io.max", &format!("{device} {v2_key}={}", d.rate()))?;
+            }
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 //! [`init_main`] is the `--init` (docker-init) mode. All `unsafe` is in `sys.rs`.
 
 mod cgroup;
+mod cgroup_support;
 mod child;
 mod init;
 mod plan;
@@ -17,7 +18,9 @@ use oci_spec::runtime::Capability;
 use rustix::pipe::PipeFlags;
 use rustix::process::{WaitId, WaitIdOptions};
 
+pub(crate) use cgroup::errno_text;
 pub use cgroup::{cgroup_is_empty, cgroup_pids, remove_cgroup};
+pub use cgroup_support::{Support as CgroupSupport, oom_kills};
 pub use init::init_main;
 pub use plan::CAPABILITY_NAMES;
 pub use sys::{close_inherited_except, take_inherited_fd};
