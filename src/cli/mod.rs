@@ -10,6 +10,7 @@ mod system;
 mod template;
 #[allow(dead_code)] // used by the image commands as they land
 mod units;
+mod volume;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -146,6 +147,9 @@ enum Command {
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
     /// The supervisor of one container (started by berth itself)
     #[command(name = "__supervise", hide = true)]
     Supervise {
@@ -211,6 +215,7 @@ pub fn main() -> ExitCode {
             container::lifecycle::rename(&root, &a)
         }
         Command::Events(a) => container::events::run(&root, &a),
+        Command::Volume(c) => volume::run(&root, &c),
         Command::Supervise { id, fd, attach } => {
             return container::supervise(&root, &id, fd, attach);
         }

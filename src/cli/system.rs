@@ -46,8 +46,10 @@ fn reclaimable(reclaimable: u64, total: u64) -> String {
 fn df(root: &Path, args: &DfArgs) -> anyhow::Result<()> {
     let images = image::open(root)?;
     let usage = images.usage()?;
+    let containers = container_usage(root)?;
+    let volumes = volume_usage(root)?;
     if args.verbose && args.format.is_none() {
-        return verbose(&images);
+        return verbose(&images, &containers, &volumes);
     }
     let row = |kind: &str, total: usize, active: usize, bytes: u64, reclaim: String| {
         json!({
@@ -66,8 +68,34 @@ fn df(root: &Path, args: &DfArgs) -> anyhow::Result<()> {
             usage.size,
             reclaimable(usage.reclaimable, usage.size),
         ),
-        row("Containers", 0, 0, 0, reclaimable(0, 0)),
-        row("Local Volumes", 0, 0, 0, reclaimable(0, 0)),
+        row(
+            "Containers",
+            containers.len(),
+            containers.iter().filter(|c| c.running).count(),
+            containers.iter().map(|c| c.size).sum(),
+            reclaimable(
+                containers
+                    .iter()
+                    .filter(|c| !c.running)
+                    .map(|c| c.size)
+                    .sum(),
+                containers.iter().map(|c| c.size).sum(),
+            ),
+        ),
+        row(
+            "Local Volumes",
+            volumes.len(),
+            volumes.iter().filter(|v| v.links > 0).count(),
+            volumes.iter().map(|v| v.size).sum(),
+            reclaimable(
+                volumes
+                    .iter()
+                    .filter(|v| v.links == 0)
+                    .map(|v| v.size)
+                    .sum(),
+                volumes.iter().map(|v| v.size).sum(),
+            ),
+        ),
         row("Build Cache", 0, 0, 0, size(0)),
     ];
     let format = args.format.as_deref().unwrap_or("table");
@@ -90,8 +118,72 @@ fn df(root: &Path, args: &DfArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A container's share of `system df`: its writable layer.
+struct ContainerUsage {
+    row: serde_json::Value,
+    image: String,
+    running: bool,
+    size: u64,
+}
+
+fn container_usage(root: &Path) -> anyhow::Result<Vec<ContainerUsage>> {
+    let containers = crate::cli::container::open(root)?;
+    let now = (image::now_nanos() / 1_000_000_000) as i64;
+    Ok(containers
+        .list()?
+        .into_iter()
+        .map(|c| {
+            let size = berth_engine::volume::tree_size(&containers.dir(&c.record.id).join("upper"));
+            let mut row = crate::cli::container::ps::row(&c, false, now);
+            let volumes = c
+                .record
+                .mount_points
+                .iter()
+                .filter(|m| !m.name.is_empty())
+                .count();
+            row["LocalVolumes"] = json!(volumes.to_string());
+            row["Size"] = json!(self::size(size));
+            ContainerUsage {
+                row,
+                image: c.record.image.clone(),
+                running: c.state.running,
+                size,
+            }
+        })
+        .collect())
+}
+
+/// A volume's share of `system df`: its data and how many containers use it.
+struct VolumeUsage {
+    name: String,
+    links: usize,
+    size: u64,
+}
+
+fn volume_usage(root: &Path) -> anyhow::Result<Vec<VolumeUsage>> {
+    let volumes = berth_engine::volume::Volumes::open(root)?;
+    let containers = crate::cli::container::open(root)?;
+    let records: Vec<_> = containers.list()?.into_iter().map(|c| c.record).collect();
+    Ok(volumes
+        .list()?
+        .into_iter()
+        .map(|v| VolumeUsage {
+            links: records
+                .iter()
+                .filter(|r| r.mount_points.iter().any(|m| m.name == v.name))
+                .count(),
+            size: volumes.size(&v.name),
+            name: v.name,
+        })
+        .collect())
+}
+
 /// `docker system df -v`: one table per type.
-fn verbose(images: &berth_engine::image::Images) -> anyhow::Result<()> {
+fn verbose(
+    images: &berth_engine::image::Images,
+    containers: &[ContainerUsage],
+    volumes: &[VolumeUsage],
+) -> anyhow::Result<()> {
     let now = (image::now_nanos() / 1_000_000_000) as i64;
     let list = images.list()?;
     let mut layer_users = std::collections::BTreeMap::new();
@@ -130,7 +222,7 @@ fn verbose(images: &berth_engine::image::Images) -> anyhow::Result<()> {
                 "Size": size(i.size),
                 "SharedSize": size(shared),
                 "UniqueSize": size(i.size.saturating_sub(shared)),
-                "Containers": "0",
+                "Containers": containers.iter().filter(|c| c.image == i.id.to_string()).count().to_string(),
             })
         })
         .collect();
@@ -150,13 +242,20 @@ fn verbose(images: &berth_engine::image::Images) -> anyhow::Result<()> {
         template::render_table_with_headers(format, &[], headers)
     };
     out.push_str("\nContainers space usage:\n\n");
-    out.push_str(&empty(
+    let rows: Vec<serde_json::Value> = containers.iter().map(|c| c.row.clone()).collect();
+    out.push_str(&template::render_table_with_headers(
         "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}",
-        &[("ID", "CONTAINER ID"), ("RunningFor", "CREATED")],
+        &rows,
+        &[("ID", "CONTAINER ID"), ("RunningFor", "CREATED"), ("LocalVolumes", "LOCAL VOLUMES")],
     )?);
     out.push_str("\nLocal Volumes space usage:\n\n");
-    out.push_str(&empty(
+    let rows: Vec<serde_json::Value> = volumes
+        .iter()
+        .map(|v| json!({"Name": v.name, "Links": v.links.to_string(), "Size": size(v.size)}))
+        .collect();
+    out.push_str(&template::render_table_with_headers(
         "table {{.Name}}\t{{.Links}}\t{{.Size}}",
+        &rows,
         &[("Name", "VOLUME NAME")],
     )?);
     out.push_str("\nBuild cache usage: 0B\n\n");

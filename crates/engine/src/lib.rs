@@ -14,5 +14,6 @@ pub mod reference;
 pub mod runtime;
 pub mod store;
 pub mod time;
+pub mod volume;
 
 pub use digest::Digest;

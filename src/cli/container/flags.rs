@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use berth_engine::container::config::{ThrottleDevice, Ulimit};
+use berth_engine::container::mount_spec;
 use berth_engine::container::{Config, CreateRequest, HostConfig};
 use clap::Args;
 
@@ -91,11 +92,14 @@ pub struct ContainerFlags {
     pub publish: Vec<String>,
     #[arg(short = 'P', long = "publish-all", hide = true)]
     pub publish_all: bool,
-    #[arg(short = 'v', long = "volume", hide = true)]
+    /// Bind mount a volume ([source:]destination[:options])
+    #[arg(short = 'v', long = "volume")]
     pub volume: Vec<String>,
-    #[arg(long, hide = true)]
+    /// Attach a filesystem mount to the container (type=bind|volume|tmpfs,...)
+    #[arg(long)]
     pub mount: Vec<String>,
-    #[arg(long, hide = true)]
+    /// Mount a tmpfs directory (destination[:options])
+    #[arg(long)]
     pub tmpfs: Vec<String>,
     #[arg(long = "volumes-from", hide = true)]
     pub volumes_from: Vec<String>,
@@ -356,22 +360,45 @@ impl ContainerFlags {
             init: self.init.then_some(true),
             ..HostConfig::default()
         };
+        let mut host_config = host_config;
+        let mut mounts = Vec::new();
+        for v in &self.volume {
+            mounts.push(mount_spec::parse_volume_flag(v)?);
+        }
+        let mut mount_json = Vec::new();
+        for m in &self.mount {
+            let parsed = mount_spec::parse_mount_flag(m)?;
+            mount_json.push(serde_json::json!({
+                "Type": parsed.kind.as_str(),
+                "Source": parsed.source.clone().unwrap_or_default(),
+                "Target": parsed.target,
+                "ReadOnly": parsed.read_only,
+            }));
+            mounts.push(parsed);
+        }
+        let mut tmpfs = BTreeMap::new();
+        for t in &self.tmpfs {
+            let parsed = mount_spec::parse_tmpfs_flag(t)?;
+            tmpfs.insert(parsed.target.clone(), parsed.mode.clone());
+            mounts.push(parsed);
+        }
+        host_config.binds = (!self.volume.is_empty()).then(|| self.volume.clone());
+        host_config.mounts = (!mount_json.is_empty()).then_some(mount_json);
+        host_config.tmpfs = (!tmpfs.is_empty()).then_some(tmpfs);
         Ok(CreateRequest {
             name: self.name.clone(),
             config,
             host_config,
+            mounts,
         })
     }
 
     fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 23] = [
+        let set: [(&str, bool); 20] = [
             ("-i/--interactive", self.interactive),
             ("-t/--tty", self.tty),
             ("-p/--publish", !self.publish.is_empty()),
             ("-P/--publish-all", self.publish_all),
-            ("-v/--volume", !self.volume.is_empty()),
-            ("--mount", !self.mount.is_empty()),
-            ("--tmpfs", !self.tmpfs.is_empty()),
             ("--volumes-from", !self.volumes_from.is_empty()),
             ("--restart", self.restart.is_some()),
             ("--health-cmd", self.health_cmd.is_some()),

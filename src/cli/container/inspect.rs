@@ -64,7 +64,7 @@ pub fn container_json(containers: &Containers, c: &Container) -> Value {
             },
             "Name": "overlay2",
         },
-        "Mounts": [],
+        "Mounts": r.mount_points.iter().map(|m| m.inspect_json()).collect::<Vec<_>>(),
         "Config": r.config,
         "NetworkSettings": network_settings(&r.host_config.network_mode),
     })

@@ -170,15 +170,15 @@ pub fn kill(root: &Path, args: &KillArgs) -> anyhow::Result<()> {
 }
 
 pub fn rm(root: &Path, args: &RmArgs) -> anyhow::Result<()> {
-    if args.volumes || args.link {
-        anyhow::bail!("rm -v/-l is not supported by berth yet (volumes and links come later)");
+    if args.link {
+        anyhow::bail!("rm -l/--link is not supported by berth yet (links come with networking)");
     }
     let containers = super::open(root)?;
     let mut failed = false;
     for name in &args.containers {
         let result = containers
             .lookup(name)
-            .and_then(|id| containers.remove(&id, args.force));
+            .and_then(|id| containers.remove(&id, args.force, args.volumes));
         match result {
             Ok(()) => println!("{name}"),
             // `rm -f` of a container that does not exist is not an error (as Docker).

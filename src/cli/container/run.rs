@@ -86,7 +86,7 @@ pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
         Err(e) => {
             // Docker keeps a container whose start failed; with --rm nothing may stay.
             if args.flags.rm {
-                let _ = containers.remove(&id, true);
+                let _ = containers.remove(&id, true, true);
             }
             return Err(start_error(e).into());
         }

@@ -86,6 +86,8 @@ pub struct HostConfig {
     pub publish_all_ports: bool,
     pub readonly_rootfs: bool,
     pub security_opt: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<BTreeMap<String, String>>,
     #[serde(rename = "UTSMode")]
     pub uts_mode: String,
     pub userns_mode: String,
@@ -125,6 +127,9 @@ pub struct HostConfig {
     pub io_maximum_iops: u64,
     #[serde(rename = "IOMaximumBandwidth")]
     pub io_maximum_bandwidth: u64,
+    /// `--mount` as given (Docker's `mount.Mount` JSON), for `inspect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mounts: Option<Vec<serde_json::Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     pub masked_paths: Vec<String>,
@@ -161,6 +166,7 @@ impl Default for HostConfig {
             publish_all_ports: false,
             readonly_rootfs: false,
             security_opt: None,
+            tmpfs: None,
             uts_mode: String::new(),
             userns_mode: String::new(),
             shm_size: 67_108_864,
@@ -195,6 +201,7 @@ impl Default for HostConfig {
             cpu_percent: 0,
             io_maximum_iops: 0,
             io_maximum_bandwidth: 0,
+            mounts: None,
             init: None,
             masked_paths: Vec::new(),
             readonly_paths: Vec::new(),

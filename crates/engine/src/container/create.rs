@@ -9,11 +9,13 @@ use std::os::unix::fs::symlink;
 use serde_json::Value;
 
 use super::config::{Config, HostConfig};
+use super::mount_spec::MountRequest;
 use super::record::{self, CONTAINER_SCHEMA, ContainerRecord, State};
-use super::{ContainerError, Containers, PROJECT_LABEL, id, resources, user};
+use super::{ContainerError, Containers, PROJECT_LABEL, id, mounts, resources, user};
 use crate::image::Images;
 use crate::runtime::CgroupSupport;
 use crate::store::ImageRecord;
+use crate::volume::Volumes;
 
 /// What the CLI (or the orchestrator) asks for: Docker's `Config` and `HostConfig` with
 /// only the user's values set; the image's defaults are merged in here.
@@ -22,6 +24,8 @@ pub struct CreateRequest {
     pub name: Option<String>,
     pub config: Config,
     pub host_config: HostConfig,
+    /// `-v`, `--mount` and `--tmpfs` (and a compose service's `volumes`), in order.
+    pub mounts: Vec<MountRequest>,
 }
 
 /// A new container and the warnings about limits the host could not apply (Docker's
@@ -79,8 +83,29 @@ impl Containers {
             &request.host_config.group_add.clone().unwrap_or_default(),
         )?;
 
+        mounts::check(&request.mounts)?;
+        // Shared volume lock from choosing volumes to writing the record: a `volume rm`
+        // (exclusive) either sees this container use them or runs before it.
+        let volumes =
+            Volumes::open(self.root()).map_err(|e| ContainerError::Invalid(e.to_string()))?;
+        let _volumes_lock = volumes
+            .lock_shared()
+            .map_err(|e| ContainerError::Invalid(e.to_string()))?;
         let name = request.name.map(|n| n.trim_start_matches('/').to_string());
         let name = self.reserve_name(name.as_deref(), &id)?;
+        let image_volumes: Vec<String> = config
+            .volumes
+            .iter()
+            .flatten()
+            .map(|(k, _)| k.clone())
+            .collect();
+        let resolved = match mounts::resolve(&request.mounts, &image_volumes, &volumes) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = fs::remove_file(self.names_dir().join(&name));
+                return Err(e);
+            }
+        };
         let record = ContainerRecord {
             schema_version: CONTAINER_SCHEMA,
             id: id.clone(),
@@ -92,10 +117,12 @@ impl Containers {
             config,
             host_config: with_default_paths(request.host_config),
             layers: layers.iter().map(|d| d.to_string()).collect(),
+            mount_points: resolved.points,
         };
         if let Err(e) = self.write_new(&record) {
             let _ = fs::remove_dir_all(self.dir(&id));
             let _ = fs::remove_file(self.names_dir().join(&name));
+            mounts::remove_created(&volumes, &resolved.created);
             return Err(e);
         }
         self.emit(&record, "create", &[]);

@@ -21,6 +21,8 @@ pub mod id;
 mod initlayer;
 mod liveness;
 pub mod logs;
+pub mod mount_spec;
+pub mod mounts;
 pub mod protocol;
 mod record;
 mod remove;

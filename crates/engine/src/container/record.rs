@@ -34,6 +34,9 @@ pub struct ContainerRecord {
     /// Chain ids of the image's layers, bottom first: the overlay lowerdirs. Kept here so
     /// a start needs no image lookup (and `rmi` refuses an image a container uses).
     pub layers: Vec<String>,
+    /// The mounts resolved at create (Docker's `MountPoints`), in mount order.
+    #[serde(default)]
+    pub mount_points: Vec<super::mounts::MountPoint>,
 }
 
 /// Docker's `State`, plus what berth needs to tell a live container from a dead one.

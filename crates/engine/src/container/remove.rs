@@ -15,7 +15,9 @@ use super::{ContainerError, Containers, PROJECT_LABEL, id, liveness};
 impl Containers {
     /// Removes a container. A running one is refused unless `force`, which kills it first
     /// and waits until its supervisor has recorded the exit.
-    pub fn remove(&self, id: &str, force: bool) -> Result<(), ContainerError> {
+    /// Removes a container; with `volumes` (`rm -v`) also its anonymous volumes.
+    pub fn remove(&self, id: &str, force: bool, volumes: bool) -> Result<(), ContainerError> {
+        let record = if volumes { self.record(id).ok() } else { None };
         self.remove_inner(id, force).map_err(|e| {
             // Removed meanwhile by its own supervisor (`--rm`): say so as Docker would.
             if self.dir(id).join("container.json").exists() {
@@ -23,7 +25,50 @@ impl Containers {
             } else {
                 ContainerError::NotFound(id.into())
             }
-        })
+        })?;
+        if let Some(record) = record {
+            self.remove_anonymous_volumes(&record);
+        }
+        Ok(())
+    }
+
+    /// Removes the anonymous volumes of a removed container that no other container
+    /// uses (`rm -v`, `--rm`); named volumes are never removed implicitly.
+    pub(crate) fn remove_anonymous_volumes(&self, record: &ContainerRecord) {
+        let anonymous: Vec<&str> = record
+            .mount_points
+            .iter()
+            .filter(|m| m.anonymous)
+            .map(|m| m.name.as_str())
+            .collect();
+        if anonymous.is_empty() {
+            return;
+        }
+        let Ok(volumes) = crate::volume::Volumes::open(self.root()) else {
+            return;
+        };
+        let Ok(lock) = volumes.lock_exclusive() else {
+            return;
+        };
+        for name in anonymous {
+            let users = self.volume_users(name).unwrap_or_default();
+            let _ = volumes.remove(&lock, name, users);
+        }
+    }
+
+    /// The containers whose mounts use the volume `name` (short ids).
+    pub fn volume_users(&self, name: &str) -> Result<Vec<String>, ContainerError> {
+        let mut users = Vec::new();
+        for id in self.ids()? {
+            match self.record(&id) {
+                Ok(r) if r.mount_points.iter().any(|m| m.name == name) => {
+                    users.push(id[..12].to_string());
+                }
+                Ok(_) | Err(ContainerError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(users)
     }
 
     fn remove_inner(&self, id: &str, force: bool) -> Result<(), ContainerError> {
@@ -75,7 +120,13 @@ impl Containers {
         crate::runtime::remove_cgroup(&super::cgroups_path(&record.id))
             .map_err(|e| ContainerError::io("remove the cgroup of", &dir, e))?;
         let removed = self.unlist(record)?;
-        fs::remove_dir_all(&removed).map_err(|e| ContainerError::io("remove", &removed, e))
+        fs::remove_dir_all(&removed).map_err(|e| ContainerError::io("remove", &removed, e))?;
+        // Only auto-removed containers get here without `rm`: Docker's `--rm` takes the
+        // anonymous volumes along.
+        if record.host_config.auto_remove {
+            self.remove_anonymous_volumes(record);
+        }
+        Ok(())
     }
 
     /// The part of a removal that makes the container cease to exist (record, name and

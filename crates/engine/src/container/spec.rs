@@ -29,6 +29,9 @@ pub struct SpecInputs<'a> {
     pub container_dir: &'a Path,
     pub user: &'a ResolvedUser,
     pub init_binary: Option<&'a Path>,
+    /// The container never ran: empty volumes are filled from the image (Docker does
+    /// this once, when the container is created).
+    pub first_start: bool,
 }
 
 pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec, ContainerError> {
@@ -82,6 +85,19 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
         })?;
         mounts.push(bind(binary.to_path_buf(), INIT_PATH, true));
     }
+
+    mounts.extend(
+        record
+            .mount_points
+            .iter()
+            .map(|p| p.spec_json(inputs.first_start)),
+    );
+    // Parents before children (`/etc` before `/etc/hosts`, `/data` before `/data/cache`),
+    // as Docker sorts them; the sort is stable, so equal depths keep their order.
+    mounts.sort_by_key(|m| {
+        let dest = m["destination"].as_str().unwrap_or_default();
+        std::path::Path::new(dest).components().count()
+    });
 
     let mut namespaces = vec![
         json!({"type": "pid"}),

@@ -119,6 +119,7 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
             container_dir: &dir,
             user: &resolved,
             init_binary: init_binary.as_deref(),
+            first_start: previous.started_at == super::record::ZERO_TIME,
         },
     )
     .map_err(own)?;
@@ -315,11 +316,13 @@ fn finish(
         Cleanup {
             cgroups_path: Some(cgroups_path),
             removed: containers.unlist(record).ok(),
+            volumes_of: Some((containers.clone(), record.clone())),
         }
     } else {
         Cleanup {
             cgroups_path: None,
             removed: None,
+            volumes_of: None,
         }
     }
 }
@@ -330,6 +333,8 @@ fn finish(
 struct Cleanup {
     cgroups_path: Option<String>,
     removed: Option<PathBuf>,
+    /// An `--rm` container whose anonymous volumes go with it.
+    volumes_of: Option<(Containers, ContainerRecord)>,
 }
 
 impl Cleanup {
@@ -339,6 +344,9 @@ impl Cleanup {
         }
         if let Some(dir) = self.removed {
             let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((containers, record)) = self.volumes_of {
+            containers.remove_anonymous_volumes(&record);
         }
     }
 }

@@ -376,6 +376,10 @@ fn mount_one(p: &Prepared, root: BorrowedFd<'_>, m: &MountStep) -> Step<()> {
             }
         }
         MountSource::Bind { source, recursive } => {
+            if m.copy_up {
+                super::copy_up::copy_into_empty(root, &m.dest, source)
+                    .what(|| format!("fill the volume at {dest} from the image"))?;
+            }
             let what = || format!("bind mount {} on {dest}", lossy(source));
             let mut flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
             if *recursive {

@@ -5,6 +5,7 @@
 mod cgroup;
 mod cgroup_support;
 mod child;
+mod copy_up;
 mod init;
 mod plan;
 mod sys;
@@ -23,6 +24,7 @@ pub use cgroup::{cgroup_is_empty, cgroup_pids, remove_cgroup};
 pub use cgroup_support::{Support as CgroupSupport, oom_kills};
 pub use init::init_main;
 pub use plan::CAPABILITY_NAMES;
+pub use plan::COPY_UP_OPTION;
 pub use sys::{close_inherited_except, take_inherited_fd};
 
 /// Everything needed to start a container's init.

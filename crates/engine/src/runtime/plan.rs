@@ -61,7 +61,13 @@ pub struct MountStep {
     pub file: bool,
     /// `/dev` as a tmpfs: the standard nodes and links are created in it.
     pub populate_dev: bool,
+    /// A bind of an empty volume: first filled with the image's content at `dest`.
+    pub copy_up: bool,
 }
+
+/// The mount option (berth's own, beside runc's `tmpcopyup` for tmpfs) that asks to
+/// fill an empty bind-mounted volume from the image's content at the destination.
+pub const COPY_UP_OPTION: &str = "berth.copyup";
 
 pub struct DeviceNode {
     pub path: CString,
@@ -488,6 +494,7 @@ fn step(
     let mut attr_clr = 0;
     let mut bind = typ == "bind";
     let mut recursive = false;
+    let mut copy_up = false;
     let mut data = Vec::new();
     for o in options {
         match o.as_str() {
@@ -504,6 +511,7 @@ fn step(
             "relatime" => attr_set &= !MOUNT_ATTR_ATIME,
             "nodiratime" => attr_set |= MOUNT_ATTR_NODIRATIME,
             "bind" => bind = true,
+            COPY_UP_OPTION => copy_up = true,
             "rbind" => {
                 bind = true;
                 recursive = true;
@@ -556,6 +564,7 @@ fn step(
         attr_clr,
         file,
         populate_dev,
+        copy_up: copy_up && bind,
     })
 }
 

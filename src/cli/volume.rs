@@ -1,0 +1,366 @@
+//! `berth volume create|ls|inspect|rm|prune`, with Docker's flags and output.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::bail;
+use berth_engine::container::Containers;
+use berth_engine::volume::{Volume, VolumeError, VolumeRequest, Volumes};
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use crate::cli::{output, template, units};
+
+#[derive(Subcommand, Debug)]
+pub enum VolumeCommand {
+    /// Create a volume
+    Create(CreateArgs),
+    /// List volumes
+    #[command(visible_alias = "list")]
+    Ls(LsArgs),
+    /// Display detailed information on one or more volumes
+    Inspect(InspectArgs),
+    /// Remove one or more volumes
+    #[command(visible_alias = "remove")]
+    Rm(RmArgs),
+    /// Remove unused local volumes
+    Prune(PruneArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    /// Specify volume driver name
+    #[arg(short, long)]
+    driver: Option<String>,
+    /// Set metadata for a volume
+    #[arg(long = "label")]
+    labels: Vec<String>,
+    /// Set driver specific options
+    #[arg(short = 'o', long = "opt")]
+    opts: Vec<String>,
+    name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LsArgs {
+    /// Only display volume names
+    #[arg(short, long)]
+    quiet: bool,
+    /// Provide filter values (e.g. "dangling=true")
+    #[arg(short, long)]
+    filter: Vec<String>,
+    /// Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'
+    #[arg(long)]
+    format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// Format output using a custom template: 'json', 'TEMPLATE'
+    #[arg(short, long)]
+    format: Option<String>,
+    #[arg(required = true)]
+    names: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    /// Force the removal of one or more volumes (no error for a missing one)
+    #[arg(short, long)]
+    force: bool,
+    #[arg(required = true)]
+    names: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Remove all unused volumes, not just anonymous ones
+    #[arg(short, long)]
+    all: bool,
+    /// Provide filter values (e.g. "label=<key>=<value>")
+    #[arg(long)]
+    filter: Vec<String>,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    force: bool,
+}
+
+pub fn run(root: &Path, command: &VolumeCommand) -> anyhow::Result<()> {
+    let volumes = Volumes::open(root)?;
+    volumes.sweep();
+    match command {
+        VolumeCommand::Create(a) => create(&volumes, a),
+        VolumeCommand::Ls(a) => ls(root, &volumes, a),
+        VolumeCommand::Inspect(a) => inspect(&volumes, a),
+        VolumeCommand::Rm(a) => rm(root, &volumes, a),
+        VolumeCommand::Prune(a) => prune(root, &volumes, a),
+    }
+}
+
+fn key_values(flag: &str, values: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for v in values {
+        let (k, val) = v.split_once('=').unwrap_or((v.as_str(), ""));
+        if k.is_empty() {
+            bail!("invalid {flag} {v:?}: expected key=value");
+        }
+        out.insert(k.to_string(), val.to_string());
+    }
+    Ok(out)
+}
+
+fn create(volumes: &Volumes, args: &CreateArgs) -> anyhow::Result<()> {
+    let volume = volumes.create(VolumeRequest {
+        name: args.name.clone(),
+        driver: args.driver.clone(),
+        labels: key_values("--label", &args.labels)?,
+        options: key_values("--opt", &args.opts)?,
+    })?;
+    println!("{}", volume.name);
+    Ok(())
+}
+
+/// Volume filters: `dangling`, `driver`, `label` (`key` or `key=value`), `name`
+/// (substring, as Docker's).
+struct Filters(Vec<(String, String)>);
+
+impl Filters {
+    fn parse(raw: &[String]) -> anyhow::Result<Filters> {
+        let mut out = Vec::new();
+        for f in raw {
+            let Some((k, v)) = f.split_once('=') else {
+                bail!("bad format of filter (expected name=value): {f}");
+            };
+            if !["dangling", "driver", "label", "name"].contains(&k) {
+                bail!("invalid filter '{k}'");
+            }
+            if k == "dangling" && !["true", "false", "1", "0"].contains(&v) {
+                bail!("invalid filter 'dangling={v}'");
+            }
+            out.push((k.to_string(), v.to_string()));
+        }
+        Ok(Filters(out))
+    }
+
+    fn matches(&self, v: &Volume, used: bool) -> bool {
+        let mut keys: Vec<&str> = self.0.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.iter().all(|key| {
+            let mut values = self
+                .0
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, val)| val.as_str());
+            let one = |val: &str| match *key {
+                "dangling" => matches!(val, "true" | "1") != used,
+                "driver" => v.driver == val,
+                "name" => v.name.contains(val),
+                _ => match val.split_once('=') {
+                    Some((k, want)) => v.label(k) == Some(want),
+                    None => v.label(val).is_some(),
+                },
+            };
+            if *key == "label" {
+                values.all(one)
+            } else {
+                values.any(one)
+            }
+        })
+    }
+}
+
+/// Names of the volumes that some container uses.
+fn used_volumes(root: &Path) -> anyhow::Result<Vec<String>> {
+    let containers = Containers::open(root)?;
+    let mut used = Vec::new();
+    for c in containers.list()? {
+        used.extend(
+            c.record
+                .mount_points
+                .iter()
+                .filter(|m| !m.name.is_empty())
+                .map(|m| m.name.clone()),
+        );
+    }
+    Ok(used)
+}
+
+fn labels_text(v: &Volume) -> String {
+    v.labels
+        .iter()
+        .flatten()
+        .map(|(k, val)| format!("{k}={val}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn ls(root: &Path, volumes: &Volumes, args: &LsArgs) -> anyhow::Result<()> {
+    let filters = Filters::parse(&args.filter)?;
+    let used = if filters.0.iter().any(|(k, _)| k == "dangling") {
+        used_volumes(root)?
+    } else {
+        Vec::new()
+    };
+    let rows: Vec<Value> = volumes
+        .list()?
+        .into_iter()
+        .filter(|v| filters.matches(v, used.contains(&v.name)))
+        .map(|v| {
+            json!({
+                "Availability": "N/A",
+                "Driver": v.driver,
+                "Group": "N/A",
+                "Labels": labels_text(&v),
+                "Links": "N/A",
+                "Mountpoint": v.mountpoint,
+                "Name": v.name,
+                "Scope": v.scope,
+                "Size": "N/A",
+                "Status": "N/A",
+            })
+        })
+        .collect();
+    if args.quiet {
+        for r in &rows {
+            println!("{}", r["Name"].as_str().unwrap_or_default());
+        }
+        return Ok(());
+    }
+    const DEFAULT: &str = "table {{.Driver}}\t{{.Name}}";
+    let format = match args.format.as_deref() {
+        None | Some("table") => DEFAULT,
+        Some(f) => f,
+    };
+    if format == "json" {
+        for r in &rows {
+            println!("{}", serde_json::to_string(r)?);
+        }
+        return Ok(());
+    }
+    const HEADERS: [(&str, &str); 5] = [
+        ("Driver", "DRIVER"),
+        ("Name", "VOLUME NAME"),
+        ("Mountpoint", "MOUNTPOINT"),
+        ("Labels", "LABELS"),
+        ("Scope", "SCOPE"),
+    ];
+    print!(
+        "{}",
+        template::render_table_with_headers(format, &rows, &HEADERS)?
+    );
+    Ok(())
+}
+
+fn inspect(volumes: &Volumes, args: &InspectArgs) -> anyhow::Result<()> {
+    let mut values = Vec::new();
+    let mut failed = false;
+    for name in &args.names {
+        match volumes.get(name) {
+            Ok(v) => values.push(serde_json::to_value(v)?),
+            Err(e) => {
+                output::error(&e.into());
+                failed = true;
+            }
+        }
+    }
+    crate::cli::image::inspect::print(&values, args.format.as_deref())?;
+    if failed {
+        return Err(output::Reported.into());
+    }
+    Ok(())
+}
+
+fn rm(root: &Path, volumes: &Volumes, args: &RmArgs) -> anyhow::Result<()> {
+    let containers = Containers::open(root)?;
+    let lock = volumes.lock_exclusive()?;
+    let mut failed = false;
+    for name in &args.names {
+        let result = containers
+            .volume_users(name)
+            .map_err(anyhow::Error::from)
+            .and_then(|users| Ok(volumes.remove(&lock, name, users)?));
+        match result {
+            Ok(()) => println!("{name}"),
+            Err(e) if args.force && matches!(e.downcast_ref(), Some(VolumeError::NotFound(_))) => {}
+            Err(e) => {
+                output::error(&e);
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Err(output::Reported.into());
+    }
+    Ok(())
+}
+
+fn prune(root: &Path, volumes: &Volumes, args: &PruneArgs) -> anyhow::Result<()> {
+    let filters = Filters::parse(&args.filter)?;
+    if filters.0.iter().any(|(k, _)| k != "label") {
+        bail!("volume prune accepts only label filters (label=<key>[=<value>])");
+    }
+    if !args.force && !confirm(args.all)? {
+        return Ok(());
+    }
+    let containers = Containers::open(root)?;
+    let lock = volumes.lock_exclusive()?;
+    let used = used_volumes(root)?;
+    let mut out = String::new();
+    let mut reclaimed = 0u64;
+    let mut errors = Vec::new();
+    for v in volumes.list()? {
+        if used.contains(&v.name) || !(args.all || v.is_anonymous()) || !filters.matches(&v, false)
+        {
+            continue;
+        }
+        let size = volumes.size(&v.name);
+        let users = containers.volume_users(&v.name)?;
+        match volumes.remove(&lock, &v.name, users) {
+            Ok(()) => {
+                if out.is_empty() {
+                    out.push_str("Deleted Volumes:\n");
+                }
+                out.push_str(&format!("{}\n", v.name));
+                reclaimed += size;
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        units::human_size_with_precision(reclaimed as f64, 4)
+    ));
+    print!("{out}");
+    for e in &errors {
+        output::error(&anyhow::anyhow!("{e}"));
+    }
+    if !errors.is_empty() {
+        return Err(output::Reported.into());
+    }
+    Ok(())
+}
+
+/// Docker's prompt; without a terminal there is no one to ask, so `-f` is required.
+fn confirm(all: bool) -> anyhow::Result<bool> {
+    let warning = if all {
+        "WARNING! This will remove all local volumes not used by at least one container."
+    } else {
+        "WARNING! This will remove anonymous local volumes not used by at least one container."
+    };
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        bail!(
+            "refusing to prune without confirmation: stdin is not a terminal; use --force (-f) to prune without asking"
+        );
+    }
+    print!("{warning}\nAre you sure you want to continue? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
