@@ -424,3 +424,67 @@ fn an_image_volume_is_an_anonymous_volume_filled_from_the_image() {
     assert_eq!(mounts.as_array().map(Vec::len), Some(1), "{mounts}");
     assert_eq!(mounts[0]["Name"], "own");
 }
+
+/// `--volumes-from`: another container's volumes and binds at the same places, read-only
+/// when asked; the volumes stay in use while either container exists.
+#[test]
+fn volumes_from_shares_another_containers_mounts() {
+    let root = root("vol-from");
+    let (code, _, err) = run(
+        &root,
+        &[
+            "--name",
+            "source",
+            "-v",
+            "shared:/shared",
+            "-v",
+            "/anon",
+            "busybox",
+            "sh",
+            "-c",
+            "echo hi > /shared/f; echo a > /anon/f",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(
+        &root,
+        &[
+            "--name",
+            "reader",
+            "--volumes-from",
+            "source:ro",
+            "busybox",
+            "sh",
+            "-c",
+            "cat /shared/f /anon/f; touch /shared/g",
+        ],
+    );
+    assert_eq!((code, out.as_str()), (1, "hi\na\n"), "{err}");
+    assert!(err.contains("Read-only file system"), "{err}");
+    let from = inspect(&root, "source")["Mounts"].clone();
+    let reader = inspect(&root, "reader")["Mounts"].clone();
+    assert_eq!(reader.as_array().map(Vec::len), Some(2), "{reader}");
+    for (a, b) in from
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .zip(reader.as_array().expect("mounts"))
+    {
+        assert_eq!(
+            (&a["Name"], &a["Destination"]),
+            (&b["Name"], &b["Destination"])
+        );
+        assert_eq!(b["RW"], false);
+    }
+    let anon = from[1]["Name"].as_str().expect("anonymous").to_string();
+    // rm -v of the reader keeps the source's anonymous volume, which the source still uses.
+    root.ok(&["rm", "-v", "reader"]);
+    assert!(root.ok(&["volume", "ls", "-q"]).contains(&anon));
+    let (code, _, err) = run(&root, &["--volumes-from", "nobody", "busybox", "true"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (125, "error: No such container: nobody\n")
+    );
+    root.ok(&["rm", "-v", "source"]);
+    assert_eq!(root.ok(&["volume", "ls", "-q"]), "shared\n");
+}

@@ -101,7 +101,8 @@ pub struct ContainerFlags {
     /// Mount a tmpfs directory (destination[:options])
     #[arg(long)]
     pub tmpfs: Vec<String>,
-    #[arg(long = "volumes-from", hide = true)]
+    /// Mount volumes from the specified container(s) (container[:ro|rw])
+    #[arg(long = "volumes-from")]
     pub volumes_from: Vec<String>,
     /// Memory limit (e.g. 512m, 1g)
     #[arg(short = 'm', long)]
@@ -383,6 +384,8 @@ impl ContainerFlags {
             mounts.push(parsed);
         }
         host_config.binds = (!self.volume.is_empty()).then(|| self.volume.clone());
+        host_config.volumes_from =
+            (!self.volumes_from.is_empty()).then(|| self.volumes_from.clone());
         host_config.mounts = (!mount_json.is_empty()).then_some(mount_json);
         host_config.tmpfs = (!tmpfs.is_empty()).then_some(tmpfs);
         Ok(CreateRequest {
@@ -394,12 +397,11 @@ impl ContainerFlags {
     }
 
     fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 20] = [
+        let set: [(&str, bool); 19] = [
             ("-i/--interactive", self.interactive),
             ("-t/--tty", self.tty),
             ("-p/--publish", !self.publish.is_empty()),
             ("-P/--publish-all", self.publish_all),
-            ("--volumes-from", !self.volumes_from.is_empty()),
             ("--restart", self.restart.is_some()),
             ("--health-cmd", self.health_cmd.is_some()),
             ("--dns", !self.dns.is_empty()),

@@ -84,6 +84,20 @@ impl Containers {
         )?;
 
         mounts::check(&request.mounts)?;
+        let mut inherited = Vec::new();
+        for from in request.host_config.volumes_from.iter().flatten() {
+            let (source, mode) = match from.rsplit_once(':') {
+                Some((c, m @ ("ro" | "rw"))) => (c, Some(m)),
+                Some((_, m)) => {
+                    return Err(ContainerError::Invalid(format!(
+                        "invalid --volumes-from {from:?}: mode {m:?} must be ro or rw"
+                    )));
+                }
+                None => (from.as_str(), None),
+            };
+            let source = self.record(&self.lookup(source)?)?;
+            inherited.extend(mounts::inherit(&source.mount_points, mode));
+        }
         // Shared volume lock from choosing volumes to writing the record: a `volume rm`
         // (exclusive) either sees this container use them or runs before it.
         let volumes =
@@ -99,7 +113,8 @@ impl Containers {
             .flatten()
             .map(|(k, _)| k.clone())
             .collect();
-        let resolved = match mounts::resolve(&request.mounts, &image_volumes, &volumes) {
+        let resolved = match mounts::resolve(&request.mounts, &inherited, &image_volumes, &volumes)
+        {
             Ok(r) => r,
             Err(e) => {
                 let _ = fs::remove_file(self.names_dir().join(&name));

@@ -131,6 +131,7 @@ pub fn check(requests: &[MountRequest]) -> Result<(), ContainerError> {
 /// mount points; `image_volumes` are the image's `VOLUME` paths.
 pub fn resolve(
     requests: &[MountRequest],
+    inherited: &[MountPoint],
     image_volumes: &[String],
     volumes: &Volumes,
 ) -> Result<Resolved, ContainerError> {
@@ -143,11 +144,21 @@ pub fn resolve(
             let point = resolve_one(r, volumes, &mut resolved.created)?;
             resolved.points.push(point);
         }
+        // `--volumes-from`: below the user's own mounts, above the image's volumes.
+        for point in inherited {
+            let taken = resolved
+                .points
+                .iter()
+                .any(|p| same_place(&p.destination, &point.destination));
+            if !taken {
+                resolved.points.push(point.clone());
+            }
+        }
         for path in image_volumes {
             let taken = resolved
                 .points
                 .iter()
-                .any(|p| p.destination.trim_end_matches('/') == path.trim_end_matches('/'));
+                .any(|p| same_place(&p.destination, path));
             if !taken {
                 let mut request = super::mount_spec::parse_volume_flag(path)?;
                 request.mode.clear();
@@ -164,6 +175,29 @@ pub fn resolve(
             Err(e)
         }
     }
+}
+
+fn same_place(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// `--volumes-from <container>[:ro|:rw]`: the bind and volume mounts of `source` (Docker
+/// leaves its tmpfs mounts out), read-only or read-write as asked, else as they are there.
+pub fn inherit(source: &[MountPoint], mode: Option<&str>) -> Vec<MountPoint> {
+    source
+        .iter()
+        .filter(|p| p.kind != MountType::Tmpfs)
+        .map(|p| {
+            let mut p = p.clone();
+            match mode {
+                Some("ro") => p.rw = false,
+                Some("rw") => p.rw = true,
+                _ => {}
+            }
+            p.copy_data = false;
+            p
+        })
+        .collect()
 }
 
 /// Removes the anonymous volumes a failed create made: nobody else knows their names.
