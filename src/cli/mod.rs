@@ -90,6 +90,8 @@ enum ContainerCommand {
     Wait(container::lifecycle::WaitArgs),
     /// Rename a container
     Rename(container::lifecycle::RenameArgs),
+    /// Execute a command in a running container
+    Exec(Box<container::exec::ExecArgs>),
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,6 +146,8 @@ enum Command {
     Rename(container::lifecycle::RenameArgs),
     /// Get real time events from berth
     Events(container::events::EventsArgs),
+    /// Execute a command in a running container
+    Exec(Box<container::exec::ExecArgs>),
     /// Manage containers
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -215,6 +219,9 @@ pub fn main() -> ExitCode {
             container::lifecycle::rename(&root, &a)
         }
         Command::Events(a) => container::events::run(&root, &a),
+        Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => {
+            container::exec::run(&root, &a)
+        }
         Command::Volume(c) => volume::run(&root, &c),
         Command::Supervise { id, fd, attach } => {
             return container::supervise(&root, &id, fd, attach);

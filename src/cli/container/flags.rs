@@ -561,7 +561,7 @@ fn read_lines(file: &PathBuf) -> anyhow::Result<Vec<String>> {
 }
 
 /// Docker's `--env-file`: `NAME=value` lines, `NAME` alone takes berth's environment.
-fn read_env_file(file: &PathBuf) -> anyhow::Result<Vec<String>> {
+pub fn read_env_file(file: &PathBuf) -> anyhow::Result<Vec<String>> {
     let mut env = Vec::new();
     for (n, line) in read_lines(file)?.into_iter().enumerate() {
         match line.split_once('=') {

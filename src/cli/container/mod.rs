@@ -2,6 +2,7 @@
 //! `logs`, `inspect`, `wait`, `rename`, and the hidden `__supervise` mode.
 
 pub mod events;
+pub mod exec;
 pub mod flags;
 pub mod inspect;
 pub mod lifecycle;

@@ -17,6 +17,7 @@
 pub mod config;
 mod create;
 pub mod events;
+pub mod exec;
 pub mod id;
 mod initlayer;
 mod liveness;

@@ -234,6 +234,26 @@ fn bind(source: std::path::PathBuf, destination: &str, readonly: bool) -> Value 
     json!({"destination": destination, "type": "bind", "source": source, "options": options})
 }
 
+/// Every capability this process may hand on (its bounding set, `CapBnd`), as Docker's
+/// `--privileged` means "all capabilities available here": a sandboxed host may lack some,
+/// and asking for one it lacks fails the start.
+fn available_capabilities() -> Vec<String> {
+    let bounding = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapBnd:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .unwrap_or(u64::MAX);
+    ALL_CAPABILITIES
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| *bit < 64 && bounding & (1 << bit) != 0)
+        .map(|(_, c)| c.to_string())
+        .collect()
+}
+
 /// Docker's capability rules: the default set, `--cap-add` / `--cap-drop` by name with
 /// or without `CAP_`, `ALL` in either, `--privileged` = every capability.
 pub fn capabilities(
@@ -242,7 +262,7 @@ pub fn capabilities(
     drop: Option<&[String]>,
 ) -> Result<Vec<String>, ContainerError> {
     if privileged {
-        return Ok(ALL_CAPABILITIES.iter().map(|c| c.to_string()).collect());
+        return Ok(available_capabilities());
     }
     let normalize = |c: &String| -> Result<String, ContainerError> {
         let upper = c.to_uppercase();
@@ -273,7 +293,7 @@ pub fn capabilities(
         .map(normalize)
         .collect::<Result<_, _>>()?;
     let mut caps: Vec<String> = if add.iter().any(|c| c == "ALL") {
-        ALL_CAPABILITIES.iter().map(|c| c.to_string()).collect()
+        available_capabilities()
     } else {
         DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect()
     };
@@ -313,7 +333,11 @@ mod tests {
         assert!(!caps.contains(&"CAP_CHOWN".to_string()));
         let only = capabilities(false, Some(&["KILL".into()]), Some(&["ALL".into()])).unwrap();
         assert_eq!(only, ["CAP_KILL"]);
-        assert_eq!(capabilities(true, None, None).unwrap().len(), 41);
+        assert_eq!(
+            capabilities(true, None, None).unwrap(),
+            available_capabilities()
+        );
+        assert!(available_capabilities().len() > 14);
         assert_eq!(
             capabilities(false, Some(&["FLY".into()]), None)
                 .unwrap_err()

@@ -450,6 +450,19 @@ pub fn cgroup_pids(cgroups_path: &str) -> io::Result<Vec<i32>> {
     }
 }
 
+/// The `cgroup.procs` files of an existing cgroup in every hierarchy (where an `exec`'d
+/// process writes itself).
+pub fn procs_files(cgroups_path: &str) -> io::Result<Vec<PathBuf>> {
+    let rel = relative_path(cgroups_path)?;
+    let layout = Layout::detect()?;
+    Ok(layout
+        .hierarchies
+        .iter()
+        .map(|h| h.mount.join(&rel).join("cgroup.procs"))
+        .filter(|p| p.exists())
+        .collect())
+}
+
 /// True when no process is left in the cgroup (or it does not exist).
 pub fn cgroup_is_empty(cgroups_path: &str) -> io::Result<bool> {
     Ok(cgroup_pids(cgroups_path)?.is_empty())

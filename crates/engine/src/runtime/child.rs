@@ -19,7 +19,7 @@ use rustix::thread::{CapabilitySet, CapabilitySets};
 use super::cgroup::errno_text;
 use super::plan::{
     MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, MountSource,
-    MountStep, Prepared,
+    MountStep, Prepared, ProcessPlan,
 };
 use super::sys;
 
@@ -29,15 +29,15 @@ pub const KIND_NOT_IN_PATH: u8 = 1;
 pub const KIND_NO_SUCH_FILE: u8 = 2;
 pub const KIND_PERMISSION: u8 = 3;
 
-struct Failure {
-    kind: u8,
-    message: String,
+pub(super) struct Failure {
+    pub(super) kind: u8,
+    pub(super) message: String,
 }
 
-type Step<T> = Result<T, Failure>;
+pub(super) type Step<T> = Result<T, Failure>;
 
 /// Wraps an error with what was being done (built only on failure).
-trait Context<T> {
+pub(super) trait Context<T> {
     fn what(self, what: impl FnOnce() -> String) -> Step<T>;
 }
 
@@ -60,11 +60,16 @@ pub fn run(p: &Prepared, stdio: [BorrowedFd<'_>; 3], go: OwnedFd, report: OwnedF
         Ok(never) => match never {},
         Err(f) => f,
     };
+    send_failure(&report, &failure);
+    1
+}
+
+/// One byte of kind and the message, on the close-on-exec report pipe.
+pub(super) fn send_failure(report: &OwnedFd, failure: &Failure) {
     let mut msg = Vec::with_capacity(failure.message.len() + 1);
     msg.push(failure.kind);
     msg.extend_from_slice(failure.message.as_bytes());
-    let _ = rustix::io::write(&report, &msg);
-    1
+    let _ = rustix::io::write(report, &msg);
 }
 
 fn setup(p: &Prepared, stdio: [BorrowedFd<'_>; 3], go: OwnedFd) -> Step<std::convert::Infallible> {
@@ -114,8 +119,8 @@ fn setup(p: &Prepared, stdio: [BorrowedFd<'_>; 3], go: OwnedFd) -> Step<std::con
     }
     // Created now, as Docker does, in case the rootfs is about to become read-only.
     drop(
-        resolve_or_create(root.as_fd(), p.cwd.as_bytes(), false)
-            .what(|| format!("working directory {}", lossy(&p.cwd)))?,
+        resolve_or_create(root.as_fd(), p.process.cwd.as_bytes(), false)
+            .what(|| format!("working directory {}", lossy(&p.process.cwd)))?,
     );
     if p.readonly_root {
         sys::mount_setattr(root.as_fd(), false, MOUNT_ATTR_RDONLY, 0)
@@ -143,27 +148,27 @@ fn setup(p: &Prepared, stdio: [BorrowedFd<'_>; 3], go: OwnedFd) -> Step<std::con
     if let Some(name) = &p.set_hostname {
         rustix::system::sethostname(name).what(|| "sethostname".into())?;
     }
-    for (resource, limit) in &p.rlimits {
+    for (resource, limit) in &p.process.rlimits {
         rustix::process::setrlimit(*resource, *limit).what(|| format!("setrlimit {resource:?}"))?;
     }
 
     // The working directory is created like Docker does, and entered through a path
     // resolved inside the new root (CVE-2024-21626).
-    let cwd = resolve_or_create(root.as_fd(), p.cwd.as_bytes(), false)
-        .what(|| format!("working directory {}", lossy(&p.cwd)))?;
-    rustix::process::fchdir(&cwd).what(|| format!("chdir to {}", lossy(&p.cwd)))?;
+    let cwd = resolve_or_create(root.as_fd(), p.process.cwd.as_bytes(), false)
+        .what(|| format!("working directory {}", lossy(&p.process.cwd)))?;
+    rustix::process::fchdir(&cwd).what(|| format!("chdir to {}", lossy(&p.process.cwd)))?;
     drop(cwd);
     drop(root);
 
     sys::install_stdio(stdio).what(|| "set up stdio".into())?;
-    credentials(p)?;
+    credentials(&p.process)?;
     rustix::process::umask(Mode::from_bits_retain(0o022));
-    if p.no_new_privs {
+    if p.process.no_new_privs {
         rustix::thread::set_no_new_privs(true).what(|| "set no_new_privs".into())?;
     }
     // Only 0, 1 and 2 survive the exec.
     sys::cloexec_from(3).what(|| "close_range".into())?;
-    Err(exec(p))
+    Err(exec(&p.process))
 }
 
 /// Mounts the overlay (only in this mount namespace) on the target and returns its root.
@@ -537,7 +542,7 @@ fn make_readonly(root: BorrowedFd<'_>, path: &CString) -> Step<()> {
 
 /// Bounding set, then groups and ids (keeping the permitted set across the uid change),
 /// then the spec's effective, permitted, inheritable and ambient sets.
-fn credentials(p: &Prepared) -> Step<()> {
+pub(super) fn credentials(p: &ProcessPlan) -> Step<()> {
     for cap in 0..=p.last_cap.min(63) {
         let bit = CapabilitySet::from_bits_retain(1 << cap);
         if !p.bounding.contains(bit) {
@@ -579,7 +584,7 @@ fn credentials(p: &Prepared) -> Step<()> {
 
 /// execve of each candidate in turn, as Go's exec.LookPath then execve would: a missing
 /// file tries the next `$PATH` entry, a permission error is remembered.
-fn exec(p: &Prepared) -> Failure {
+pub(super) fn exec(p: &ProcessPlan) -> Failure {
     let mut argv: Vec<*const c_char> = p.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     let mut envp: Vec<*const c_char> = p.env.iter().map(|e| e.as_ptr()).collect();

@@ -105,6 +105,11 @@ pub struct Prepared {
     pub devices: Vec<DeviceNode>,
     pub masked: Vec<CString>,
     pub readonly: Vec<CString>,
+    pub process: ProcessPlan,
+}
+
+/// The process of a spec as the child needs it (the container's init, or an `exec`).
+pub struct ProcessPlan {
     pub rlimits: Vec<(Resource, Rlimit)>,
     pub no_new_privs: bool,
     pub uid: u32,
@@ -341,6 +346,38 @@ pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared
         list.iter().flatten().map(cstring).collect()
     };
 
+    let process = prepare_process(process)?;
+
+    Ok(Prepared {
+        clone_flags,
+        unshare_cgroup,
+        new_net,
+        set_hostname: if has_uts {
+            spec.hostname().as_ref().map(|h| h.as_bytes().to_vec())
+        } else {
+            None
+        },
+        joins,
+        lowers,
+        upper: cstring(upper)?,
+        work: cstring(work)?,
+        target: cstring(target)?,
+        volatile: *volatile,
+        mounts,
+        readonly_root: spec
+            .root()
+            .as_ref()
+            .is_some_and(|r| r.readonly().unwrap_or(false)),
+        cgroup_mounts,
+        devices,
+        masked: paths(linux.masked_paths())?,
+        readonly: paths(linux.readonly_paths())?,
+        process,
+    })
+}
+
+/// The process part of a spec: credentials, capabilities, limits, cwd and the program.
+pub fn prepare_process(process: &oci_spec::runtime::Process) -> Result<ProcessPlan, SpawnError> {
     let mut rlimits = Vec::new();
     for r in process.rlimits().iter().flatten() {
         let resource = match r.typ() {
@@ -422,30 +459,7 @@ pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared
         return Err(invalid(format!("cwd {} is not absolute", cwd.display())));
     }
 
-    Ok(Prepared {
-        clone_flags,
-        unshare_cgroup,
-        new_net,
-        set_hostname: if has_uts {
-            spec.hostname().as_ref().map(|h| h.as_bytes().to_vec())
-        } else {
-            None
-        },
-        joins,
-        lowers,
-        upper: cstring(upper)?,
-        work: cstring(work)?,
-        target: cstring(target)?,
-        volatile: *volatile,
-        mounts,
-        readonly_root: spec
-            .root()
-            .as_ref()
-            .is_some_and(|r| r.readonly().unwrap_or(false)),
-        cgroup_mounts,
-        devices,
-        masked: paths(linux.masked_paths())?,
-        readonly: paths(linux.readonly_paths())?,
+    Ok(ProcessPlan {
         rlimits,
         no_new_privs: process.no_new_privileges().unwrap_or(false),
         uid: user.uid(),
