@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use berth_engine::container::config::{ThrottleDevice, Ulimit};
+use berth_engine::container::config::{DeviceMapping, ThrottleDevice, Ulimit};
 use berth_engine::container::mount_spec;
 use berth_engine::container::{Config, CreateRequest, HostConfig};
 use clap::Args;
@@ -164,15 +164,20 @@ pub struct ContainerFlags {
     pub ip: Option<String>,
     #[arg(long = "network-alias", hide = true)]
     pub network_alias: Vec<String>,
-    #[arg(long, hide = true)]
+    /// Add a host device to the container (HOST[:CONTAINER[:PERMISSIONS]])
+    #[arg(long)]
     pub device: Vec<String>,
-    #[arg(long, hide = true)]
+    /// Sysctl options (name=value)
+    #[arg(long)]
     pub sysctl: Vec<String>,
-    #[arg(long = "shm-size", hide = true)]
+    /// Size of /dev/shm (e.g. 128m)
+    #[arg(long = "shm-size")]
     pub shm_size: Option<String>,
-    #[arg(long, hide = true)]
+    /// PID namespace to use (host)
+    #[arg(long)]
     pub pid: Option<String>,
-    #[arg(long, hide = true)]
+    /// IPC mode to use (private, shareable, host, none, container:<name>)
+    #[arg(long)]
     pub ipc: Option<String>,
     #[arg(long, hide = true)]
     pub link: Vec<String>,
@@ -383,6 +388,31 @@ impl ContainerFlags {
             tmpfs.insert(parsed.target.clone(), parsed.mode.clone());
             mounts.push(parsed);
         }
+        host_config.devices = self
+            .device
+            .iter()
+            .map(|d| parse_device(d))
+            .collect::<anyhow::Result<_>>()?;
+        let mut sysctls = BTreeMap::new();
+        for s in &self.sysctl {
+            let (k, v) = s
+                .split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .with_context(|| {
+                    format!("invalid argument {s:?} for \"--sysctl\" flag: expected name=value")
+                })?;
+            sysctls.insert(k.to_string(), v.to_string());
+        }
+        host_config.sysctls = (!sysctls.is_empty()).then_some(sysctls);
+        if let Some(size) = &self.shm_size {
+            host_config.shm_size = parse_bytes("--shm-size", size)?;
+        }
+        if let Some(pid) = &self.pid {
+            host_config.pid_mode = pid.clone();
+        }
+        if let Some(ipc) = &self.ipc {
+            host_config.ipc_mode = ipc.clone();
+        }
         host_config.binds = (!self.volume.is_empty()).then(|| self.volume.clone());
         host_config.volumes_from =
             (!self.volumes_from.is_empty()).then(|| self.volumes_from.clone());
@@ -397,7 +427,7 @@ impl ContainerFlags {
     }
 
     fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 19] = [
+        let set: [(&str, bool); 14] = [
             ("-i/--interactive", self.interactive),
             ("-t/--tty", self.tty),
             ("-p/--publish", !self.publish.is_empty()),
@@ -408,11 +438,6 @@ impl ContainerFlags {
             ("--add-host", !self.add_host.is_empty()),
             ("--ip", self.ip.is_some()),
             ("--network-alias", !self.network_alias.is_empty()),
-            ("--device", !self.device.is_empty()),
-            ("--sysctl", !self.sysctl.is_empty()),
-            ("--shm-size", self.shm_size.is_some()),
-            ("--pid", self.pid.is_some()),
-            ("--ipc", self.ipc.is_some()),
             ("--link", !self.link.is_empty()),
             ("--expose", !self.expose.is_empty()),
             ("--platform", self.platform.is_some()),
@@ -486,6 +511,30 @@ fn throttles(flag: &str, values: &[String], bytes: bool) -> anyhow::Result<Vec<T
             })
         })
         .collect()
+}
+
+/// `--device /dev/fuse`, `/dev/sda:/dev/xvda`, `/dev/sda:/dev/xvda:r` (Docker's syntax;
+/// permissions any of `rwm`, default all three).
+fn parse_device(spec: &str) -> anyhow::Result<DeviceMapping> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let perms_ok = |p: &str| !p.is_empty() && p.chars().all(|c| matches!(c, 'r' | 'w' | 'm'));
+    let (host, container, perms) = match parts.as_slice() {
+        [h] => (*h, *h, "rwm"),
+        [h, p] if perms_ok(p) => (*h, *h, *p),
+        [h, c] => (*h, *c, "rwm"),
+        [h, c, p] if perms_ok(p) => (*h, *c, *p),
+        _ => bail!(
+            "invalid device specification {spec:?}: expected HOST[:CONTAINER[:PERMISSIONS]] with permissions of r, w and m"
+        ),
+    };
+    if !host.starts_with('/') || !container.starts_with('/') {
+        bail!("invalid device specification {spec:?}: device paths must be absolute");
+    }
+    Ok(DeviceMapping {
+        path_on_host: host.to_string(),
+        path_in_container: container.to_string(),
+        cgroup_permissions: perms.to_string(),
+    })
 }
 
 /// `--cpus 1.5` as Docker's `NanoCpus`.

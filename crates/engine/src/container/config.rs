@@ -49,6 +49,15 @@ pub struct ThrottleDevice {
     pub rate: u64,
 }
 
+/// One `--device` (Docker's `DeviceMapping`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeviceMapping {
+    pub path_on_host: String,
+    pub path_in_container: String,
+    pub cgroup_permissions: String,
+}
+
 /// `{}` in Docker's JSON (a Go `struct{}` used as a set member).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct EmptyObject {}
@@ -92,6 +101,8 @@ pub struct HostConfig {
     pub uts_mode: String,
     pub userns_mode: String,
     pub shm_size: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sysctls: Option<BTreeMap<String, String>>,
     pub runtime: String,
     pub isolation: String,
     pub cpu_shares: i64,
@@ -112,7 +123,7 @@ pub struct HostConfig {
     pub cpu_realtime_runtime: i64,
     pub cpuset_cpus: String,
     pub cpuset_mems: String,
-    pub devices: Vec<serde_json::Value>,
+    pub devices: Vec<DeviceMapping>,
     pub device_cgroup_rules: Option<Vec<String>>,
     pub device_requests: Option<Vec<serde_json::Value>>,
     pub memory_reservation: i64,
@@ -170,6 +181,7 @@ impl Default for HostConfig {
             uts_mode: String::new(),
             userns_mode: String::new(),
             shm_size: 67_108_864,
+            sysctls: None,
             runtime: "berth".into(),
             isolation: String::new(),
             cpu_shares: 0,

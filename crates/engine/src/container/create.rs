@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::config::{Config, HostConfig};
 use super::mount_spec::MountRequest;
 use super::record::{self, CONTAINER_SCHEMA, ContainerRecord, State};
-use super::{ContainerError, Containers, PROJECT_LABEL, id, mounts, resources, user};
+use super::{ContainerError, Containers, PROJECT_LABEL, id, mounts, resources, sharing, user};
 use crate::image::Images;
 use crate::runtime::CgroupSupport;
 use crate::store::ImageRecord;
@@ -48,6 +48,18 @@ impl Containers {
             ContainerError::io("read the cgroup mounts in", "/proc/self/mountinfo", e)
         })?;
         let warnings = resources::verify(&mut request.host_config, &support)?;
+        sharing::check(&request.host_config)?;
+        for d in &request.host_config.devices {
+            super::spec::device_node(&d.path_on_host)?;
+        }
+        if let Some(other) = request.host_config.ipc_mode.strip_prefix("container:") {
+            let id = self.lookup(other)?;
+            if !self.state(&id)?.running {
+                return Err(ContainerError::Invalid(format!(
+                    "cannot join IPC of a non running container: {other}"
+                )));
+            }
+        }
         if let Some(name) = &request.name
             && !id::valid_name(name.strip_prefix('/').unwrap_or(name))
         {

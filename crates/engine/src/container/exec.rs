@@ -119,6 +119,8 @@ impl Containers {
                 user: &resolved,
                 init_binary: None,
                 first_start: false,
+                // Only the process is used: the namespaces are joined through the init.
+                ipc_pid: Some(pid),
             },
         )?;
         spec.process()

@@ -28,6 +28,7 @@ pub mod protocol;
 mod record;
 mod remove;
 pub mod resources;
+pub mod sharing;
 pub mod spec;
 mod start;
 pub mod supervisor;

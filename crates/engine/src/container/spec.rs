@@ -32,6 +32,8 @@ pub struct SpecInputs<'a> {
     /// The container never ran: empty volumes are filled from the image (Docker does
     /// this once, when the container is created).
     pub first_start: bool,
+    /// `--ipc container:<x>`: the pid of that container's init, found running.
+    pub ipc_pid: Option<i32>,
 }
 
 pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec, ContainerError> {
@@ -100,12 +102,56 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
     });
 
     let mut namespaces = vec![
-        json!({"type": "pid"}),
-        json!({"type": "ipc"}),
         json!({"type": "uts"}),
         json!({"type": "mount"}),
         json!({"type": "cgroup"}),
     ];
+    // `--pid host`: the host's pid namespace (and its processes in /proc).
+    if host.pid_mode != "host" {
+        namespaces.push(json!({"type": "pid"}));
+    }
+    // `--ipc`: private/shareable get their own namespace and /dev/shm (of `--shm-size`),
+    // `host` the host's (and its /dev/shm), `container:<x>` the other container's (and its
+    // /dev/shm), `none` its own without /dev/shm.
+    let shm_options = |size: i64| {
+        json!([
+            "nosuid",
+            "noexec",
+            "nodev",
+            "mode=1777",
+            format!("size={size}")
+        ])
+    };
+    match host.ipc_mode.as_str() {
+        "host" => mounts.push(bind("/dev/shm".into(), "/dev/shm", false)),
+        "none" => namespaces.push(json!({"type": "ipc"})),
+        mode if mode.starts_with("container:") => {
+            let pid = inputs.ipc_pid.ok_or_else(|| {
+                ContainerError::Invalid(format!(
+                    "cannot join IPC of a non running container: {}",
+                    &mode[10..]
+                ))
+            })?;
+            namespaces.push(json!({"type": "ipc", "path": format!("/proc/{pid}/ns/ipc")}));
+            let mut shm = bind("/dev/shm".into(), "/dev/shm", false);
+            if let Some(options) = shm["options"].as_array_mut() {
+                options.push(json!(format!(
+                    "{}/proc/{pid}/ns/mnt",
+                    crate::runtime::MOUNT_NS_OPTION
+                )));
+            }
+            mounts.push(shm);
+        }
+        _ => {
+            namespaces.push(json!({"type": "ipc"}));
+            let size = if host.shm_size > 0 {
+                host.shm_size
+            } else {
+                64 << 20
+            };
+            mounts.push(json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": shm_options(size)}));
+        }
+    }
     match host.network_mode.as_str() {
         "host" => {}
         "none" => namespaces.push(json!({"type": "network"})),
@@ -144,6 +190,8 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
             "resources": resources(host)?,
             "cgroupsPath": super::cgroups_path(&record.id),
             "namespaces": namespaces,
+            "sysctl": host.sysctls.clone().unwrap_or_default(),
+            "devices": devices(host)?,
             "maskedPaths": masked,
             "readonlyPaths": readonly,
         },
@@ -217,7 +265,63 @@ fn resources(host: &super::config::HostConfig) -> Result<Value, ContainerError> 
         block_io[key] = json!(list);
     }
     set_if_any(&mut resources, "blockIO", block_io);
+    // Added to Docker's default device rules by the runtime: every device for
+    // `--privileged`, each `--device` with its permissions.
+    let mut rules = Vec::new();
+    if host.privileged {
+        rules.push(json!({"allow": true, "access": "rwm"}));
+    }
+    for d in &host.devices {
+        let (kind, major, minor, ..) = device_node(&d.path_on_host)?;
+        rules.push(json!({"allow": true, "type": kind, "major": major, "minor": minor, "access": d.cgroup_permissions}));
+    }
+    if !rules.is_empty() {
+        resources["devices"] = json!(rules);
+    }
     Ok(resources)
+}
+
+/// `--device HOST[:CONTAINER[:PERMISSIONS]]`: the node, as the host has it, created in the
+/// container's /dev.
+fn devices(host: &super::config::HostConfig) -> Result<Vec<Value>, ContainerError> {
+    let mut out = Vec::new();
+    for d in &host.devices {
+        let (kind, major, minor, mode, uid, gid) = device_node(&d.path_on_host)?;
+        out.push(json!({
+            "path": d.path_in_container, "type": kind, "major": major, "minor": minor,
+            "fileMode": mode, "uid": uid, "gid": gid,
+        }));
+    }
+    Ok(out)
+}
+
+/// Type (`c`/`b`), numbers, mode and owner of a host device node.
+pub fn device_node(path: &str) -> Result<(&'static str, u32, u32, u32, u32, u32), ContainerError> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let meta = std::fs::metadata(path).map_err(|e| {
+        ContainerError::Invalid(format!(
+            "error gathering device information while adding custom device {path:?}: {}",
+            crate::runtime::errno_text(&e)
+        ))
+    })?;
+    let kind = if meta.file_type().is_char_device() {
+        "c"
+    } else if meta.file_type().is_block_device() {
+        "b"
+    } else {
+        return Err(ContainerError::Invalid(format!(
+            "error gathering device information while adding custom device {path:?}: not a device node"
+        )));
+    };
+    let rdev = meta.rdev();
+    Ok((
+        kind,
+        rustix::fs::major(rdev),
+        rustix::fs::minor(rdev),
+        meta.mode() & 0o7777,
+        meta.uid(),
+        meta.gid(),
+    ))
 }
 
 fn set_if_any(resources: &mut Value, key: &str, section: Value) {

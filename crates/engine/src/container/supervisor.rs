@@ -120,6 +120,7 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
             user: &resolved,
             init_binary: init_binary.as_deref(),
             first_start: previous.started_at == super::record::ZERO_TIME,
+            ipc_pid: ipc_container_pid(containers, &record.host_config.ipc_mode),
         },
     )
     .map_err(own)?;
@@ -349,6 +350,14 @@ impl Cleanup {
             containers.remove_anonymous_volumes(&record);
         }
     }
+}
+
+/// `--ipc container:<x>`: the pid of x's init while x runs.
+fn ipc_container_pid(containers: &Containers, mode: &str) -> Option<i32> {
+    let name = mode.strip_prefix("container:")?;
+    let id = containers.lookup(name).ok()?;
+    let state = containers.state(&id).ok()?;
+    state.running.then_some(state.pid)
 }
 
 /// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf` of the container, bind-mounted

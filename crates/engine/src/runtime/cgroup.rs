@@ -277,19 +277,17 @@ fn write(dir: &Path, file: &str, value: &str) -> Result<(), String> {
 /// Writes the spec's limits to the files of this hierarchy.
 fn apply(h: &Hierarchy, dir: &Path, resources: Option<&LinuxResources>) -> Result<(), String> {
     if h.has("devices") {
-        let rules = resources.and_then(|r| r.devices().as_ref());
-        match rules {
-            Some(rules) if !rules.is_empty() => {
-                for rule in rules {
-                    let (file, value) = device_rule(rule);
-                    write(dir, file, &value)?;
-                }
-            }
-            _ => {
-                for (file, value) in DEFAULT_DEVICE_RULES {
-                    write(dir, file, value)?;
-                }
-            }
+        // Docker's defaults, then the spec's own rules (`--device`, `--privileged`) on top.
+        for (file, value) in DEFAULT_DEVICE_RULES {
+            write(dir, file, value)?;
+        }
+        for rule in resources
+            .and_then(|r| r.devices().as_ref())
+            .into_iter()
+            .flatten()
+        {
+            let (file, value) = device_rule(rule);
+            write(dir, file, &value)?;
         }
     }
     let Some(r) = resources else {

@@ -139,6 +139,13 @@ fn setup(p: &Prepared, stdio: [BorrowedFd<'_>; 3], go: OwnedFd) -> Step<std::con
     )
     .what(|| "open new root".into())?;
 
+    for (path, value) in &p.sysctls {
+        let what = || format!("sysctl {}", lossy(path));
+        let fd =
+            crate::in_root::open_in_root(&root, path.as_c_str(), OFlags::WRONLY | OFlags::CLOEXEC)
+                .what(what)?;
+        rustix::io::write(&fd, value.as_bytes()).what(what)?;
+    }
     for path in &p.masked {
         mask(root.as_fd(), path)?;
     }
@@ -380,7 +387,11 @@ fn mount_one(p: &Prepared, root: BorrowedFd<'_>, m: &MountStep) -> Step<()> {
                 populate_dev(mnt.as_fd())?;
             }
         }
-        MountSource::Bind { source, recursive } => {
+        MountSource::Bind {
+            source,
+            recursive,
+            mount_ns,
+        } => {
             if m.copy_up {
                 super::copy_up::copy_into_empty(root, &m.dest, source)
                     .what(|| format!("fill the volume at {dest} from the image"))?;
@@ -390,8 +401,34 @@ fn mount_one(p: &Prepared, root: BorrowedFd<'_>, m: &MountStep) -> Step<()> {
             if *recursive {
                 flags |= OpenTreeFlags::AT_RECURSIVE;
             }
-            let tree =
-                rustix::mount::open_tree(rustix::fs::CWD, source.as_c_str(), flags).what(what)?;
+            let tree = match mount_ns {
+                None => rustix::mount::open_tree(rustix::fs::CWD, source.as_c_str(), flags)
+                    .what(what)?,
+                // A mount of another namespace can only be cloned from inside it: visit it,
+                // clone, come back (single-threaded, before pivot_root, so nothing else
+                // sees the visit), and attach the detached copy here.
+                Some(ns) => {
+                    let own = rustix::fs::open(
+                        c"/proc/self/ns/mnt",
+                        OFlags::RDONLY | OFlags::CLOEXEC,
+                        Mode::empty(),
+                    )
+                    .what(what)?;
+                    rustix::thread::move_into_link_name_space(
+                        ns.as_fd(),
+                        Some(rustix::thread::LinkNameSpaceType::Mount),
+                    )
+                    .what(what)?;
+                    let cloned =
+                        rustix::mount::open_tree(rustix::fs::CWD, source.as_c_str(), flags);
+                    rustix::thread::move_into_link_name_space(
+                        own.as_fd(),
+                        Some(rustix::thread::LinkNameSpaceType::Mount),
+                    )
+                    .what(|| "return to the container's mount namespace".into())?;
+                    cloned.what(what)?
+                }
+            };
             if m.attr_set != 0 || m.attr_clr != 0 {
                 sys::mount_setattr(tree.as_fd(), *recursive, m.attr_set, m.attr_clr).what(what)?;
             }

@@ -26,7 +26,7 @@ pub use cgroup_support::{Support as CgroupSupport, oom_kills};
 pub use exec::{ExecPlan, ExecProcess, exec};
 pub use init::init_main;
 pub use plan::CAPABILITY_NAMES;
-pub use plan::COPY_UP_OPTION;
+pub use plan::{COPY_UP_OPTION, MOUNT_NS_OPTION};
 pub use sys::{close_inherited_except, take_inherited_fd};
 
 /// Everything needed to start a container's init.

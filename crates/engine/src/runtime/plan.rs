@@ -44,8 +44,13 @@ pub enum MountSource {
         source: Option<CString>,
         data: Vec<(CString, Option<CString>)>,
     },
-    /// A copy of a host path's mount tree (`open_tree(OPEN_TREE_CLONE)`).
-    Bind { source: CString, recursive: bool },
+    /// A copy of a host path's mount tree (`open_tree(OPEN_TREE_CLONE)`); with `mount_ns`,
+    /// the path is looked up in that mount namespace (another container's `/dev/shm`).
+    Bind {
+        source: CString,
+        recursive: bool,
+        mount_ns: Option<OwnedFd>,
+    },
     /// The container's own cgroup in every visible hierarchy (read-only).
     Cgroup,
 }
@@ -68,6 +73,10 @@ pub struct MountStep {
 /// The mount option (berth's own, beside runc's `tmpcopyup` for tmpfs) that asks to
 /// fill an empty bind-mounted volume from the image's content at the destination.
 pub const COPY_UP_OPTION: &str = "berth.copyup";
+
+/// Mount option prefix (berth's own): `berth.mntns=/proc/<pid>/ns/mnt` takes a bind's
+/// source from that mount namespace (`--ipc container:<x>` shares x's `/dev/shm`).
+pub const MOUNT_NS_OPTION: &str = "berth.mntns=";
 
 pub struct DeviceNode {
     pub path: CString,
@@ -103,6 +112,8 @@ pub struct Prepared {
     pub readonly_root: bool,
     pub cgroup_mounts: Vec<CgroupMount>,
     pub devices: Vec<DeviceNode>,
+    /// `linux.sysctl` as `/proc/sys/...` paths and values, written after `/proc` is up.
+    pub sysctls: Vec<(CString, CString)>,
     pub masked: Vec<CString>,
     pub readonly: Vec<CString>,
     pub process: ProcessPlan,
@@ -370,6 +381,20 @@ pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared
             .is_some_and(|r| r.readonly().unwrap_or(false)),
         cgroup_mounts,
         devices,
+        sysctls: linux
+            .sysctl()
+            .iter()
+            .flatten()
+            .map(|(k, v)| {
+                if k.contains('/') || k.split('.').any(|c| c.is_empty() || c == "..") {
+                    return Err(invalid(format!("invalid sysctl name {k:?}")));
+                }
+                Ok((
+                    cstring(format!("proc/sys/{}", k.replace('.', "/")))?,
+                    cstring(v)?,
+                ))
+            })
+            .collect::<Result<_, _>>()?,
         masked: paths(linux.masked_paths())?,
         readonly: paths(linux.readonly_paths())?,
         process,
@@ -509,6 +534,7 @@ fn step(
     let mut bind = typ == "bind";
     let mut recursive = false;
     let mut copy_up = false;
+    let mut mount_ns = None;
     let mut data = Vec::new();
     for o in options {
         match o.as_str() {
@@ -526,6 +552,17 @@ fn step(
             "nodiratime" => attr_set |= MOUNT_ATTR_NODIRATIME,
             "bind" => bind = true,
             COPY_UP_OPTION => copy_up = true,
+            o if o.starts_with(MOUNT_NS_OPTION) => {
+                let path = &o[MOUNT_NS_OPTION.len()..];
+                let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                    .map_err(|e| {
+                        SpawnError::Setup(format!(
+                            "open mount namespace {path}: {}",
+                            super::cgroup::errno_text(&e.into())
+                        ))
+                    })?;
+                mount_ns = Some(fd);
+            }
             "rbind" => {
                 bind = true;
                 recursive = true;
@@ -554,6 +591,7 @@ fn step(
             MountSource::Bind {
                 source: cstring(source)?,
                 recursive,
+                mount_ns,
             },
             !meta.is_dir(),
             false,
