@@ -536,13 +536,13 @@ fn bad_input_gets_one_line_and_leaves_nothing() {
                 "run",
                 "--network",
                 "none",
-                "--restart",
-                "always",
+                "-p",
+                "8080:80",
                 "busybox",
                 "true",
             ],
             125,
-            "--restart is not supported by berth yet",
+            "-p/--publish is not supported by berth yet",
         ),
         (
             &[

@@ -6,12 +6,15 @@ use std::path::Path;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::cli::{image, template, units};
+use crate::cli::{image, output, template, units};
 
 #[derive(Subcommand, Debug)]
 pub enum SystemCommand {
     /// Show docker disk usage
     Df(DfArgs),
+    /// Start the containers whose restart policy asks for it after a reboot (what
+    /// dockerd does when it starts; run by contrib/systemd/berth-boot.service)
+    Boot,
 }
 
 #[derive(Args, Debug)]
@@ -27,7 +30,28 @@ pub struct DfArgs {
 pub fn run(root: &Path, command: &SystemCommand) -> anyhow::Result<()> {
     match command {
         SystemCommand::Df(args) => df(root, args),
+        SystemCommand::Boot => boot(root),
     }
+}
+
+/// `always` containers that ran before, and `unless-stopped` ones not stopped by hand.
+fn boot(root: &Path) -> anyhow::Result<()> {
+    let containers = crate::cli::container::open(root)?;
+    let berth = crate::cli::container::berth_binary()?;
+    let mut failed = false;
+    for c in containers.boot_candidates()? {
+        match containers.start(&berth, &c.record.id, false) {
+            Ok(_) => println!("{}", c.record.name),
+            Err(e) => {
+                output::error(&anyhow::anyhow!("{}: {e}", c.record.name));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Err(output::Reported.into());
+    }
+    Ok(())
 }
 
 /// `units.HumanSize`: Docker's df uses four significant digits.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use berth_engine::container::config::{DeviceMapping, ThrottleDevice, Ulimit};
+use berth_engine::container::config::{DeviceMapping, RestartPolicy, ThrottleDevice, Ulimit};
 use berth_engine::container::mount_spec;
 use berth_engine::container::{Config, CreateRequest, HostConfig};
 use clap::Args;
@@ -152,7 +152,9 @@ pub struct ContainerFlags {
     /// Disable OOM Killer
     #[arg(long = "oom-kill-disable")]
     pub oom_kill_disable: bool,
-    #[arg(long, hide = true)]
+    /// Restart policy to apply when a container exits (no, on-failure[:max-retries],
+    /// always, unless-stopped)
+    #[arg(long)]
     pub restart: Option<String>,
     #[arg(long = "health-cmd", hide = true)]
     pub health_cmd: Option<String>,
@@ -413,6 +415,12 @@ impl ContainerFlags {
         if let Some(ipc) = &self.ipc {
             host_config.ipc_mode = ipc.clone();
         }
+        if let Some(policy) = &self.restart {
+            host_config.restart_policy = parse_restart(policy)?;
+            if self.rm && host_config.restart_policy.name != "no" {
+                bail!("conflicting options: cannot specify both --restart and --rm");
+            }
+        }
         host_config.binds = (!self.volume.is_empty()).then(|| self.volume.clone());
         host_config.volumes_from =
             (!self.volumes_from.is_empty()).then(|| self.volumes_from.clone());
@@ -427,12 +435,11 @@ impl ContainerFlags {
     }
 
     fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 14] = [
+        let set: [(&str, bool); 13] = [
             ("-i/--interactive", self.interactive),
             ("-t/--tty", self.tty),
             ("-p/--publish", !self.publish.is_empty()),
             ("-P/--publish-all", self.publish_all),
-            ("--restart", self.restart.is_some()),
             ("--health-cmd", self.health_cmd.is_some()),
             ("--dns", !self.dns.is_empty()),
             ("--add-host", !self.add_host.is_empty()),
@@ -511,6 +518,30 @@ fn throttles(flag: &str, values: &[String], bytes: bool) -> anyhow::Result<Vec<T
             })
         })
         .collect()
+}
+
+/// `--restart no|always|unless-stopped|on-failure[:N]` (Docker's names and checks).
+fn parse_restart(value: &str) -> anyhow::Result<RestartPolicy> {
+    let (name, count) = match value.split_once(':') {
+        Some((n, c)) => (n, Some(c)),
+        None => (value, None),
+    };
+    let maximum_retry_count = match (name, count) {
+        ("on-failure", Some(c)) => c
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .with_context(|| format!("invalid restart policy {value:?}: the maximum retry count must be a non-negative integer"))?,
+        ("no" | "always" | "unless-stopped", Some(_)) => {
+            bail!("invalid restart policy {value:?}: maximum retry count cannot be used with restart policy '{name}'")
+        }
+        ("no" | "always" | "unless-stopped" | "on-failure", None) => 0,
+        _ => bail!("invalid restart policy {value:?}: expected no, always, unless-stopped or on-failure[:max-retries]"),
+    };
+    Ok(RestartPolicy {
+        name: name.to_string(),
+        maximum_retry_count,
+    })
 }
 
 /// `--device /dev/fuse`, `/dev/sda:/dev/xvda`, `/dev/sda:/dev/xvda:r` (Docker's syntax;
@@ -670,13 +701,13 @@ mod tests {
     #[test]
     fn unsupported_flags_are_refused_by_name() {
         let flags = ContainerFlags {
-            restart: Some("always".into()),
+            publish: vec!["80".into()],
             network: "none".into(),
             ..ContainerFlags::default()
         };
         let e = flags.to_request("busybox", &[]).unwrap_err().to_string();
         assert!(
-            e.starts_with("--restart is not supported by berth yet"),
+            e.starts_with("-p/--publish is not supported by berth yet"),
             "{e}"
         );
     }

@@ -47,7 +47,7 @@ pub fn container_json(containers: &Containers, c: &Container) -> Value {
         "HostsPath": dir.join("hosts"),
         "LogPath": log_path,
         "Name": format!("/{}", r.name),
-        "RestartCount": 0,
+        "RestartCount": s.restart_count,
         "Driver": "overlay2",
         "Platform": "linux",
         "MountLabel": "",

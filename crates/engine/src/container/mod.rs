@@ -50,6 +50,10 @@ use crate::store::StoreError;
 /// an `--rm` container does not remove it when it stops.
 pub(crate) const KEEP_MARKER: &str = "restarting";
 
+/// A file in the container's directory that `stop` and `kill` leave (Docker's "manually
+/// stopped"): the supervisor does not apply the restart policy after it; `start` clears it.
+pub(crate) const NO_RESTART_MARKER: &str = "no-restart";
+
 /// `starting` in the container's directory while its supervisor holds the lock but has
 /// not yet written the running state: `rm` tells a starting container from a finishing
 /// one by it. Removed when dropped.
@@ -287,6 +291,25 @@ impl Containers {
         }
         all.sort_by(|a, b| b.record.created.cmp(&a.record.created));
         Ok(all)
+    }
+
+    /// The containers `system boot` starts: not running, started before, with the
+    /// restart policy `always`, or `unless-stopped` and not stopped by `stop`/`kill`.
+    pub fn boot_candidates(&self) -> Result<Vec<Container>, ContainerError> {
+        Ok(self
+            .list()?
+            .into_iter()
+            .filter(|c| {
+                let stopped_by_hand = self.dir(&c.record.id).join(NO_RESTART_MARKER).exists();
+                !c.state.running
+                    && c.state.started_at != ZERO_TIME
+                    && match c.record.host_config.restart_policy.name.as_str() {
+                        "always" => true,
+                        "unless-stopped" => !stopped_by_hand,
+                        _ => false,
+                    }
+            })
+            .collect())
     }
 
     /// The images that containers use (`rmi` and `image prune` keep them).

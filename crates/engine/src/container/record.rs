@@ -59,6 +59,9 @@ pub struct State {
     /// The kernel boot the supervisor ran in: a running state from another boot is dead.
     #[serde(default)]
     pub boot_id: String,
+    /// Restarts by the restart policy since the last `start` (Docker's `RestartCount`).
+    #[serde(default)]
+    pub restart_count: u32,
     /// The supervisor of a running container and the protocol it speaks.
     #[serde(default)]
     pub supervisor: Option<SupervisorInfo>,
@@ -112,6 +115,7 @@ impl State {
             started_at: ZERO_TIME.into(),
             finished_at: ZERO_TIME.into(),
             boot_id: String::new(),
+            restart_count: 0,
             supervisor: None,
         }
     }
@@ -125,6 +129,7 @@ impl State {
             exit_code,
             error,
             finished_at,
+            restarting: false,
             supervisor: None,
             ..self.clone()
         }

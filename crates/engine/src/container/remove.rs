@@ -78,6 +78,7 @@ impl Containers {
             if !force {
                 return Err(ContainerError::RemoveRunning(record.name.clone()));
             }
+            self.mark_no_restart(id)?;
             self.signal(id, &state, Signal::KILL)?;
             match liveness::wait_unlocked(&self.dir(id)) {
                 Ok(()) => {}
@@ -186,6 +187,11 @@ impl Containers {
             return Err(ContainerError::NotRunning(id.into()));
         }
         let record = self.record(id)?;
+        // A killed container is not restarted by its policy (Docker's "manually stopped"),
+        // except by a kill that does not end it: only SIGKILL and the stop signal count.
+        if signal == Signal::KILL || Some(signal) == stop_signal(&record) {
+            self.mark_no_restart(id)?;
+        }
         self.signal(id, &state, signal)?;
         self.emit(
             &record,
@@ -209,6 +215,7 @@ impl Containers {
             return Ok(());
         }
         let record = self.record(id)?;
+        self.mark_no_restart(id)?;
         let pidfd = self.open_pidfd(id, &state)?;
         if let Some(pidfd) = &pidfd {
             let _ = pidfd_send_signal(pidfd, signal);
@@ -276,6 +283,12 @@ impl Containers {
         result
     }
 
+    /// Tells the supervisor not to restart the container after this exit.
+    fn mark_no_restart(&self, id: &str) -> Result<(), ContainerError> {
+        let marker = self.dir(id).join(super::NO_RESTART_MARKER);
+        fs::write(&marker, b"").map_err(|e| ContainerError::io("write", &marker, e))
+    }
+
     fn signal(&self, id: &str, state: &State, signal: Signal) -> Result<(), ContainerError> {
         if let Some(pidfd) = self.open_pidfd(id, state)? {
             pidfd_send_signal(&pidfd, signal)
@@ -333,4 +346,21 @@ fn wait_exit(pidfd: &OwnedFd, timeout: Option<Duration>) -> bool {
             Err(_) => return false,
         }
     }
+}
+
+/// The container's stop signal (SIGTERM unless `--stop-signal` or the image says).
+fn stop_signal(record: &ContainerRecord) -> Option<Signal> {
+    let name = record.config.stop_signal.as_deref().unwrap_or("SIGTERM");
+    let name = name.trim_start_matches("SIG");
+    let raw = match name {
+        "TERM" | "15" => libc::SIGTERM,
+        "INT" | "2" => libc::SIGINT,
+        "QUIT" | "3" => libc::SIGQUIT,
+        "HUP" | "1" => libc::SIGHUP,
+        "USR1" | "10" => libc::SIGUSR1,
+        "USR2" | "12" => libc::SIGUSR2,
+        "KILL" | "9" => libc::SIGKILL,
+        _ => return None,
+    };
+    Signal::from_named_raw(raw)
 }

@@ -51,6 +51,13 @@ impl Containers {
             liveness::try_lock(&self.dir(id))?
                 .ok_or_else(|| ContainerError::AlreadyRunning(id.into()))?,
         );
+        // A new start: the restart policy applies again, and counts from zero.
+        let _ = std::fs::remove_file(self.dir(id).join(super::NO_RESTART_MARKER));
+        if state.restart_count != 0 {
+            let mut fresh = state.clone();
+            fresh.restart_count = 0;
+            self.write_state(id, &fresh)?;
+        }
         let (read, write) = pipe_with(PipeFlags::CLOEXEC)
             .map_err(|e| ContainerError::io("create a pipe for", self.dir(id), e.into()))?;
         // The write end goes to the supervisor: the only descriptor it inherits besides

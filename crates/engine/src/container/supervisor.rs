@@ -23,50 +23,189 @@ use crate::runtime;
 
 /// Runs the supervisor; returns the process exit code of the supervisor itself.
 pub fn run(root: &Path, id: &str, handshake: OwnedFd, attach: bool) -> i32 {
-    let mut report = File::from(handshake);
+    let mut report = Some(File::from(handshake));
     // Leave the CLI's session: a Ctrl-C at the terminal must not reach the supervisor.
     let _ = rustix::process::setsid();
     let containers = Containers {
         root: root.to_path_buf(),
     };
-    match prepare_and_spawn(&containers, id) {
-        Ok(running) => {
-            let _ = report.write_all(
-                &Message::Started {
+    // Held for the container's whole life, restarts included, and released only when
+    // everything is recorded and cleaned up: that is what tells every command it is gone.
+    let _lock = match liveness::try_lock(&containers.dir(id)) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => {
+            send(
+                &mut report,
+                Message::Error {
                     protocol: PROTOCOL,
-                    pid: running.init.pid(),
-                }
-                .to_line(),
+                    message: format!("container {id} is already running"),
+                    exit_code: 125,
+                },
             );
-            let (exit_code, cleanup) = supervise(&containers, running, attach);
-            let _ = report.write_all(
-                &Message::Exited {
-                    protocol: PROTOCOL,
-                    exit_code,
-                }
-                .to_line(),
-            );
-            drop(report);
-            cleanup.run();
-            0
+            return 1;
         }
-        Err((message, exit_code)) => {
-            // Docker removes an auto-remove container whose start failed.
-            if let Ok(record) = containers.record(id)
-                && record.host_config.auto_remove
-                && let Ok(Some(_lock)) = liveness::try_lock(&containers.dir(id))
-            {
-                let _ = containers.remove_locked(&record);
-            }
-            let _ = report.write_all(
-                &Message::Error {
+        Err(e) => {
+            send(
+                &mut report,
+                Message::Error {
                     protocol: PROTOCOL,
-                    message,
-                    exit_code,
-                }
-                .to_line(),
+                    message: e.to_string(),
+                    exit_code: 125,
+                },
             );
-            1
+            return 1;
+        }
+    };
+    let mut restarts = Restarts::new();
+    let mut forward = attach;
+    loop {
+        let running = match prepare_and_spawn(&containers, id, restarts.count) {
+            Ok(running) => running,
+            Err((message, exit_code)) => {
+                if report.is_none() {
+                    // A restart that cannot start: the container stays exited.
+                    if let Ok(state) = super::record::read_state(&containers.dir(id)) {
+                        let failed = state.exited(exit_code, crate::time::now_rfc3339(), message);
+                        let _ = containers.write_state(id, &failed);
+                    }
+                    return 1;
+                }
+                // Docker removes an auto-remove container whose start failed.
+                if let Ok(record) = containers.record(id)
+                    && record.host_config.auto_remove
+                {
+                    let _ = containers.remove_locked(&record);
+                }
+                send(
+                    &mut report,
+                    Message::Error {
+                        protocol: PROTOCOL,
+                        message,
+                        exit_code,
+                    },
+                );
+                return 1;
+            }
+        };
+        send(
+            &mut report,
+            Message::Started {
+                protocol: PROTOCOL,
+                pid: running.init.pid(),
+            },
+        );
+        let started = std::time::Instant::now();
+        let record = running.record.clone();
+        let (exit_code, end) = supervise(&containers, running, forward);
+        // The attached CLI gets the first exit (as `docker run` returns then); later runs
+        // only go to the log.
+        forward = false;
+        match end {
+            End::Finished(cleanup) => {
+                send(
+                    &mut report,
+                    Message::Exited {
+                        protocol: PROTOCOL,
+                        exit_code,
+                    },
+                );
+                drop(report.take());
+                cleanup.run();
+                return 0;
+            }
+            End::Restart => {
+                send(
+                    &mut report,
+                    Message::Exited {
+                        protocol: PROTOCOL,
+                        exit_code,
+                    },
+                );
+                report = None;
+                let delay = restarts.next_delay(started.elapsed());
+                if !wait_before_restart(&containers.dir(id), delay) {
+                    // Stopped while waiting: it stays exited with its last code.
+                    let _ = runtime::remove_cgroup(&super::cgroups_path(id));
+                    if let Ok(state) = super::record::read_state(&containers.dir(id)) {
+                        let exited =
+                            state.exited(exit_code, state.finished_at.clone(), String::new());
+                        let _ = containers.write_state(id, &exited);
+                    }
+                    containers.emit(&record, "stop", &[]);
+                    return 0;
+                }
+            }
+        }
+    }
+}
+
+/// Writes a message to the CLI that started the supervisor, while it listens.
+fn send(report: &mut Option<File>, message: Message) {
+    if let Some(r) = report.as_mut() {
+        let _ = r.write_all(&message.to_line());
+    }
+}
+
+/// Docker's restart back-off: 100 ms, doubled at each restart up to a minute, back to
+/// 100 ms after a run of 10 s or more.
+struct Restarts {
+    count: u32,
+    delay: std::time::Duration,
+}
+
+impl Restarts {
+    fn new() -> Restarts {
+        Restarts {
+            count: 0,
+            delay: std::time::Duration::ZERO,
+        }
+    }
+
+    fn next_delay(&mut self, ran: std::time::Duration) -> std::time::Duration {
+        use std::time::Duration;
+        self.count += 1;
+        self.delay = if self.delay.is_zero() || ran >= Duration::from_secs(10) {
+            Duration::from_millis(100)
+        } else {
+            (self.delay * 2).min(Duration::from_secs(60))
+        };
+        self.delay
+    }
+}
+
+/// Sleeps `delay` unless `stop`/`kill` asks for no restart meanwhile (the marker file,
+/// seen through inotify, never by polling); true to go on with the restart.
+fn wait_before_restart(dir: &Path, delay: std::time::Duration) -> bool {
+    use rustix::fs::inotify;
+    let marker = dir.join(super::NO_RESTART_MARKER);
+    let watch = inotify::init(inotify::CreateFlags::CLOEXEC).ok();
+    if let Some(fd) = &watch {
+        let _ = inotify::add_watch(
+            fd,
+            dir,
+            inotify::WatchFlags::CREATE | inotify::WatchFlags::MOVED_TO,
+        );
+    }
+    let deadline = std::time::Instant::now() + delay;
+    loop {
+        if marker.exists() {
+            return false;
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        match &watch {
+            Some(fd) => {
+                let timeout = rustix::event::Timespec::try_from(left).ok();
+                let mut fds = [PollFd::new(fd, PollFlags::IN)];
+                let _ = poll(&mut fds, timeout.as_ref());
+                let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+                if fds[0].revents().contains(PollFlags::IN) {
+                    let _ = rustix::io::read(fd, &mut buf);
+                }
+            }
+            None => std::thread::sleep(left),
         }
     }
 }
@@ -78,15 +217,15 @@ struct Running {
     stdout: OwnedFd,
     stderr: OwnedFd,
     log: Option<LogWriter>,
-    _lock: liveness::LockGuard,
 }
 
-fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (String, i32)> {
+fn prepare_and_spawn(
+    containers: &Containers,
+    id: &str,
+    restart_count: u32,
+) -> Result<Running, (String, i32)> {
     let own = |e: ContainerError| (e.to_string(), 125);
     let dir = containers.dir(id);
-    let lock = liveness::try_lock(&dir)
-        .map_err(own)?
-        .ok_or_else(|| (format!("container {id} is already running"), 125))?;
     let starting = super::Starting::mark(&dir);
     let record = containers.record(id).map_err(own)?;
     let previous = super::record::read_state(&dir).map_err(own)?;
@@ -172,6 +311,8 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
         started_at: crate::time::now_rfc3339(),
         finished_at: previous.finished_at.clone(),
         boot_id: liveness::current_boot_id(),
+        restart_count,
+        restarting: false,
         supervisor: Some(SupervisorInfo {
             pid: std::process::id() as i32,
             protocol: PROTOCOL,
@@ -193,13 +334,18 @@ fn prepare_and_spawn(containers: &Containers, id: &str) -> Result<Running, (Stri
         stdout: out_r,
         stderr: err_r,
         log,
-        _lock: lock,
     })
 }
 
 /// The poll loop: output to the log (and the attached CLI) until the process exits and
 /// both pipes are drained. Returns the exit code.
-fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i32, Cleanup) {
+/// How a run ended: for good (with what is left to clean up) or to be restarted.
+enum End {
+    Finished(Box<Cleanup>),
+    Restart,
+}
+
+fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i32, End) {
     let mut forward = attach;
     let mut open = [true, true];
     let mut exit: Option<i32> = None;
@@ -275,21 +421,34 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
         let _ = log.close();
     }
     let exit_code = exit.unwrap_or(137);
-    let cleanup = finish(containers, &running.record, &running.state, exit_code);
+    let end = finish(containers, &running.record, &running.state, exit_code);
     let _ = running.init.wait();
-    (exit_code, cleanup)
+    (exit_code, end)
+}
+
+/// Docker's restart policies; `stop`/`kill` (the no-restart marker) always win.
+fn wants_restart(dir: &Path, record: &ContainerRecord, state: &State, exit_code: i32) -> bool {
+    if dir.join(super::NO_RESTART_MARKER).exists() {
+        return false;
+    }
+    let policy = &record.host_config.restart_policy;
+    match policy.name.as_str() {
+        "always" | "unless-stopped" => true,
+        "on-failure" => {
+            exit_code != 0
+                && (policy.maximum_retry_count <= 0
+                    || i64::from(state.restart_count) < policy.maximum_retry_count)
+        }
+        _ => false,
+    }
 }
 
 /// Records the exit, emits `die`, and for `--rm` makes the container cease to exist;
 /// returns what is left to clean up after the exit has been reported.
-fn finish(
-    containers: &Containers,
-    record: &ContainerRecord,
-    state: &State,
-    exit_code: i32,
-) -> Cleanup {
+fn finish(containers: &Containers, record: &ContainerRecord, state: &State, exit_code: i32) -> End {
     let id = &record.id;
     let cgroups_path = super::cgroups_path(id);
+    let restart = wants_restart(&containers.dir(id), record, state, exit_code);
     // `restart` of an `--rm` container keeps it (as Docker does): it leaves a marker.
     let keep = containers.dir(id).join(super::KEEP_MARKER);
     let auto_remove = record.host_config.auto_remove && std::fs::remove_file(&keep).is_err();
@@ -297,6 +456,18 @@ fn finish(
     let oom_killed = runtime::oom_kills(&cgroups_path) > 0;
     if oom_killed {
         containers.emit(record, "oom", &[]);
+    }
+    if restart {
+        let _ = runtime::remove_cgroup(&cgroups_path);
+        let mut restarting = state.exited(exit_code, crate::time::now_rfc3339(), String::new());
+        restarting.status = super::Status::Restarting;
+        restarting.running = true;
+        restarting.restarting = true;
+        restarting.oom_killed = oom_killed;
+        restarting.supervisor = state.supervisor.clone();
+        let _ = containers.write_state(id, &restarting);
+        containers.emit(record, "die", &[("exitCode", exit_code.to_string())]);
+        return End::Restart;
     }
     // A container that stays is fully cleaned up before its state says exited, so that
     // "exited" means only the supervisor's exit is left (see `remove_stopped`).
@@ -314,17 +485,17 @@ fn finish(
     containers.emit(record, "die", &[("exitCode", exit_code.to_string())]);
     if auto_remove {
         // Gone for everyone at once; its files and cgroup go after the exit is reported.
-        Cleanup {
+        End::Finished(Box::new(Cleanup {
             cgroups_path: Some(cgroups_path),
             removed: containers.unlist(record).ok(),
             volumes_of: Some((containers.clone(), record.clone())),
-        }
+        }))
     } else {
-        Cleanup {
+        End::Finished(Box::new(Cleanup {
             cgroups_path: None,
             removed: None,
             volumes_of: None,
-        }
+        }))
     }
 }
 
