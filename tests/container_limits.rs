@@ -188,7 +188,7 @@ fn a_memory_hog_is_oom_killed_and_reported() {
         "--since",
         "0",
         "--until",
-        &until(),
+        &harness::containers::events_until(),
         "--filter",
         "container=hog",
     ]);
@@ -198,14 +198,6 @@ fn a_memory_hog_is_oom_killed_and_reported() {
     let (code, _, err) = run(&root, &["--name", "fine", "-m", "16m", "busybox", "true"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(inspect(&root, "fine")["State"]["OOMKilled"], false);
-}
-
-/// The next whole second, for `events --until` (whole seconds, as Docker's).
-fn until() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock");
-    (now.as_secs() + 1).to_string()
 }
 
 #[test]

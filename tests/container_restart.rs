@@ -48,7 +48,7 @@ fn on_failure_restarts_exactly_as_often_as_asked() {
         "--since",
         "0",
         "--until",
-        &until(),
+        &harness::containers::events_until(),
         "--filter",
         "event=start",
     ]);
@@ -224,11 +224,4 @@ fn bad_policies_get_one_line() {
         assert_eq!(err, format!("{message}\n"), "{flags:?}");
     }
     assert_eq!(root.ok(&["ps", "-aq"]), "");
-}
-
-fn until() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock");
-    (now.as_secs() + 1).to_string()
 }

@@ -1,6 +1,21 @@
 //! Terminal output shared by the commands: errors and warnings on stderr.
 
-use std::io::Write;
+use std::io::{BufRead, IsTerminal, Write};
+
+/// Docker's prune prompt; without a terminal there is no one to ask, so `-f` is required.
+pub fn confirm(warning: &str) -> anyhow::Result<bool> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        anyhow::bail!(
+            "refusing to prune without confirmation: stdin is not a terminal; use --force (-f) to prune without asking"
+        );
+    }
+    print!("{warning}\nAre you sure you want to continue? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
 
 /// Prints an error chain on one line: `error: outer: inner: root cause`.
 pub fn error(e: &anyhow::Error) {

@@ -1,7 +1,6 @@
 //! `berth volume create|ls|inspect|rm|prune`, with Docker's flags and output.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::bail;
@@ -345,22 +344,12 @@ fn prune(root: &Path, volumes: &Volumes, args: &PruneArgs) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Docker's prompt; without a terminal there is no one to ask, so `-f` is required.
+/// Docker's warning for this prune, asked on a terminal (see `output::confirm`).
 fn confirm(all: bool) -> anyhow::Result<bool> {
     let warning = if all {
         "WARNING! This will remove all local volumes not used by at least one container."
     } else {
         "WARNING! This will remove anonymous local volumes not used by at least one container."
     };
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        bail!(
-            "refusing to prune without confirmation: stdin is not a terminal; use --force (-f) to prune without asking"
-        );
-    }
-    print!("{warning}\nAre you sure you want to continue? [y/N] ");
-    std::io::stdout().flush()?;
-    let mut answer = String::new();
-    stdin.lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+    output::confirm(warning)
 }

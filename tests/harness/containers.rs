@@ -68,3 +68,11 @@ pub fn inspect(root: &Root, id: &str) -> serde_json::Value {
     let mut all: serde_json::Value = serde_json::from_str(&out).expect("inspect json");
     all[0].take()
 }
+
+/// The next whole second, for `events --until` (whole seconds, as Docker's).
+pub fn events_until() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock");
+    (now.as_secs() + 1).to_string()
+}

@@ -1,7 +1,6 @@
 //! `berth image prune`: remove dangling images (every unused image with `-a`), asking
 //! first unless `-f`, and print what went and the space reclaimed, as Docker does.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use berth_engine::image::{FilterArgs, Removal, filter};
@@ -57,22 +56,12 @@ pub fn run(root: &Path, args: &PruneArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Docker's prompt; without a terminal there is no one to ask, so `-f` is required.
+/// Docker's warning for this prune, asked on a terminal (see `output::confirm`).
 fn confirm(all: bool) -> anyhow::Result<bool> {
     let warning = if all {
         "WARNING! This will remove all images without at least one container associated to them."
     } else {
         "WARNING! This will remove all dangling images."
     };
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        anyhow::bail!(
-            "refusing to prune without confirmation: stdin is not a terminal; use --force (-f) to prune without asking"
-        );
-    }
-    print!("{warning}\nAre you sure you want to continue? [y/N] ");
-    std::io::stdout().flush()?;
-    let mut answer = String::new();
-    stdin.lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+    output::confirm(warning)
 }

@@ -104,13 +104,7 @@ fn copy_entry(
         FileType::Symlink => {
             let target = rustix::fs::readlinkat(from, name, Vec::new())?;
             rustix::fs::symlinkat(target.as_c_str(), to, name)?;
-            rustix::fs::chownat(
-                to,
-                name,
-                Some(rustix::fs::Uid::from_raw(st.st_uid)),
-                Some(rustix::fs::Gid::from_raw(st.st_gid)),
-                AtFlags::SYMLINK_NOFOLLOW,
-            )?;
+            chown_at(to, name, &st)?;
             set_times_at(to, name, &st, AtFlags::SYMLINK_NOFOLLOW)?;
         }
         kind @ (FileType::CharacterDevice
@@ -118,19 +112,24 @@ fn copy_entry(
         | FileType::Fifo
         | FileType::Socket) => {
             rustix::fs::mknodat(to, name, kind, mode, st.st_rdev)?;
-            rustix::fs::chownat(
-                to,
-                name,
-                Some(rustix::fs::Uid::from_raw(st.st_uid)),
-                Some(rustix::fs::Gid::from_raw(st.st_gid)),
-                AtFlags::SYMLINK_NOFOLLOW,
-            )?;
+            chown_at(to, name, &st)?;
             rustix::fs::chmodat(to, name, mode, AtFlags::empty())?;
             set_times_at(to, name, &st, AtFlags::SYMLINK_NOFOLLOW)?;
         }
         FileType::Unknown => {}
     }
     Ok(())
+}
+
+/// The owner of `st` on `name` in `dir`, without following a symlink.
+fn chown_at(dir: BorrowedFd<'_>, name: &CStr, st: &rustix::fs::Stat) -> rustix::io::Result<()> {
+    rustix::fs::chownat(
+        dir,
+        name,
+        Some(rustix::fs::Uid::from_raw(st.st_uid)),
+        Some(rustix::fs::Gid::from_raw(st.st_gid)),
+        AtFlags::SYMLINK_NOFOLLOW,
+    )
 }
 
 /// Owner, then mode (a chown clears set-id bits), then times.

@@ -108,29 +108,10 @@ pub fn exec(plan: &ExecPlan) -> Result<ExecProcess, SpawnError> {
     let helper = helper.map_err(|e| setup_error("fork", e))?;
     let (pid, pidfd) = helper;
     let started = ExecProcess { pid, pidfd };
-    let mut report = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match rustix::io::read(&report_read, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => report.extend_from_slice(&buf[..n]),
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => {
-                let _ = sys::pidfd_send_signal(started.pidfd(), libc::SIGKILL);
-                let _ = started.wait();
-                return Err(setup_error("read the exec's report", e));
-            }
-        }
-    }
-    if let Some((&kind, message)) = report.split_first() {
+    if let Err(e) = super::read_report(&report_read, "the exec's") {
+        let _ = sys::pidfd_send_signal(started.pidfd(), libc::SIGKILL);
         let _ = started.wait();
-        let message = String::from_utf8_lossy(message).into_owned();
-        return Err(match kind {
-            child::KIND_NOT_IN_PATH => SpawnError::NotInPath { program: message },
-            child::KIND_NO_SUCH_FILE => SpawnError::NoSuchFile { program: message },
-            child::KIND_PERMISSION => SpawnError::PermissionDenied { program: message },
-            _ => SpawnError::Setup(message),
-        });
+        return Err(e);
     }
     Ok(started)
 }

@@ -231,6 +231,31 @@ pub const DEFAULT_CAPABILITIES: [Capability; 14] = [
     Capability::AuditWrite,
 ];
 
+/// Reads a child's report pipe to EOF: nothing means the exec happened (the pipe was
+/// close-on-exec), a kind byte and a message mean it failed before.
+fn read_report(report: &OwnedFd, whose: &str) -> Result<(), SpawnError> {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match rustix::io::read(report, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(setup_error(&format!("read {whose} report"), e)),
+        }
+    }
+    let Some((&kind, message)) = bytes.split_first() else {
+        return Ok(());
+    };
+    let message = String::from_utf8_lossy(message).into_owned();
+    Err(match kind {
+        child::KIND_NOT_IN_PATH => SpawnError::NotInPath { program: message },
+        child::KIND_NO_SUCH_FILE => SpawnError::NoSuchFile { program: message },
+        child::KIND_PERMISSION => SpawnError::PermissionDenied { program: message },
+        _ => SpawnError::Setup(message),
+    })
+}
+
 fn setup_error(what: &str, e: impl Into<io::Error>) -> SpawnError {
     SpawnError::Setup(format!("{what}: {}", cgroup::errno_text(&e.into())))
 }
@@ -312,26 +337,8 @@ pub fn spawn(plan: &InitPlan) -> Result<Init, SpawnError> {
         .map_err(|e| fail(setup_error("start the container's init", e)))?;
     drop(go_write);
 
-    // EOF without a byte: the exec closed the pipe.
-    let mut report = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match rustix::io::read(&report_read, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => report.extend_from_slice(&buf[..n]),
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(fail(setup_error("read the init's report", e))),
-        }
-    }
-    if let Some((&kind, message)) = report.split_first() {
-        let message = String::from_utf8_lossy(message).into_owned();
-        let err = match kind {
-            child::KIND_NOT_IN_PATH => SpawnError::NotInPath { program: message },
-            child::KIND_NO_SUCH_FILE => SpawnError::NoSuchFile { program: message },
-            child::KIND_PERMISSION => SpawnError::PermissionDenied { program: message },
-            _ => SpawnError::Setup(message),
-        };
-        return Err(fail(err));
+    if let Err(e) = read_report(&report_read, "the init's") {
+        return Err(fail(e));
     }
     Ok(init)
 }
