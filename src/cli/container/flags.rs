@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use berth_engine::container::config::{DeviceMapping, RestartPolicy, ThrottleDevice, Ulimit};
+use berth_engine::container::config::{
+    DeviceMapping, HealthConfig, RestartPolicy, ThrottleDevice, Ulimit,
+};
 use berth_engine::container::mount_spec;
 use berth_engine::container::{Config, CreateRequest, HostConfig};
 use clap::Args;
@@ -156,8 +158,27 @@ pub struct ContainerFlags {
     /// always, unless-stopped)
     #[arg(long)]
     pub restart: Option<String>,
-    #[arg(long = "health-cmd", hide = true)]
+    /// Command to run to check health
+    #[arg(long = "health-cmd")]
     pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 30s)
+    #[arg(long = "health-interval")]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 30s)
+    #[arg(long = "health-timeout")]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long = "health-retries", allow_negative_numbers = true)]
+    pub health_retries: Option<i64>,
+    /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h)
+    #[arg(long = "health-start-period")]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period (ms|s|m|h) (default 5s)
+    #[arg(long = "health-start-interval")]
+    pub health_start_interval: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long = "no-healthcheck")]
+    pub no_healthcheck: bool,
     #[arg(long, hide = true)]
     pub dns: Vec<String>,
     #[arg(long = "add-host", hide = true)]
@@ -230,6 +251,7 @@ impl ContainerFlags {
                 vec![e.clone()]
             }
         });
+        let healthcheck = self.healthcheck()?;
         let config = Config {
             hostname: self.hostname.clone().unwrap_or_default(),
             domainname: self.domainname.clone().unwrap_or_default(),
@@ -244,6 +266,7 @@ impl ContainerFlags {
             labels,
             stop_signal: self.stop_signal.clone(),
             stop_timeout: self.stop_timeout,
+            healthcheck,
             ..Config::default()
         };
         if let Some(signal) = &self.stop_signal {
@@ -434,13 +457,62 @@ impl ContainerFlags {
         })
     }
 
+    /// `--health-*` and `--no-healthcheck` as Docker's `HealthConfig` (durations in ns).
+    fn healthcheck(&self) -> anyhow::Result<Option<HealthConfig>> {
+        let any = self.health_cmd.is_some()
+            || self.health_interval.is_some()
+            || self.health_timeout.is_some()
+            || self.health_retries.is_some()
+            || self.health_start_period.is_some()
+            || self.health_start_interval.is_some();
+        if self.no_healthcheck {
+            if any {
+                bail!("--no-healthcheck conflicts with --health-* options");
+            }
+            return Ok(Some(HealthConfig {
+                test: vec!["NONE".into()],
+                ..HealthConfig::default()
+            }));
+        }
+        if !any {
+            return Ok(None);
+        }
+        let duration = |flag: &str, v: &Option<String>| -> anyhow::Result<i64> {
+            match v {
+                None => Ok(0),
+                Some(v) => {
+                    let d = parse_go_duration(v).with_context(|| format!("invalid argument {v:?} for \"{flag}\" flag: expected a duration such as 30s, 1m30s or 500ms"))?;
+                    if d != 0 && d < 1_000_000 {
+                        bail!("{flag} cannot be less than 1ms");
+                    }
+                    Ok(d)
+                }
+            }
+        };
+        let retries = self.health_retries.unwrap_or(0);
+        if retries < 0 {
+            bail!("--health-retries cannot be negative");
+        }
+        Ok(Some(HealthConfig {
+            test: self
+                .health_cmd
+                .as_ref()
+                .map(|c| vec!["CMD-SHELL".to_string(), c.clone()])
+                .unwrap_or_default(),
+            interval: duration("--health-interval", &self.health_interval)?,
+            timeout: duration("--health-timeout", &self.health_timeout)?,
+            start_period: duration("--health-start-period", &self.health_start_period)?,
+            start_interval: duration("--health-start-interval", &self.health_start_interval)?,
+            retries,
+        }))
+    }
+
     fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 13] = [
+        let set: [(&str, bool); 12] = [
             ("-i/--interactive", self.interactive),
             ("-t/--tty", self.tty),
             ("-p/--publish", !self.publish.is_empty()),
             ("-P/--publish-all", self.publish_all),
-            ("--health-cmd", self.health_cmd.is_some()),
             ("--dns", !self.dns.is_empty()),
             ("--add-host", !self.add_host.is_empty()),
             ("--ip", self.ip.is_some()),
@@ -518,6 +590,39 @@ fn throttles(flag: &str, values: &[String], bytes: bool) -> anyhow::Result<Vec<T
             })
         })
         .collect()
+}
+
+/// Go's `time.ParseDuration` for the units Docker users write (`h`, `m`, `s`, `ms`, `us`,
+/// `ns`, combined: `1m30s`, fractions: `1.5s`), in nanoseconds.
+fn parse_go_duration(s: &str) -> Option<i64> {
+    if s == "0" {
+        return Some(0);
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(digits);
+        let value: f64 = number.parse().ok()?;
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let scale = match unit {
+            "h" => 3.6e12,
+            "m" => 6e10,
+            "s" => 1e9,
+            "ms" => 1e6,
+            "us" | "µs" => 1e3,
+            "ns" => 1.0,
+            _ => return None,
+        };
+        total += value * scale;
+        rest = tail;
+    }
+    Some(total as i64)
 }
 
 /// `--restart no|always|unless-stopped|on-failure[:N]` (Docker's names and checks).
@@ -683,6 +788,17 @@ mod tests {
         assert_eq!(parse_cpus("0.5").unwrap(), 500_000_000);
         assert!(parse_cpus("0.001").is_err());
         assert!(parse_cpus("-1").is_err());
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("30s"), Some(30_000_000_000));
+        assert_eq!(parse_go_duration("1m30s"), Some(90_000_000_000));
+        assert_eq!(parse_go_duration("500ms"), Some(500_000_000));
+        assert_eq!(parse_go_duration("1.5s"), Some(1_500_000_000));
+        assert_eq!(parse_go_duration("0"), Some(0));
+        assert_eq!(parse_go_duration("10"), None);
+        assert_eq!(parse_go_duration("5x"), None);
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub fn container_json(containers: &Containers, c: &Container) -> Value {
     } else {
         String::new()
     };
-    json!({
+    let mut value = json!({
         "Id": r.id,
         "Created": r.created,
         "Path": r.path,
@@ -67,7 +67,12 @@ pub fn container_json(containers: &Containers, c: &Container) -> Value {
         "Mounts": r.mount_points.iter().map(|m| m.inspect_json()).collect::<Vec<_>>(),
         "Config": r.config,
         "NetworkSettings": network_settings(&r.host_config.network_mode),
-    })
+    });
+    // Docker prints `State.Health` only for a container with a health check.
+    if let Some(health) = &s.health {
+        value["State"]["Health"] = json!(health);
+    }
+    value
 }
 
 /// Docker's `NetworkSettings` of a container without an address (`none`, `host`).

@@ -149,7 +149,15 @@ pub fn status(c: &Container, now: i64) -> String {
             .unwrap_or_default()
     };
     match s.status {
-        Status::Running => format!("Up {}", since(&s.started_at)),
+        Status::Running => {
+            let health = match s.health.as_ref().map(|h| h.status.as_str()) {
+                Some("starting") => " (health: starting)",
+                Some("healthy") => " (healthy)",
+                Some("unhealthy") => " (unhealthy)",
+                _ => "",
+            };
+            format!("Up {}{health}", since(&s.started_at))
+        }
         Status::Paused => format!("Up {} (Paused)", since(&s.started_at)),
         Status::Restarting => format!("Restarting ({}) {} ago", s.exit_code, since(&s.finished_at)),
         Status::Removing => "Removal In Progress".into(),
@@ -165,7 +173,9 @@ pub fn status(c: &Container, now: i64) -> String {
     }
 }
 
-const FILTERS: [&str; 6] = ["name", "label", "status", "ancestor", "exited", "id"];
+const FILTERS: [&str; 7] = [
+    "name", "label", "status", "ancestor", "exited", "id", "health",
+];
 
 fn parse_filters(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     raw.iter()
@@ -192,6 +202,9 @@ fn parse_filters(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
                 let reason = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
                 let reason = reason.trim().trim_start_matches("error: ");
                 bail!("invalid filter 'name={v}': not a regular expression: {reason}");
+            }
+            if k == "health" && !["starting", "healthy", "unhealthy", "none"].contains(&v) {
+                bail!("Unrecognised filter value for health: {v}");
             }
             if k == "exited" && v.parse::<i32>().is_err() {
                 bail!("invalid filter 'exited={v}': must be an integer exit code");
@@ -250,6 +263,13 @@ fn matches(c: &Container, key: &str, value: &str) -> bool {
             None => r.config.labels.contains_key(value),
         },
         "status" => c.state.status.as_str() == value,
+        "health" => {
+            c.state
+                .health
+                .as_ref()
+                .map_or("none", |h| h.status.as_str())
+                == value
+        }
         "exited" => {
             c.state.status == Status::Exited && value.parse::<i32>().ok() == Some(c.state.exit_code)
         }

@@ -27,6 +27,8 @@ pub struct Config {
     pub stdin_once: bool,
     pub env: Vec<String>,
     pub cmd: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<HealthConfig>,
     /// The image as the user named it (`busybox`, not its id).
     pub image: String,
     pub volumes: Option<BTreeMap<String, EmptyObject>>,
@@ -47,6 +49,29 @@ pub struct Config {
 pub struct ThrottleDevice {
     pub path: String,
     pub rate: u64,
+}
+
+/// Docker's `HealthConfig`: the test (`["CMD", ...]`, `["CMD-SHELL", "..."]`, `["NONE"]`)
+/// and durations in nanoseconds (0: the default).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthConfig {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub interval: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timeout: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start_period: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start_interval: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// One `--device` (Docker's `DeviceMapping`).

@@ -324,6 +324,29 @@ fn merge_image_config(mut config: Config, image: &Value, id: &str) -> Config {
             exposed.entry(port.clone()).or_default();
         }
     }
+    // Docker's merge of a HEALTHCHECK: the user's test replaces the image's; durations
+    // and retries the user left at 0 come from the image.
+    if let Some(from_image) = image
+        .get("Healthcheck")
+        .and_then(|h| serde_json::from_value::<super::config::HealthConfig>(h.clone()).ok())
+    {
+        let merged = match config.healthcheck.take() {
+            None => from_image,
+            Some(mut user) => {
+                if user.test.is_empty() {
+                    user.test = from_image.test;
+                }
+                let pick = |u: i64, i: i64| if u == 0 { i } else { u };
+                user.interval = pick(user.interval, from_image.interval);
+                user.timeout = pick(user.timeout, from_image.timeout);
+                user.start_period = pick(user.start_period, from_image.start_period);
+                user.start_interval = pick(user.start_interval, from_image.start_interval);
+                user.retries = pick(user.retries, from_image.retries);
+                user
+            }
+        };
+        config.healthcheck = Some(merged);
+    }
     if let Some(volumes) = image.get("Volumes").and_then(|v| v.as_object()) {
         let all = config.volumes.get_or_insert_with(BTreeMap::new);
         for path in volumes.keys() {
@@ -363,6 +386,37 @@ mod tests {
 
     fn id() -> String {
         "a".repeat(64)
+    }
+
+    #[test]
+    fn an_image_healthcheck_is_merged_with_the_users() {
+        let mut image = image();
+        image["Healthcheck"] =
+            json!({"Test": ["CMD", "check"], "Interval": 5_000_000_000i64, "Retries": 4});
+        let merged = merge_image_config(Config::default(), &image, &id());
+        let hc = merged.healthcheck.expect("from the image");
+        assert_eq!(
+            (hc.test, hc.interval, hc.retries),
+            (
+                vec!["CMD".to_string(), "check".to_string()],
+                5_000_000_000,
+                4
+            )
+        );
+        let user = Config {
+            healthcheck: Some(super::super::config::HealthConfig {
+                retries: 9,
+                ..Default::default()
+            }),
+            ..Config::default()
+        };
+        let hc = merge_image_config(user, &image, &id())
+            .healthcheck
+            .expect("merged");
+        assert_eq!(
+            (hc.test.len(), hc.interval, hc.retries),
+            (2, 5_000_000_000, 9)
+        );
     }
 
     #[test]

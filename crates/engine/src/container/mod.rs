@@ -18,6 +18,7 @@ pub mod config;
 mod create;
 pub mod events;
 pub mod exec;
+pub mod health;
 pub mod id;
 mod initlayer;
 mod liveness;

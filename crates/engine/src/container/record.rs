@@ -56,6 +56,8 @@ pub struct State {
     pub error: String,
     pub started_at: String,
     pub finished_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<super::health::Health>,
     /// The kernel boot the supervisor ran in: a running state from another boot is dead.
     #[serde(default)]
     pub boot_id: String,
@@ -114,6 +116,7 @@ impl State {
             error: String::new(),
             started_at: ZERO_TIME.into(),
             finished_at: ZERO_TIME.into(),
+            health: None,
             boot_id: String::new(),
             restart_count: 0,
             supervisor: None,

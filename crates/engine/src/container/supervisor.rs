@@ -217,6 +217,7 @@ struct Running {
     stdout: OwnedFd,
     stderr: OwnedFd,
     log: Option<LogWriter>,
+    health: Option<super::health::Checker>,
 }
 
 fn prepare_and_spawn(
@@ -301,6 +302,7 @@ fn prepare_and_spawn(
         (e.to_string(), code)
     })?;
     drop(plan);
+    let checker = super::health::Checker::new(record.config.healthcheck.as_ref());
     let state = State {
         status: Status::Running,
         running: true,
@@ -313,6 +315,7 @@ fn prepare_and_spawn(
         boot_id: liveness::current_boot_id(),
         restart_count,
         restarting: false,
+        health: checker.as_ref().map(|_| super::health::Health::starting()),
         supervisor: Some(SupervisorInfo {
             pid: std::process::id() as i32,
             protocol: PROTOCOL,
@@ -334,6 +337,7 @@ fn prepare_and_spawn(
         stdout: out_r,
         stderr: err_r,
         log,
+        health: checker,
     })
 }
 
@@ -368,7 +372,25 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
             ));
             which.push(2);
         }
-        match poll(&mut fds, None) {
+        let mut timeout = None;
+        if let Some(probe) = running.health.as_ref().and_then(|h| h.running.as_ref()) {
+            fds.push(PollFd::from_borrowed_fd(
+                probe.process.pidfd(),
+                PollFlags::IN,
+            ));
+            which.push(3);
+            if probe.output_open {
+                fds.push(PollFd::new(&probe.output, PollFlags::IN));
+                which.push(4);
+            }
+        }
+        if let Some(h) = running.health.as_ref().filter(|_| exit.is_none()) {
+            let left = h
+                .deadline()
+                .saturating_duration_since(std::time::Instant::now());
+            timeout = rustix::event::Timespec::try_from(left).ok();
+        }
+        match poll(&mut fds, timeout.as_ref()) {
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => break,
@@ -378,8 +400,19 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
             .zip(&which)
             .map(|(fd, w)| (*w, !fd.revents().is_empty()))
             .collect();
+        let mut probe_ended = false;
         for (w, is_ready) in ready {
             if !is_ready {
+                continue;
+            }
+            if w == 3 {
+                probe_ended = true;
+                continue;
+            }
+            if w == 4 {
+                if let Some(h) = running.health.as_mut() {
+                    h.read_output();
+                }
                 continue;
             }
             if w == 2 {
@@ -416,6 +449,13 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
                 Err(_) => open[w] = false,
             }
         }
+        if exit.is_none() {
+            check_health(containers, &mut running, probe_ended);
+        }
+    }
+    // A probe still running when the container ended goes with it.
+    if let Some(h) = running.health.as_mut() {
+        h.abandon();
     }
     if let Some(log) = running.log.take() {
         let _ = log.close();
@@ -424,6 +464,28 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
     let end = finish(containers, &running.record, &running.state, exit_code);
     let _ = running.init.wait();
     (exit_code, end)
+}
+
+/// Collects a finished (or overdue) probe into the state and starts the next one.
+fn check_health(containers: &Containers, running: &mut Running, probe_ended: bool) {
+    let Some(checker) = running.health.as_mut() else {
+        return;
+    };
+    if let Some((result, in_start)) = checker.take_result(probe_ended) {
+        let retries = checker.retries();
+        let health = running
+            .state
+            .health
+            .get_or_insert_with(super::health::Health::starting);
+        let changed = super::health::record(health, result, in_start, retries);
+        let _ = containers.write_state(&running.record.id, &running.state);
+        if let Some(status) = changed {
+            containers.emit(&running.record, &format!("health_status: {status}"), &[]);
+        }
+    }
+    if let Some(checker) = running.health.as_mut() {
+        checker.maybe_start(containers, &running.record.id);
+    }
 }
 
 /// Docker's restart policies; `stop`/`kill` (the no-restart marker) always win.
