@@ -448,6 +448,11 @@ fn a_killed_supervisor_is_reconciled_to_the_truth() {
     let ps = root.ok(&["ps", "-a", "--format", "{{.Status}}"]);
     assert!(ps.starts_with("Exited (137)"), "{ps}");
     assert_eq!(root.ok(&["ps", "-q"]), "");
+    let error = root.ok(&["inspect", "--format", "{{.State.Error}}", &id]);
+    assert!(
+        error.starts_with("the container's supervisor ended unexpectedly"),
+        "{error}"
+    );
     root.ok(&["rm", &id]);
     assert_cgroup_gone(&id);
 }
@@ -467,6 +472,11 @@ fn a_state_from_another_boot_is_dead() {
         state["BootId"] = "00000000-0000-0000-0000-000000000000".into();
     });
     assert!(root.ok(&["ps", "-a"]).contains("Exited (137)"));
+    let error = root.ok(&["inspect", "--format", "{{.State.Error}}", &id]);
+    assert_eq!(
+        error,
+        "the host restarted while the container was running\n"
+    );
     root.ok(&["rm", &id]);
     assert_eq!(root.ok(&["ps", "-aq"]), "");
 }

@@ -51,6 +51,15 @@ pub struct ThrottleDevice {
     pub rate: u64,
 }
 
+/// Docker's `NetworkingConfig` of a create request: the endpoint settings per network
+/// (aliases, static addresses). Empty until bridge networks exist (issue 7), which fill it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkingConfig {
+    #[serde(default)]
+    pub endpoints_config: BTreeMap<String, serde_json::Value>,
+}
+
 /// Docker's `HealthConfig`: the test (`["CMD", ...]`, `["CMD-SHELL", "..."]`, `["NONE"]`)
 /// and durations in nanoseconds (0: the default).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]

@@ -143,6 +143,7 @@ impl Containers {
             name: name.clone(),
             config,
             host_config: with_default_paths(request.host_config),
+            networking_config: Default::default(),
             layers: layers.iter().map(|d| d.to_string()).collect(),
             mount_points: resolved.points,
         };

@@ -341,7 +341,14 @@ impl Containers {
         }
         crate::runtime::remove_cgroup(&cgroups_path(id))
             .map_err(|e| ContainerError::io("remove the cgroup of", &dir, e))?;
-        let exited = state.exited(137, crate::time::now_rfc3339(), String::new());
+        // The boot id tells a reboot (everything gone with the old kernel) from a
+        // supervisor that died (its processes were killed with the cgroup just now).
+        let reason = if !state.boot_id.is_empty() && state.boot_id != liveness::current_boot_id() {
+            "the host restarted while the container was running"
+        } else {
+            "the container's supervisor ended unexpectedly; its processes were killed"
+        };
+        let exited = state.exited(137, crate::time::now_rfc3339(), reason.to_string());
         record::write_state(&dir, &exited)?;
         if let Ok(record) = self.record(id) {
             let _ = events::append(

@@ -31,6 +31,8 @@ pub struct ContainerRecord {
     pub name: String,
     pub config: Config,
     pub host_config: HostConfig,
+    #[serde(default)]
+    pub networking_config: super::config::NetworkingConfig,
     /// Chain ids of the image's layers, bottom first: the overlay lowerdirs. Kept here so
     /// a start needs no image lookup (and `rmi` refuses an image a container uses).
     pub layers: Vec<String>,

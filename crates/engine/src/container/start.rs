@@ -167,3 +167,50 @@ fn read_message(reader: &mut BufReader<File>) -> Result<Option<Message>, StartEr
         return Ok(Some(message));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn reader_of(line: &str) -> BufReader<File> {
+        let (read, write) = pipe_with(PipeFlags::CLOEXEC).expect("pipe");
+        let mut write = File::from(write);
+        write.write_all(line.as_bytes()).expect("write");
+        drop(write);
+        BufReader::new(File::from(read))
+    }
+
+    /// A supervisor of another build is reported by name, never misread.
+    #[test]
+    fn another_protocol_is_reported_clearly() {
+        let line = format!(
+            "{{\"event\":\"started\",\"protocol\":{},\"pid\":1}}\n",
+            PROTOCOL + 1
+        );
+        let Err(e) = read_message(&mut reader_of(&line)) else {
+            panic!("a newer protocol was accepted");
+        };
+        assert_eq!(
+            e.message,
+            format!(
+                "the supervisor speaks protocol {}, this berth speaks {PROTOCOL}; use the same berth build for both",
+                PROTOCOL + 1
+            )
+        );
+        let ok = format!("{{\"event\":\"started\",\"protocol\":{PROTOCOL},\"pid\":7}}\n");
+        assert!(matches!(
+            read_message(&mut reader_of(&ok)),
+            Ok(Some(Message::Started { pid: 7, .. }))
+        ));
+        let Err(e) = read_message(&mut reader_of("garbage\n")) else {
+            panic!("garbage was accepted");
+        };
+        assert!(
+            e.message
+                .starts_with("the supervisor sent an unreadable message"),
+            "{}",
+            e.message
+        );
+    }
+}
