@@ -1,5 +1,5 @@
-//! What a container shares, as a user checks it from inside: `--pid host` sees the host's
-//! processes, `--ipc host|container:<x>` shares SysV IPC and /dev/shm, `--shm-size` sizes
+//! What a container shares, as a user checks it from inside: `--pid host|container:<x>`
+//! sees the host's or x's processes, `--ipc host|container:<x>` shares SysV IPC and /dev/shm, `--shm-size` sizes
 //! its own /dev/shm, `--sysctl` sets namespaced sysctls (and refuses the others),
 //! `--device` adds a node with its cgroup permissions. Root.
 
@@ -54,6 +54,36 @@ fn pid_ipc_and_shm_modes() {
         ],
     );
     assert_eq!((code, out.as_str()), (0, "private\n"));
+
+    // Another container's pid namespace: its processes are visible, ours in its.
+    let host = run(
+        &root,
+        &["-d", "--name", "pidhost", "busybox", "sleep", "1000"],
+    )
+    .1;
+    let script = "cat /proc/1/cmdline; echo";
+    let (code, out, err) = run(
+        &root,
+        &[
+            "--rm",
+            "--pid",
+            "container:pidhost",
+            "busybox",
+            "sh",
+            "-c",
+            script,
+        ],
+    );
+    assert_eq!((code, out.as_str()), (0, "sleep\u{0}1000\u{0}\n"), "{err}");
+    root.ok(&["rm", "-f", host.trim()]);
+    let (code, _, err) = run(
+        &root,
+        &["--rm", "--pid", "container:pidhost", "busybox", "true"],
+    );
+    assert_eq!(
+        (code, err.as_str()),
+        (125, "error: No such container: pidhost\n")
+    );
 
     let (code, out, err) = run(
         &root,
@@ -195,7 +225,7 @@ fn sysctls_and_devices() {
         ),
         (
             &["--pid", "container:other"],
-            "error: --pid container:<name> is not supported by berth yet",
+            "error: No such container: other",
         ),
         (&["--ipc", "weird"], "error: invalid IPC mode: \"weird\""),
         (

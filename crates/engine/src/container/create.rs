@@ -52,12 +52,18 @@ impl Containers {
         for d in &request.host_config.devices {
             super::spec::device_node(&d.path_on_host)?;
         }
-        if let Some(other) = request.host_config.ipc_mode.strip_prefix("container:") {
-            let id = self.lookup(other)?;
-            if !self.state(&id)?.running {
-                return Err(ContainerError::Invalid(format!(
-                    "cannot join IPC of a non running container: {other}"
-                )));
+        let shared = [
+            ("IPC", &request.host_config.ipc_mode),
+            ("PID", &request.host_config.pid_mode),
+        ];
+        for (what, mode) in shared {
+            if let Some(other) = mode.strip_prefix("container:") {
+                let id = self.lookup(other)?;
+                if !self.state(&id)?.running {
+                    return Err(ContainerError::Invalid(format!(
+                        "cannot join {what} of a non running container: {other}"
+                    )));
+                }
             }
         }
         if let Some(name) = &request.name

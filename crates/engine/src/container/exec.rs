@@ -121,6 +121,7 @@ impl Containers {
                 first_start: false,
                 // Only the process is used: the namespaces are joined through the init.
                 ipc_pid: Some(pid),
+                pid_pid: Some(pid),
             },
         )?;
         spec.process()

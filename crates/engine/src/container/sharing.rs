@@ -21,10 +21,12 @@ pub fn check(host: &HostConfig) -> Result<(), ContainerError> {
     let bad = |m: String| Err(ContainerError::Invalid(m));
     match host.pid_mode.as_str() {
         "" | "host" => {}
-        m if m.starts_with("container:") => {
-            return bad("--pid container:<name> is not supported by berth yet (use host or leave it private)".into());
+        m if m.strip_prefix("container:").is_some_and(|n| !n.is_empty()) => {}
+        other => {
+            return bad(format!(
+                "invalid --pid {other:?}: expected host or container:<name>"
+            ));
         }
-        other => return bad(format!("invalid --pid {other:?}: expected host")),
     }
     match host.ipc_mode.as_str() {
         "" | "private" | "shareable" | "host" | "none" => {}
@@ -102,6 +104,7 @@ mod tests {
                 ..HostConfig::default()
             })
         };
-        assert!(pid("host").is_ok() && pid("container:x").is_err() && pid("weird").is_err());
+        assert!(pid("host").is_ok() && pid("container:x").is_ok());
+        assert!(pid("container:").is_err() && pid("weird").is_err());
     }
 }

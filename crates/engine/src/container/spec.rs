@@ -34,6 +34,8 @@ pub struct SpecInputs<'a> {
     pub first_start: bool,
     /// `--ipc container:<x>`: the pid of that container's init, found running.
     pub ipc_pid: Option<i32>,
+    /// `--pid container:<x>`: the same for the pid namespace.
+    pub pid_pid: Option<i32>,
 }
 
 pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec, ContainerError> {
@@ -106,9 +108,20 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
         json!({"type": "mount"}),
         json!({"type": "cgroup"}),
     ];
-    // `--pid host`: the host's pid namespace (and its processes in /proc).
-    if host.pid_mode != "host" {
-        namespaces.push(json!({"type": "pid"}));
+    // `--pid host`: the host's pid namespace (and its processes in /proc);
+    // `container:<x>`: x's.
+    match host.pid_mode.as_str() {
+        "host" => {}
+        mode if mode.starts_with("container:") => {
+            let pid = inputs.pid_pid.ok_or_else(|| {
+                ContainerError::Invalid(format!(
+                    "cannot join PID of a non running container: {}",
+                    &mode[10..]
+                ))
+            })?;
+            namespaces.push(json!({"type": "pid", "path": format!("/proc/{pid}/ns/pid")}));
+        }
+        _ => namespaces.push(json!({"type": "pid"})),
     }
     // `--ipc`: private/shareable get their own namespace and /dev/shm (of `--shm-size`),
     // `host` the host's (and its /dev/shm), `container:<x>` the other container's (and its

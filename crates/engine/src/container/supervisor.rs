@@ -260,7 +260,8 @@ fn prepare_and_spawn(
             user: &resolved,
             init_binary: init_binary.as_deref(),
             first_start: previous.started_at == super::record::ZERO_TIME,
-            ipc_pid: ipc_container_pid(containers, &record.host_config.ipc_mode),
+            ipc_pid: running_container_pid(containers, &record.host_config.ipc_mode),
+            pid_pid: running_container_pid(containers, &record.host_config.pid_mode),
         },
     )
     .map_err(own)?;
@@ -585,8 +586,8 @@ impl Cleanup {
     }
 }
 
-/// `--ipc container:<x>`: the pid of x's init while x runs.
-fn ipc_container_pid(containers: &Containers, mode: &str) -> Option<i32> {
+/// `--ipc container:<x>` / `--pid container:<x>`: the pid of x's init while x runs.
+fn running_container_pid(containers: &Containers, mode: &str) -> Option<i32> {
     let name = mode.strip_prefix("container:")?;
     let id = containers.lookup(name).ok()?;
     let state = containers.state(&id).ok()?;

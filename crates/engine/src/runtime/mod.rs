@@ -299,6 +299,13 @@ pub fn spawn(plan: &InitPlan) -> Result<Init, SpawnError> {
         plan.stdio.stdout.as_fd(),
         plan.stdio.stderr.as_fd(),
     ];
+    if let Some(ns) = &prepared.join_pid {
+        // The caller's children from now on (this init, later execs) are born there.
+        if let Err(e) = rustix::thread::move_into_link_name_space(ns.as_fd(), None) {
+            cleanup_cgroup();
+            return Err(setup_error("join the pid namespace", e));
+        }
+    }
     let cloned = sys::clone_child(prepared.clone_flags, || {
         drop(parent_ends.take());
         match child_ends.take() {

@@ -101,6 +101,9 @@ pub struct Prepared {
     pub new_net: bool,
     pub set_hostname: Option<Vec<u8>>,
     pub joins: Vec<(OwnedFd, LinkNameSpaceType, &'static str)>,
+    /// A pid namespace to clone the init into (`--pid container:<x>`): joined by the
+    /// parent for its children before the clone, since a process cannot change its own.
+    pub join_pid: Option<OwnedFd>,
     pub lowers: Vec<CString>,
     pub upper: CString,
     pub work: CString,
@@ -229,6 +232,7 @@ pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared
     let mut new_net = false;
     let mut has_uts = false;
     let mut joins = Vec::new();
+    let mut join_pid = None;
     for ns in linux.namespaces().iter().flatten() {
         let (flag, link_type, name) = match ns.typ() {
             LinuxNamespaceType::Pid => (CLONE_NEWPID, None, "pid"),
@@ -268,6 +272,17 @@ pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared
                         ))
                     })?;
                 joins.push((fd, link_type, name));
+            }
+            (Some(path), None) if flag == CLONE_NEWPID => {
+                let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                    .map_err(|e| {
+                        SpawnError::Setup(format!(
+                            "open pid namespace {}: {}",
+                            path.display(),
+                            super::cgroup::errno_text(&e.into())
+                        ))
+                    })?;
+                join_pid = Some(fd);
             }
             (Some(_), None) => {
                 return Err(invalid(format!(
@@ -369,6 +384,7 @@ pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared
             None
         },
         joins,
+        join_pid,
         lowers,
         upper: cstring(upper)?,
         work: cstring(work)?,
