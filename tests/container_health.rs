@@ -8,7 +8,7 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::containers::{inspect, root, run};
+use harness::containers::{assert_refused, inspect, root, run};
 
 fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
@@ -186,11 +186,6 @@ fn an_overdue_probe_is_killed_and_fails() {
         ),
     ];
     for (flags, message) in cases {
-        let mut args = flags.to_vec();
-        args.extend_from_slice(&["busybox", "true"]);
-        let (code, out, err) = run(&root, &args);
-        assert_eq!((code, out.as_str()), (125, ""), "{flags:?}");
-        assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.starts_with(message), "{flags:?}: {err}");
+        assert_refused(&root, flags, message);
     }
 }

@@ -7,7 +7,7 @@ mod harness;
 
 use std::os::unix::fs::FileTypeExt;
 
-use harness::containers::{inspect, root, run};
+use harness::containers::{assert_refused, inspect, root, run};
 use harness::state::StateRoot as Root;
 
 /// `/sys/fs/cgroup/<hierarchy>/berth-<id>/<file>`, trimmed.
@@ -239,13 +239,7 @@ fn contradictory_limits_fail_before_anything_exists() {
         ),
     ];
     for (flags, message) in cases {
-        let mut args = flags.to_vec();
-        args.extend_from_slice(&["busybox", "true"]);
-        let (code, out, err) = run(&root, &args);
-        assert_eq!(code, 125, "{flags:?}: {err}");
-        assert_eq!(out, "", "{flags:?}");
-        assert_eq!(err.lines().count(), 1, "{flags:?}: {err}");
-        assert!(err.starts_with(message), "{flags:?}: {err}");
+        assert_refused(&root, flags, message);
     }
     assert_eq!(root.ok(&["ps", "-aq"]), "");
     assert_eq!(root.entries("containers"), Vec::<String>::new());

@@ -7,7 +7,7 @@ mod harness;
 
 use std::os::unix::fs::FileTypeExt;
 
-use harness::containers::{root, run};
+use harness::containers::{assert_refused, root, run};
 
 /// A block device of this host that can be opened for reading (the sandbox may refuse
 /// some), and its `major:minor`.
@@ -238,12 +238,7 @@ fn sysctls_and_devices() {
         ),
     ];
     for (flags, message) in cases {
-        let mut args = flags.to_vec();
-        args.extend_from_slice(&["busybox", "true"]);
-        let (code, out, err) = run(&root, &args);
-        assert_eq!((code, out.as_str()), (125, ""), "{flags:?}: {err}");
-        assert_eq!(err.lines().count(), 1, "{flags:?}: {err}");
-        assert!(err.starts_with(message), "{flags:?}: {err}");
+        assert_refused(&root, flags, message);
     }
     let (code, _, err) = root.berth(&[
         "run",

@@ -186,16 +186,12 @@ struct VolumeUsage {
 
 fn volume_usage(root: &Path) -> anyhow::Result<Vec<VolumeUsage>> {
     let volumes = berth_engine::volume::Volumes::open(root)?;
-    let containers = crate::cli::container::open(root)?;
-    let records: Vec<_> = containers.list()?.into_iter().map(|c| c.record).collect();
+    let users = crate::cli::container::open(root)?.volume_users()?;
     Ok(volumes
         .list()?
         .into_iter()
         .map(|v| VolumeUsage {
-            links: records
-                .iter()
-                .filter(|r| r.mount_points.iter().any(|m| m.name == v.name))
-                .count(),
+            links: users.get(&v.name).map_or(0, Vec::len),
             size: volumes.size(&v.name),
             name: v.name,
         })

@@ -170,22 +170,6 @@ impl Filters {
     }
 }
 
-/// Names of the volumes that some container uses.
-fn used_volumes(root: &Path) -> anyhow::Result<Vec<String>> {
-    let containers = Containers::open(root)?;
-    let mut used = Vec::new();
-    for c in containers.list()? {
-        used.extend(
-            c.record
-                .mount_points
-                .iter()
-                .filter(|m| !m.name.is_empty())
-                .map(|m| m.name.clone()),
-        );
-    }
-    Ok(used)
-}
-
 fn labels_text(v: &Volume) -> String {
     v.labels
         .iter()
@@ -198,14 +182,14 @@ fn labels_text(v: &Volume) -> String {
 fn ls(root: &Path, volumes: &Volumes, args: &LsArgs) -> anyhow::Result<()> {
     let filters = Filters::parse(&args.filter)?;
     let used = if filters.0.iter().any(|(k, _)| k == "dangling") {
-        used_volumes(root)?
+        Containers::open(root)?.volume_users()?
     } else {
-        Vec::new()
+        Default::default()
     };
     let rows: Vec<Value> = volumes
         .list()?
         .into_iter()
-        .filter(|v| filters.matches(v, used.contains(&v.name)))
+        .filter(|v| filters.matches(v, used.contains_key(&v.name)))
         .map(|v| {
             json!({
                 "Availability": "N/A",
@@ -274,17 +258,16 @@ fn inspect(volumes: &Volumes, args: &InspectArgs) -> anyhow::Result<()> {
 fn rm(root: &Path, volumes: &Volumes, args: &RmArgs) -> anyhow::Result<()> {
     let containers = Containers::open(root)?;
     let lock = volumes.lock_exclusive()?;
+    let users = containers.volume_users()?;
     let mut failed = false;
     for name in &args.names {
-        let result = containers
-            .volume_users(name)
-            .map_err(anyhow::Error::from)
-            .and_then(|users| Ok(volumes.remove(&lock, name, users)?));
+        let users = users.get(name).cloned().unwrap_or_default();
+        let result = volumes.remove(&lock, name, users);
         match result {
             Ok(()) => println!("{name}"),
-            Err(e) if args.force && matches!(e.downcast_ref(), Some(VolumeError::NotFound(_))) => {}
+            Err(VolumeError::NotFound(_)) if args.force => {}
             Err(e) => {
-                output::error(&e);
+                output::error(&e.into());
                 failed = true;
             }
         }
@@ -305,18 +288,20 @@ fn prune(root: &Path, volumes: &Volumes, args: &PruneArgs) -> anyhow::Result<()>
     }
     let containers = Containers::open(root)?;
     let lock = volumes.lock_exclusive()?;
-    let used = used_volumes(root)?;
+    let users = containers.volume_users()?;
     let mut out = String::new();
     let mut reclaimed = 0u64;
     let mut errors = Vec::new();
     for v in volumes.list()? {
-        if used.contains(&v.name) || !(args.all || v.is_anonymous()) || !filters.matches(&v, false)
+        if users.contains_key(&v.name)
+            || !(args.all || v.is_anonymous())
+            || !filters.matches(&v, false)
         {
             continue;
         }
         let size = volumes.size(&v.name);
-        let users = containers.volume_users(&v.name)?;
-        match volumes.remove(&lock, &v.name, users) {
+        // No container uses it: `users` was read under the exclusive lock.
+        match volumes.remove(&lock, &v.name, Vec::new()) {
             Ok(()) => {
                 if out.is_empty() {
                     out.push_str("Deleted Volumes:\n");

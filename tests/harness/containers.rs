@@ -40,6 +40,17 @@ pub fn run(root: &Root, args: &[&str]) -> (i32, String, String) {
     root.berth(&all)
 }
 
+/// `run --network none <flags> busybox true` is refused before anything runs: exit 125,
+/// nothing on stdout, one line on stderr that starts with `message`.
+pub fn assert_refused(root: &Root, flags: &[&str], message: &str) {
+    let mut args = flags.to_vec();
+    args.extend_from_slice(&["busybox", "true"]);
+    let (code, out, err) = run(root, &args);
+    assert_eq!((code, out.as_str()), (125, ""), "{flags:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{flags:?}: {err}");
+    assert!(err.starts_with(message), "{flags:?}: {err}");
+}
+
 /// `berth --root <the test's state>`, for commands a test runs in the background.
 pub fn berth_command(root: &Root) -> Command {
     let mut command = Command::new(super::berth_bin());

@@ -1,50 +1,10 @@
-//! Signal names as Docker accepts them: `SIGTERM`, `TERM`, `term`, `15`.
+//! Signal flags (`-s`, `--signal`, `--stop-signal`): the engine's names, Docker's error.
 
 use anyhow::bail;
 use rustix::process::Signal;
 
-const SIGNALS: [(&str, i32); 31] = [
-    ("HUP", 1),
-    ("INT", 2),
-    ("QUIT", 3),
-    ("ILL", 4),
-    ("TRAP", 5),
-    ("ABRT", 6),
-    ("BUS", 7),
-    ("FPE", 8),
-    ("KILL", 9),
-    ("USR1", 10),
-    ("SEGV", 11),
-    ("USR2", 12),
-    ("PIPE", 13),
-    ("ALRM", 14),
-    ("TERM", 15),
-    ("STKFLT", 16),
-    ("CHLD", 17),
-    ("CONT", 18),
-    ("STOP", 19),
-    ("TSTP", 20),
-    ("TTIN", 21),
-    ("TTOU", 22),
-    ("URG", 23),
-    ("XCPU", 24),
-    ("XFSZ", 25),
-    ("VTALRM", 26),
-    ("PROF", 27),
-    ("WINCH", 28),
-    ("IO", 29),
-    ("PWR", 30),
-    ("SYS", 31),
-];
-
 pub fn parse(text: &str) -> anyhow::Result<Signal> {
-    let upper = text.to_uppercase();
-    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    let number = match name.parse::<i32>() {
-        Ok(n) => Some(n),
-        Err(_) => SIGNALS.iter().find(|(s, _)| *s == name).map(|(_, n)| *n),
-    };
-    match number.and_then(Signal::from_named_raw) {
+    match berth_engine::container::signal::parse(text) {
         Some(signal) => Ok(signal),
         None => bail!("invalid signal: {text}"),
     }
@@ -55,11 +15,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_and_numbers() {
-        assert_eq!(parse("SIGTERM").unwrap(), Signal::TERM);
+    fn an_unknown_name_is_refused_as_docker_words_it() {
         assert_eq!(parse("kill").unwrap(), Signal::KILL);
-        assert_eq!(parse("9").unwrap(), Signal::KILL);
-        assert_eq!(parse("SIGUSR1").unwrap(), Signal::USR1);
         assert_eq!(
             parse("BOGUS").unwrap_err().to_string(),
             "invalid signal: BOGUS"

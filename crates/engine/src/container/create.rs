@@ -44,9 +44,13 @@ impl Containers {
         request: CreateRequest,
     ) -> Result<Created, ContainerError> {
         let mut request = request;
-        let support = CgroupSupport::detect().map_err(|e| {
-            ContainerError::io("read the cgroup mounts in", "/proc/self/mountinfo", e)
-        })?;
+        let support = if resources::requested(&request.host_config) {
+            CgroupSupport::detect().map_err(|e| {
+                ContainerError::io("read the cgroup mounts in", "/proc/self/mountinfo", e)
+            })?
+        } else {
+            CgroupSupport::default()
+        };
         let warnings = resources::verify(&mut request.host_config, &support)?;
         sharing::check(&request.host_config)?;
         for d in &request.host_config.devices {
@@ -116,21 +120,25 @@ impl Containers {
             let source = self.record(&self.lookup(source)?)?;
             inherited.extend(mounts::inherit(&source.mount_points, mode));
         }
-        // Shared volume lock from choosing volumes to writing the record: a `volume rm`
-        // (exclusive) either sees this container use them or runs before it.
-        let volumes =
-            Volumes::open(self.root()).map_err(|e| ContainerError::Invalid(e.to_string()))?;
-        let _volumes_lock = volumes
-            .lock_shared()
-            .map_err(|e| ContainerError::Invalid(e.to_string()))?;
-        let name = request.name.map(|n| n.trim_start_matches('/').to_string());
-        let name = self.reserve_name(name.as_deref(), &id)?;
         let image_volumes: Vec<String> = config
             .volumes
             .iter()
             .flatten()
             .map(|(k, _)| k.clone())
             .collect();
+        // Shared volume lock from choosing volumes to writing the record: a `volume rm`
+        // (exclusive) either sees this container use them or runs before it. A container
+        // without mounts takes none.
+        let volumes =
+            Volumes::open(self.root()).map_err(|e| ContainerError::Invalid(e.to_string()))?;
+        let uses_volumes =
+            !request.mounts.is_empty() || !inherited.is_empty() || !image_volumes.is_empty();
+        let _volumes_lock = uses_volumes
+            .then(|| volumes.lock_shared())
+            .transpose()
+            .map_err(|e| ContainerError::Invalid(e.to_string()))?;
+        let name = request.name.map(|n| n.trim_start_matches('/').to_string());
+        let name = self.reserve_name(name.as_deref(), &id)?;
         let resolved = match mounts::resolve(&request.mounts, &inherited, &image_volumes, &volumes)
         {
             Ok(r) => r,

@@ -96,6 +96,15 @@ pub struct Probe {
     pub output_open: bool,
 }
 
+impl Probe {
+    /// Keeps output up to Docker's bound; the rest is read and dropped.
+    fn keep(&mut self, bytes: &[u8]) {
+        let room = MAX_OUTPUT.saturating_sub(self.collected.len());
+        self.collected
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+}
+
 impl Checker {
     pub fn new(config: Option<&HealthConfig>) -> Option<Checker> {
         let config = config?;
@@ -188,10 +197,7 @@ impl Checker {
         let mut buf = [0u8; 4096];
         match rustix::io::read(&p.output, &mut buf) {
             Ok(0) => p.output_open = false,
-            Ok(n) => {
-                let room = MAX_OUTPUT.saturating_sub(p.collected.len());
-                p.collected.extend_from_slice(&buf[..n.min(room)]);
-            }
+            Ok(n) => p.keep(&buf[..n]),
             Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => {}
             Err(_) => p.output_open = false,
         }
@@ -218,8 +224,7 @@ impl Checker {
                 if n == 0 {
                     break;
                 }
-                let room = MAX_OUTPUT.saturating_sub(p.collected.len());
-                p.collected.extend_from_slice(&buf[..n.min(room)]);
+                p.keep(&buf[..n]);
             }
             let code = p.process.wait().unwrap_or(-1);
             (code, String::from_utf8_lossy(&p.collected).into_owned())

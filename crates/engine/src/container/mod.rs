@@ -30,6 +30,7 @@ mod record;
 mod remove;
 pub mod resources;
 pub mod sharing;
+pub mod signal;
 pub mod spec;
 mod start;
 pub mod supervisor;

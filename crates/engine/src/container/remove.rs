@@ -1,6 +1,7 @@
 //! `rm`, `rename`, `kill`, `stop` and `wait`: operations on an existing container that do
 //! not start anything.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -50,21 +51,28 @@ impl Containers {
         let Ok(lock) = volumes.lock_exclusive() else {
             return;
         };
+        let users = self.volume_users().unwrap_or_default();
         for name in anonymous {
-            let users = self.volume_users(name).unwrap_or_default();
+            let users = users.get(name).cloned().unwrap_or_default();
             let _ = volumes.remove(&lock, name, users);
         }
     }
 
-    /// The containers whose mounts use the volume `name` (short ids).
-    pub fn volume_users(&self, name: &str) -> Result<Vec<String>, ContainerError> {
-        let mut users = Vec::new();
+    /// Which containers use which volume (volume name → short container ids), from one
+    /// read of the records: `volume rm`, `prune`, `ls --filter dangling`, `system df`.
+    pub fn volume_users(&self) -> Result<BTreeMap<String, Vec<String>>, ContainerError> {
+        let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for id in self.ids()? {
             match self.record(&id) {
-                Ok(r) if r.mount_points.iter().any(|m| m.name == name) => {
-                    users.push(id[..12].to_string());
+                Ok(r) => {
+                    for m in r.mount_points.iter().filter(|m| !m.name.is_empty()) {
+                        let ids = users.entry(m.name.clone()).or_default();
+                        if !ids.contains(&id[..12].to_string()) {
+                            ids.push(id[..12].to_string());
+                        }
+                    }
                 }
-                Ok(_) | Err(ContainerError::NotFound(_)) => {}
+                Err(ContainerError::NotFound(_)) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -350,17 +358,5 @@ fn wait_exit(pidfd: &OwnedFd, timeout: Option<Duration>) -> bool {
 
 /// The container's stop signal (SIGTERM unless `--stop-signal` or the image says).
 fn stop_signal(record: &ContainerRecord) -> Option<Signal> {
-    let name = record.config.stop_signal.as_deref().unwrap_or("SIGTERM");
-    let name = name.trim_start_matches("SIG");
-    let raw = match name {
-        "TERM" | "15" => libc::SIGTERM,
-        "INT" | "2" => libc::SIGINT,
-        "QUIT" | "3" => libc::SIGQUIT,
-        "HUP" | "1" => libc::SIGHUP,
-        "USR1" | "10" => libc::SIGUSR1,
-        "USR2" | "12" => libc::SIGUSR2,
-        "KILL" | "9" => libc::SIGKILL,
-        _ => return None,
-    };
-    Signal::from_named_raw(raw)
+    super::signal::parse(record.config.stop_signal.as_deref().unwrap_or("SIGTERM"))
 }

@@ -11,6 +11,27 @@ use crate::runtime::CgroupSupport;
 /// Docker's floor for `--memory` and `--memory-reservation`.
 pub const MIN_MEMORY: i64 = 6 * 1024 * 1024;
 
+/// Whether `host` asks for any limit at all (most containers do not, and then the host's
+/// cgroups need not be read at create).
+pub fn requested(host: &HostConfig) -> bool {
+    host.memory != 0
+        || host.memory_swap > 0
+        || host.memory_reservation != 0
+        || host.oom_kill_disable == Some(true)
+        || host.pids_limit.is_some_and(|l| l > 0)
+        || host.nano_cpus != 0
+        || host.cpu_shares != 0
+        || host.cpu_period != 0
+        || host.cpu_quota != 0
+        || !host.cpuset_cpus.is_empty()
+        || !host.cpuset_mems.is_empty()
+        || host.blkio_weight != 0
+        || !host.blkio_device_read_bps.is_empty()
+        || !host.blkio_device_write_bps.is_empty()
+        || !host.blkio_device_read_iops.is_empty()
+        || !host.blkio_device_write_iops.is_empty()
+}
+
 /// Checks `host`, clears what the host cannot apply; the warnings to show.
 pub fn verify(host: &mut HostConfig, sys: &CgroupSupport) -> Result<Vec<String>, ContainerError> {
     let bad = |m: &str| Err(ContainerError::Invalid(m.to_string()));
@@ -355,6 +376,22 @@ mod tests {
             ..Default::default()
         };
         assert!(verify(&mut quiet, &all()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn nothing_requested_needs_no_host_lookup() {
+        let mut none = HostConfig::default();
+        assert!(!requested(&none));
+        // With nothing asked, the checks pass on a host that offers nothing.
+        assert!(
+            verify(&mut none, &CgroupSupport::default())
+                .unwrap()
+                .is_empty()
+        );
+        assert!(requested(&HostConfig {
+            cpu_shares: 2,
+            ..Default::default()
+        }));
     }
 
     #[test]

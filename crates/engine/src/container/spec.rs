@@ -174,6 +174,13 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
             )));
         }
     }
+    // `--device`: each node as the host has it, read once per start (for the node made
+    // in the container's /dev and for its cgroup rule).
+    let nodes = host
+        .devices
+        .iter()
+        .map(|d| Ok((d, device_node(&d.path_on_host)?)))
+        .collect::<Result<Vec<_>, ContainerError>>()?;
     let (masked, readonly) = (&host.masked_paths, &host.readonly_paths);
     let spec = json!({
         "ociVersion": "1.2.0",
@@ -200,11 +207,14 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
         "domainname": config.domainname,
         "mounts": mounts,
         "linux": {
-            "resources": resources(host)?,
+            "resources": resources(host, &nodes)?,
             "cgroupsPath": super::cgroups_path(&record.id),
             "namespaces": namespaces,
             "sysctl": host.sysctls.clone().unwrap_or_default(),
-            "devices": devices(host)?,
+            "devices": nodes.iter().map(|(d, n)| json!({
+                "path": d.path_in_container, "type": n.kind, "major": n.major, "minor": n.minor,
+                "fileMode": n.mode, "uid": n.uid, "gid": n.gid,
+            })).collect::<Vec<_>>(),
             "maskedPaths": masked,
             "readonlyPaths": readonly,
         },
@@ -215,7 +225,10 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
 
 /// `linux.resources` from the HostConfig's limits, with Docker's mapping (`--cpus` is a
 /// CFS quota over a 100 ms period; throttled devices by their `major:minor`).
-fn resources(host: &super::config::HostConfig) -> Result<Value, ContainerError> {
+fn resources(
+    host: &super::config::HostConfig,
+    nodes: &[(&super::config::DeviceMapping, HostDevice)],
+) -> Result<Value, ContainerError> {
     let mut resources = json!({});
     let mut memory = json!({});
     if host.memory > 0 {
@@ -284,9 +297,8 @@ fn resources(host: &super::config::HostConfig) -> Result<Value, ContainerError> 
     if host.privileged {
         rules.push(json!({"allow": true, "access": "rwm"}));
     }
-    for d in &host.devices {
-        let (kind, major, minor, ..) = device_node(&d.path_on_host)?;
-        rules.push(json!({"allow": true, "type": kind, "major": major, "minor": minor, "access": d.cgroup_permissions}));
+    for (d, n) in nodes {
+        rules.push(json!({"allow": true, "type": n.kind, "major": n.major, "minor": n.minor, "access": d.cgroup_permissions}));
     }
     if !rules.is_empty() {
         resources["devices"] = json!(rules);
@@ -294,22 +306,18 @@ fn resources(host: &super::config::HostConfig) -> Result<Value, ContainerError> 
     Ok(resources)
 }
 
-/// `--device HOST[:CONTAINER[:PERMISSIONS]]`: the node, as the host has it, created in the
-/// container's /dev.
-fn devices(host: &super::config::HostConfig) -> Result<Vec<Value>, ContainerError> {
-    let mut out = Vec::new();
-    for d in &host.devices {
-        let (kind, major, minor, mode, uid, gid) = device_node(&d.path_on_host)?;
-        out.push(json!({
-            "path": d.path_in_container, "type": kind, "major": major, "minor": minor,
-            "fileMode": mode, "uid": uid, "gid": gid,
-        }));
-    }
-    Ok(out)
+/// A host device node: type (`c`/`b`), numbers, mode and owner.
+pub struct HostDevice {
+    pub kind: &'static str,
+    pub major: u32,
+    pub minor: u32,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
 }
 
 /// Type (`c`/`b`), numbers, mode and owner of a host device node.
-pub fn device_node(path: &str) -> Result<(&'static str, u32, u32, u32, u32, u32), ContainerError> {
+pub fn device_node(path: &str) -> Result<HostDevice, ContainerError> {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     let meta = std::fs::metadata(path).map_err(|e| {
         ContainerError::Invalid(format!(
@@ -327,14 +335,14 @@ pub fn device_node(path: &str) -> Result<(&'static str, u32, u32, u32, u32, u32)
         )));
     };
     let rdev = meta.rdev();
-    Ok((
+    Ok(HostDevice {
         kind,
-        rustix::fs::major(rdev),
-        rustix::fs::minor(rdev),
-        meta.mode() & 0o7777,
-        meta.uid(),
-        meta.gid(),
-    ))
+        major: rustix::fs::major(rdev),
+        minor: rustix::fs::minor(rdev),
+        mode: meta.mode() & 0o7777,
+        uid: meta.uid(),
+        gid: meta.gid(),
+    })
 }
 
 fn set_if_any(resources: &mut Value, key: &str, section: Value) {

@@ -31,25 +31,15 @@ pub fn run(root: &Path, id: &str, handshake: OwnedFd, attach: bool) -> i32 {
     };
     // Held for the container's whole life, restarts included, and released only when
     // everything is recorded and cleaned up: that is what tells every command it is gone.
-    let _lock = match liveness::try_lock(&containers.dir(id)) {
-        Ok(Some(lock)) => lock,
-        Ok(None) => {
+    let locked = liveness::try_lock(&containers.dir(id)).map_err(|e| e.to_string());
+    let _lock = match locked.and_then(|l| l.ok_or(format!("container {id} is already running"))) {
+        Ok(lock) => lock,
+        Err(message) => {
             send(
                 &mut report,
                 Message::Error {
                     protocol: PROTOCOL,
-                    message: format!("container {id} is already running"),
-                    exit_code: 125,
-                },
-            );
-            return 1;
-        }
-        Err(e) => {
-            send(
-                &mut report,
-                Message::Error {
-                    protocol: PROTOCOL,
-                    message: e.to_string(),
+                    message,
                     exit_code: 125,
                 },
             );
