@@ -269,7 +269,9 @@ fn volume_commands_and_bad_specs() {
     assert_eq!(anon.trim().len(), 64);
     let table = root.ok(&["volume", "ls", "--filter", "label=team=db"]);
     assert_eq!(table, "DRIVER    VOLUME NAME\nlocal     db\n");
-    let json = root.ok(&["volume", "ls", "--format", "json", "--filter", "name=db"]);
+    // `name` is a regular expression (as Docker's): anchored, so that the anonymous
+    // volume's random hex name cannot match by chance.
+    let json = root.ok(&["volume", "ls", "--format", "json", "--filter", "name=^db$"]);
     let row: serde_json::Value = serde_json::from_str(json.trim()).expect("json");
     assert_eq!(
         (

@@ -5,6 +5,7 @@
 mod compose;
 mod container;
 mod image;
+mod name_filter;
 mod output;
 mod system;
 mod template;

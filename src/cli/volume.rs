@@ -120,8 +120,8 @@ fn create(volumes: &Volumes, args: &CreateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Volume filters: `dangling`, `driver`, `label` (`key` or `key=value`), `name`
-/// (substring, as Docker's).
+/// Volume filters: `dangling`, `driver`, `label` (`key` or `key=value`), `name` (a
+/// regular expression, as Docker's).
 struct Filters(Vec<(String, String)>);
 
 impl Filters {
@@ -133,6 +133,9 @@ impl Filters {
             };
             if !["dangling", "driver", "label", "name"].contains(&k) {
                 bail!("invalid filter '{k}'");
+            }
+            if k == "name" {
+                crate::cli::name_filter::compile(v)?;
             }
             if k == "dangling" && !["true", "false", "1", "0"].contains(&v) {
                 bail!("invalid filter 'dangling={v}'");
@@ -155,7 +158,9 @@ impl Filters {
             let one = |val: &str| match *key {
                 "dangling" => matches!(val, "true" | "1") != used,
                 "driver" => v.driver == val,
-                "name" => v.name.contains(val),
+                "name" => {
+                    crate::cli::name_filter::compile(val).is_ok_and(|re| re.is_match(&v.name))
+                }
                 _ => match val.split_once('=') {
                     Some((k, want)) => v.label(k) == Some(want),
                     None => v.label(val).is_some(),

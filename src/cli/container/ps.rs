@@ -194,14 +194,8 @@ fn parse_filters(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
                     "invalid filter 'status={v}': must be one of created, restarting, running, removing, paused, exited, dead"
                 );
             }
-            if k == "name"
-                && let Err(e) = regex::Regex::new(v)
-            {
-                // The parser's message spans lines (pattern, caret, reason): keep the reason.
-                let text = e.to_string();
-                let reason = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
-                let reason = reason.trim().trim_start_matches("error: ");
-                bail!("invalid filter 'name={v}': not a regular expression: {reason}");
+            if k == "name" {
+                crate::cli::name_filter::compile(v)?;
             }
             if k == "health" && !["starting", "healthy", "unhealthy", "none"].contains(&v) {
                 bail!("Unrecognised filter value for health: {v}");
@@ -255,7 +249,7 @@ fn matches(c: &Container, key: &str, value: &str) -> bool {
     match key {
         // A regular expression, matched with and without the leading `/` (checked valid
         // when the filters were parsed).
-        "name" => regex::Regex::new(value)
+        "name" => crate::cli::name_filter::compile(value)
             .is_ok_and(|re| re.is_match(&r.name) || re.is_match(&format!("/{}", r.name))),
         "id" => r.id.starts_with(value),
         "label" => match value.split_once('=') {
