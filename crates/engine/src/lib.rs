@@ -12,6 +12,7 @@ pub mod in_root;
 pub mod layer;
 pub mod reference;
 pub mod runtime;
+pub mod seccomp;
 pub mod store;
 pub mod time;
 pub mod volume;

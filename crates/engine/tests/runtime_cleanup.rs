@@ -84,6 +84,7 @@ fn an_image_without_layers_gets_an_empty_rootfs() {
             stdout: std::fs::File::create(sb.base.join("out")).unwrap().into(),
             stderr: std::fs::File::create(sb.base.join("err")).unwrap().into(),
         },
+        seccomp_cache: None,
     };
     let init = runtime::spawn(&plan).unwrap();
     assert_eq!(init.wait().unwrap().code(), 0);

@@ -72,7 +72,8 @@ pub struct ContainerFlags {
     /// Ulimit options (name=soft[:hard])
     #[arg(long = "ulimit")]
     pub ulimits: Vec<String>,
-    /// Security options (no-new-privileges for now)
+    /// Security options (no-new-privileges, seccomp=unconfined|builtin|<profile.json>,
+    /// systempaths=unconfined, label=disable)
     #[arg(long = "security-opt")]
     pub security_opt: Vec<String>,
     /// Logging driver for the container (json-file, none)
@@ -298,16 +299,7 @@ impl ContainerFlags {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         )?;
-        for opt in &self.security_opt {
-            if !matches!(
-                opt.as_str(),
-                "no-new-privileges" | "no-new-privileges:true" | "no-new-privileges=true"
-            ) {
-                bail!(
-                    "--security-opt {opt:?} is not supported by berth yet (only no-new-privileges)"
-                );
-            }
-        }
+        let security_opt = security_opts(&self.security_opt)?;
         let ulimits = self
             .ulimits
             .iter()
@@ -386,7 +378,7 @@ impl ContainerFlags {
                 .transpose()?
                 .filter(|n| *n > 0),
             group_add: (!self.group_add.is_empty()).then(|| self.group_add.clone()),
-            security_opt: (!self.security_opt.is_empty()).then(|| self.security_opt.clone()),
+            security_opt: (!security_opt.is_empty()).then_some(security_opt),
             ulimits,
             init: self.init.then_some(true),
             ..HostConfig::default()
@@ -762,6 +754,33 @@ pub fn read_env_file(file: &PathBuf) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(env)
+}
+
+/// `--security-opt` as Docker's CLI sends it: a `seccomp=<file>` is replaced by the
+/// file's JSON (compacted), so the container keeps the profile it was created with; every
+/// option is checked before anything is created.
+fn security_opts(opts: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::with_capacity(opts.len());
+    for opt in opts {
+        let file = opt
+            .strip_prefix("seccomp=")
+            .or_else(|| opt.strip_prefix("seccomp:"))
+            .filter(|v| {
+                !matches!(*v, "unconfined" | "builtin" | "") && !v.trim_start().starts_with('{')
+            });
+        let Some(file) = file else {
+            out.push(opt.clone());
+            continue;
+        };
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("opening seccomp profile ({file}) failed"))?;
+        berth_engine::seccomp::Profile::parse(&text).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+        out.push(format!("seccomp={}", serde_json::to_string(&value)?));
+    }
+    berth_engine::container::security_opt::parse(&out)?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -53,6 +53,13 @@ impl Containers {
         };
         let warnings = resources::verify(&mut request.host_config, &support)?;
         sharing::check(&request.host_config)?;
+        let security = super::security_opt::parse(
+            request
+                .host_config
+                .security_opt
+                .as_deref()
+                .unwrap_or_default(),
+        )?;
         for d in &request.host_config.devices {
             super::spec::device_node(&d.path_on_host)?;
         }
@@ -156,7 +163,7 @@ impl Containers {
             image: image.id.to_string(),
             name: name.clone(),
             config,
-            host_config: with_default_paths(request.host_config),
+            host_config: with_default_paths(request.host_config, security.unconfined_system_paths),
             networking_config: Default::default(),
             layers: layers.iter().map(|d| d.to_string()).collect(),
             mount_points: resolved.points,
@@ -248,10 +255,11 @@ impl Containers {
     }
 }
 
-/// Docker's masked and read-only paths, unless `--privileged` (as the daemon fills them in
+/// Docker's masked and read-only paths, unless `--privileged` or
+/// `--security-opt systempaths=unconfined` (as the daemon fills them in
 /// at create, so `inspect` shows them and the spec is derived from them).
-fn with_default_paths(mut host: HostConfig) -> HostConfig {
-    if !host.privileged {
+fn with_default_paths(mut host: HostConfig, unconfined_system_paths: bool) -> HostConfig {
+    if !host.privileged && !unconfined_system_paths {
         let owned = |paths: &[&str]| paths.iter().map(|p| p.to_string()).collect();
         if host.masked_paths.is_empty() {
             host.masked_paths = owned(&super::config::DEFAULT_MASKED_PATHS);

@@ -68,8 +68,11 @@ impl Containers {
             return Err(ContainerError::Invalid(format!("container {id} is not running")).into());
         }
         let process = self.exec_process(&record, state.pid, request)?;
+        let seccomp = spec::container_seccomp(&record.host_config)?;
         runtime::exec(&ExecPlan {
             process,
+            seccomp,
+            seccomp_cache: Some(self.seccomp_cache_dir()),
             init,
             cgroups_path: Some(super::cgroups_path(id)),
             stdio,

@@ -29,6 +29,7 @@ pub mod protocol;
 mod record;
 mod remove;
 pub mod resources;
+pub mod security_opt;
 pub mod sharing;
 pub mod signal;
 pub mod spec;
@@ -167,6 +168,11 @@ impl Containers {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Compiled seccomp programs, shared by the containers of this root.
+    pub fn seccomp_cache_dir(&self) -> PathBuf {
+        self.root.join("cache/seccomp")
     }
 
     pub fn dir(&self, id: &str) -> PathBuf {

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::ContainerError;
 use super::config::DEFAULT_CAPABILITIES;
 use super::record::ContainerRecord;
+use super::security_opt::{self, Seccomp};
 use super::user::ResolvedUser;
 
 /// Docker's default `PATH` when the image sets none.
@@ -66,6 +67,7 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
         host.cap_add.as_deref(),
         host.cap_drop.as_deref(),
     )?;
+    let security = security_opt::parse(host.security_opt.as_deref().unwrap_or_default())?;
     let cwd = if config.working_dir.is_empty() {
         "/".to_string()
     } else {
@@ -182,7 +184,7 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
         .map(|d| Ok((d, device_node(&d.path_on_host)?)))
         .collect::<Result<Vec<_>, ContainerError>>()?;
     let (masked, readonly) = (&host.masked_paths, &host.readonly_paths);
-    let spec = json!({
+    let mut spec = json!({
         "ociVersion": "1.2.0",
         "process": {
             "terminal": config.tty,
@@ -200,7 +202,7 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
                 "permitted": caps,
             },
             "rlimits": rlimits,
-            "noNewPrivileges": host.security_opt.iter().flatten().any(|o| o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true"),
+            "noNewPrivileges": security.no_new_privileges,
         },
         "root": {"path": dir.join("rootfs"), "readonly": host.readonly_rootfs},
         "hostname": config.hostname,
@@ -219,8 +221,47 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
             "readonlyPaths": readonly,
         },
     });
+    if let Some(section) = seccomp_section(host.privileged, &security.seccomp, &caps) {
+        spec["linux"]["seccomp"] = section;
+    }
     serde_json::from_value(spec)
         .map_err(|e| ContainerError::Invalid(format!("cannot build the runtime spec: {e}")))
+}
+
+/// `linux.seccomp` for a container holding `caps`: none when privileged or
+/// `seccomp=unconfined` (Docker's rules), else the default or the custom profile resolved.
+fn seccomp_section(privileged: bool, choice: &Seccomp, caps: &[String]) -> Option<Value> {
+    let host = crate::seccomp::Host::current();
+    match choice {
+        _ if privileged => None,
+        Seccomp::Unconfined => None,
+        Seccomp::Default => Some(crate::seccomp::resolve(
+            &crate::seccomp::default_profile(),
+            caps,
+            &host,
+        )),
+        Seccomp::Custom(profile) => Some(crate::seccomp::resolve(profile, caps, &host)),
+    }
+}
+
+/// The container's own seccomp section, which its execs get too (`exec --privileged`
+/// included, as Docker's).
+pub fn container_seccomp(
+    host: &super::config::HostConfig,
+) -> Result<Option<oci_spec::runtime::LinuxSeccomp>, ContainerError> {
+    let security = security_opt::parse(host.security_opt.as_deref().unwrap_or_default())?;
+    let caps = capabilities(
+        host.privileged,
+        host.cap_add.as_deref(),
+        host.cap_drop.as_deref(),
+    )?;
+    seccomp_section(host.privileged, &security.seccomp, &caps)
+        .map(|s| {
+            serde_json::from_value(s).map_err(|e| {
+                ContainerError::Invalid(format!("cannot build the seccomp section: {e}"))
+            })
+        })
+        .transpose()
 }
 
 /// `linux.resources` from the HostConfig's limits, with Docker's mapping (`--cpus` is a

@@ -287,6 +287,7 @@ fn prepare_and_spawn(
             stdout: out_w,
             stderr: err_w,
         },
+        seccomp_cache: Some(containers.seccomp_cache_dir()),
     };
     let init = runtime::spawn(&plan).map_err(|e| {
         let code = e.exit_code();

@@ -168,11 +168,8 @@ fn setup(p: &Prepared, stdio: [BorrowedFd<'_>; 3], go: OwnedFd) -> Step<std::con
     drop(root);
 
     sys::install_stdio(stdio).what(|| "set up stdio".into())?;
-    credentials(&p.process)?;
     rustix::process::umask(Mode::from_bits_retain(0o022));
-    if p.process.no_new_privs {
-        rustix::thread::set_no_new_privs(true).what(|| "set no_new_privs".into())?;
-    }
+    lock_down(&p.process)?;
     // Only 0, 1 and 2 survive the exec.
     sys::cloexec_from(3).what(|| "close_range".into())?;
     Err(exec(&p.process))
@@ -575,6 +572,31 @@ fn make_readonly(root: BorrowedFd<'_>, path: &CString) -> Step<()> {
     .what(what)?;
     sys::mount_setattr(tree.as_fd(), true, MOUNT_ATTR_RDONLY, 0).what(what)?;
     move_to_fd(tree.as_fd(), target.as_fd()).what(what)
+}
+
+/// Credentials, `no_new_privs` and the seccomp filter, in runc's order: with
+/// `no_new_privs` the filter goes in last, so it need not allow the credential calls;
+/// without it the kernel wants CAP_SYS_ADMIN to load a filter, so it goes in first, while
+/// the process still has every capability (the default profile allows what follows).
+pub(super) fn lock_down(p: &ProcessPlan) -> Step<()> {
+    if !p.no_new_privs {
+        load_seccomp(p)?;
+    }
+    credentials(p)?;
+    if p.no_new_privs {
+        rustix::thread::set_no_new_privs(true).what(|| "set no_new_privs".into())?;
+        load_seccomp(p)?;
+    }
+    Ok(())
+}
+
+fn load_seccomp(p: &ProcessPlan) -> Step<()> {
+    match &p.seccomp {
+        Some(f) => {
+            sys::load_seccomp_filter(&f.program, f.flags).what(|| "load the seccomp filter".into())
+        }
+        None => Ok(()),
+    }
 }
 
 /// Bounding set, then groups and ids (keeping the permitted set across the uid change),

@@ -32,6 +32,10 @@ pub struct ExecPlan {
     pub stdio: InitStdio,
     /// `exec -d`: the helper leaves the caller's session.
     pub detach: bool,
+    /// The container's seccomp section (an exec gets the container's filter, also with
+    /// `--privileged`, as Docker's).
+    pub seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
+    pub seccomp_cache: Option<std::path::PathBuf>,
 }
 
 /// The helper of a started exec; its exit is the process's.
@@ -73,7 +77,11 @@ impl ExecProcess {
 /// Starts the process; returns once it has exec'd (or failed before). Call it from a
 /// single-threaded process (the helper is forked).
 pub fn exec(plan: &ExecPlan) -> Result<ExecProcess, SpawnError> {
-    let process = plan::prepare_process(&plan.process)?;
+    let process = plan::prepare_process(
+        &plan.process,
+        plan.seccomp.as_ref(),
+        plan.seccomp_cache.as_deref(),
+    )?;
     let target = plan.init.as_fd();
     let procs: Vec<CString> = match &plan.cgroups_path {
         Some(path) => super::cgroup::procs_files(path)
@@ -221,10 +229,7 @@ fn start_process(
     drop(cwd);
     drop(root);
     sys::install_stdio(stdio).what(|| "set up stdio".into())?;
-    child::credentials(p)?;
-    if p.no_new_privs {
-        rustix::thread::set_no_new_privs(true).what(|| "set no_new_privs".into())?;
-    }
+    child::lock_down(p)?;
     sys::cloexec_from(3).what(|| "close_range".into())?;
     Err(child::exec(p))
 }

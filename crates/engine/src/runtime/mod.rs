@@ -9,6 +9,7 @@ mod copy_up;
 mod exec;
 mod init;
 mod plan;
+mod seccomp;
 mod sys;
 
 use std::cell::Cell;
@@ -39,6 +40,8 @@ pub struct InitPlan {
     pub spec: oci_spec::runtime::Spec,
     pub rootfs: Rootfs,
     pub stdio: InitStdio,
+    /// Where compiled seccomp programs are kept between starts (see `seccomp.rs`).
+    pub seccomp_cache: Option<PathBuf>,
 }
 
 pub enum Rootfs {
@@ -264,7 +267,12 @@ fn setup_error(what: &str, e: impl Into<io::Error>) -> SpawnError {
 /// before). Must be called from a single-threaded process (see `sys::clone_child`).
 pub fn spawn(plan: &InitPlan) -> Result<Init, SpawnError> {
     let layout = cgroup::Layout::detect().map_err(|e| setup_error("read cgroup mounts", e))?;
-    let prepared = plan::prepare(&plan.spec, &plan.rootfs, &layout)?;
+    let prepared = plan::prepare(
+        &plan.spec,
+        &plan.rootfs,
+        &layout,
+        plan.seccomp_cache.as_deref(),
+    )?;
     let linux = plan.spec.linux().as_ref();
     let cgroups_path = linux
         .and_then(|l| l.cgroups_path().as_ref())

@@ -142,6 +142,8 @@ pub struct ProcessPlan {
     pub program_has_slash: bool,
     pub argv: Vec<CString>,
     pub env: Vec<CString>,
+    /// `linux.seccomp` compiled; loaded last before the exec.
+    pub seccomp: Option<super::seccomp::Filter>,
 }
 
 fn invalid(msg: impl Into<String>) -> SpawnError {
@@ -215,7 +217,12 @@ fn normalize_dest(p: &Path) -> String {
     if out.is_empty() { "/".to_string() } else { out }
 }
 
-pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared, SpawnError> {
+pub fn prepare(
+    spec: &Spec,
+    rootfs: &Rootfs,
+    layout: &Layout,
+    seccomp_cache: Option<&Path>,
+) -> Result<Prepared, SpawnError> {
     let process = spec
         .process()
         .as_ref()
@@ -372,7 +379,7 @@ pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared
         list.iter().flatten().map(cstring).collect()
     };
 
-    let process = prepare_process(process)?;
+    let process = prepare_process(process, linux.seccomp().as_ref(), seccomp_cache)?;
 
     Ok(Prepared {
         clone_flags,
@@ -418,7 +425,11 @@ pub fn prepare(spec: &Spec, rootfs: &Rootfs, layout: &Layout) -> Result<Prepared
 }
 
 /// The process part of a spec: credentials, capabilities, limits, cwd and the program.
-pub fn prepare_process(process: &oci_spec::runtime::Process) -> Result<ProcessPlan, SpawnError> {
+pub fn prepare_process(
+    process: &oci_spec::runtime::Process,
+    seccomp: Option<&oci_spec::runtime::LinuxSeccomp>,
+    seccomp_cache: Option<&Path>,
+) -> Result<ProcessPlan, SpawnError> {
     let mut rlimits = Vec::new();
     for r in process.rlimits().iter().flatten() {
         let resource = match r.typ() {
@@ -518,6 +529,9 @@ pub fn prepare_process(process: &oci_spec::runtime::Process) -> Result<ProcessPl
         program_has_slash,
         argv: args.iter().map(cstring).collect::<Result<_, _>>()?,
         env: env.iter().map(cstring).collect::<Result<_, _>>()?,
+        seccomp: seccomp
+            .map(|s| super::seccomp::compile_cached(s, seccomp_cache))
+            .transpose()?,
     })
 }
 

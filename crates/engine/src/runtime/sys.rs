@@ -1,6 +1,6 @@
 //! Every `unsafe` block of the runtime: the raw syscalls rustix does not wrap (clone3,
 //! close_range, mount_setattr, pidfd_send_signal, execve over prepared arrays, signal
-//! dispositions and masks) as small named functions with safe signatures.
+//! dispositions and masks, seccomp filter loading) as small named functions with safe signatures.
 
 use std::ffi::{CStr, c_char};
 use std::io;
@@ -382,4 +382,30 @@ pub fn close_inherited_except(keep: RawFd) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Installs a seccomp BPF program on the calling thread (`SECCOMP_SET_MODE_FILTER`). The
+/// caller has `no_new_privs` set or CAP_SYS_ADMIN.
+pub fn load_seccomp_filter(program: &[libc::sock_filter], flags: u32) -> io::Result<()> {
+    let len =
+        u16::try_from(program.len()).map_err(|_| io::Error::from_raw_os_error(libc::E2BIG))?;
+    let prog = libc::sock_fprog {
+        len,
+        filter: program.as_ptr().cast_mut(),
+    };
+    // SAFETY: `prog` points at `len` valid instructions that outlive the call; the kernel
+    // copies the program and does not keep the pointer.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            flags,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }

@@ -106,6 +106,7 @@ impl Sandbox {
                 stdout: out_w,
                 stderr: err_w,
             },
+            seccomp_cache: None,
         };
         let init = runtime::spawn(&plan)?;
         drop(plan);

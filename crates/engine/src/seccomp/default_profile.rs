@@ -1,0 +1,563 @@
+//! The default seccomp profile: Docker's behaviour (moby `profiles/seccomp/default.json`),
+//! written down here as berth's own table. An allow list answered with EPERM for
+//! everything else; namespace creation (`clone` with namespace flags, `unshare`, `setns`),
+//! mounting, kernel modules, clock setting, reboot and friends only with the capability
+//! that makes them meaningful; `clone3` answered with ENOSYS, so that glibc ≥ 2.34 falls
+//! back to `clone` (which the filter can inspect) instead of failing to make threads.
+
+use super::profile::{ArchMap, Arg, CompareOp, Filter, Profile, Syscall};
+
+const EPERM: u32 = 1;
+const ENOSYS: u32 = 38;
+
+/// Allowed for every container.
+const ALLOWED: &[&str] = &[
+    "accept",
+    "accept4",
+    "access",
+    "adjtimex",
+    "alarm",
+    "bind",
+    "brk",
+    "cachestat",
+    "capget",
+    "capset",
+    "chdir",
+    "chmod",
+    "chown",
+    "chown32",
+    "clock_adjtime",
+    "clock_adjtime64",
+    "clock_getres",
+    "clock_getres_time64",
+    "clock_gettime",
+    "clock_gettime64",
+    "clock_nanosleep",
+    "clock_nanosleep_time64",
+    "close",
+    "close_range",
+    "connect",
+    "copy_file_range",
+    "creat",
+    "dup",
+    "dup2",
+    "dup3",
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_ctl_old",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "epoll_wait",
+    "epoll_wait_old",
+    "eventfd",
+    "eventfd2",
+    "execve",
+    "execveat",
+    "exit",
+    "exit_group",
+    "faccessat",
+    "faccessat2",
+    "fadvise64",
+    "fadvise64_64",
+    "fallocate",
+    "fanotify_mark",
+    "fchdir",
+    "fchmod",
+    "fchmodat",
+    "fchmodat2",
+    "fchown",
+    "fchown32",
+    "fchownat",
+    "fcntl",
+    "fcntl64",
+    "fdatasync",
+    "fgetxattr",
+    "flistxattr",
+    "flock",
+    "fork",
+    "fremovexattr",
+    "fsetxattr",
+    "fstat",
+    "fstat64",
+    "fstatat64",
+    "fstatfs",
+    "fstatfs64",
+    "fsync",
+    "ftruncate",
+    "ftruncate64",
+    "futex",
+    "futex_requeue",
+    "futex_time64",
+    "futex_wait",
+    "futex_waitv",
+    "futex_wake",
+    "futimesat",
+    "getcpu",
+    "getcwd",
+    "getdents",
+    "getdents64",
+    "getegid",
+    "getegid32",
+    "geteuid",
+    "geteuid32",
+    "getgid",
+    "getgid32",
+    "getgroups",
+    "getgroups32",
+    "getitimer",
+    "getpeername",
+    "getpgid",
+    "getpgrp",
+    "getpid",
+    "getppid",
+    "getpriority",
+    "getrandom",
+    "getresgid",
+    "getresgid32",
+    "getresuid",
+    "getresuid32",
+    "getrlimit",
+    "get_robust_list",
+    "getrusage",
+    "getsid",
+    "getsockname",
+    "getsockopt",
+    "get_thread_area",
+    "gettid",
+    "gettimeofday",
+    "getuid",
+    "getuid32",
+    "getxattr",
+    "inotify_add_watch",
+    "inotify_init",
+    "inotify_init1",
+    "inotify_rm_watch",
+    "io_cancel",
+    "ioctl",
+    "io_destroy",
+    "io_getevents",
+    "io_pgetevents",
+    "io_pgetevents_time64",
+    "ioprio_get",
+    "ioprio_set",
+    "io_setup",
+    "io_submit",
+    "ipc",
+    "kill",
+    "landlock_add_rule",
+    "landlock_create_ruleset",
+    "landlock_restrict_self",
+    "lchown",
+    "lchown32",
+    "lgetxattr",
+    "link",
+    "linkat",
+    "listen",
+    "listxattr",
+    "llistxattr",
+    "_llseek",
+    "lremovexattr",
+    "lseek",
+    "lsetxattr",
+    "lstat",
+    "lstat64",
+    "madvise",
+    "map_shadow_stack",
+    "membarrier",
+    "memfd_create",
+    "memfd_secret",
+    "mincore",
+    "mkdir",
+    "mkdirat",
+    "mknod",
+    "mknodat",
+    "mlock",
+    "mlock2",
+    "mlockall",
+    "mmap",
+    "mmap2",
+    "mprotect",
+    "mq_getsetattr",
+    "mq_notify",
+    "mq_open",
+    "mq_timedreceive",
+    "mq_timedreceive_time64",
+    "mq_timedsend",
+    "mq_timedsend_time64",
+    "mq_unlink",
+    "mremap",
+    "msgctl",
+    "msgget",
+    "msgrcv",
+    "msgsnd",
+    "msync",
+    "munlock",
+    "munlockall",
+    "munmap",
+    "nanosleep",
+    "newfstatat",
+    "_newselect",
+    "open",
+    "openat",
+    "openat2",
+    "pause",
+    "pidfd_open",
+    "pidfd_send_signal",
+    "pipe",
+    "pipe2",
+    "pkey_alloc",
+    "pkey_free",
+    "pkey_mprotect",
+    "poll",
+    "ppoll",
+    "ppoll_time64",
+    "prctl",
+    "pread64",
+    "preadv",
+    "preadv2",
+    "prlimit64",
+    "process_mrelease",
+    "pselect6",
+    "pselect6_time64",
+    "pwrite64",
+    "pwritev",
+    "pwritev2",
+    "read",
+    "readahead",
+    "readlink",
+    "readlinkat",
+    "readv",
+    "recv",
+    "recvfrom",
+    "recvmmsg",
+    "recvmmsg_time64",
+    "recvmsg",
+    "remap_file_pages",
+    "removexattr",
+    "rename",
+    "renameat",
+    "renameat2",
+    "restart_syscall",
+    "rmdir",
+    "rseq",
+    "rt_sigaction",
+    "rt_sigpending",
+    "rt_sigprocmask",
+    "rt_sigqueueinfo",
+    "rt_sigreturn",
+    "rt_sigsuspend",
+    "rt_sigtimedwait",
+    "rt_sigtimedwait_time64",
+    "rt_tgsigqueueinfo",
+    "sched_getaffinity",
+    "sched_getattr",
+    "sched_getparam",
+    "sched_get_priority_max",
+    "sched_get_priority_min",
+    "sched_getscheduler",
+    "sched_rr_get_interval",
+    "sched_rr_get_interval_time64",
+    "sched_setaffinity",
+    "sched_setattr",
+    "sched_setparam",
+    "sched_setscheduler",
+    "sched_yield",
+    "seccomp",
+    "select",
+    "semctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semtimedop_time64",
+    "send",
+    "sendfile",
+    "sendfile64",
+    "sendmmsg",
+    "sendmsg",
+    "sendto",
+    "setfsgid",
+    "setfsgid32",
+    "setfsuid",
+    "setfsuid32",
+    "setgid",
+    "setgid32",
+    "setgroups",
+    "setgroups32",
+    "setitimer",
+    "setpgid",
+    "setpriority",
+    "setregid",
+    "setregid32",
+    "setresgid",
+    "setresgid32",
+    "setresuid",
+    "setresuid32",
+    "setreuid",
+    "setreuid32",
+    "setrlimit",
+    "set_robust_list",
+    "setsid",
+    "setsockopt",
+    "set_thread_area",
+    "set_tid_address",
+    "setuid",
+    "setuid32",
+    "setxattr",
+    "shmat",
+    "shmctl",
+    "shmdt",
+    "shmget",
+    "shutdown",
+    "sigaltstack",
+    "signalfd",
+    "signalfd4",
+    "sigprocmask",
+    "sigreturn",
+    "socket",
+    "socketcall",
+    "socketpair",
+    "splice",
+    "stat",
+    "stat64",
+    "statfs",
+    "statfs64",
+    "statx",
+    "symlink",
+    "symlinkat",
+    "sync",
+    "sync_file_range",
+    "syncfs",
+    "sysinfo",
+    "tee",
+    "tgkill",
+    "time",
+    "timer_create",
+    "timer_delete",
+    "timer_getoverrun",
+    "timer_gettime",
+    "timer_gettime64",
+    "timer_settime",
+    "timer_settime64",
+    "timerfd_create",
+    "timerfd_gettime",
+    "timerfd_gettime64",
+    "timerfd_settime",
+    "timerfd_settime64",
+    "times",
+    "tkill",
+    "truncate",
+    "truncate64",
+    "ugetrlimit",
+    "umask",
+    "uname",
+    "unlink",
+    "unlinkat",
+    "utime",
+    "utimensat",
+    "utimensat_time64",
+    "utimes",
+    "vfork",
+    "vmsplice",
+    "wait4",
+    "waitid",
+    "waitpid",
+    "write",
+    "writev",
+];
+
+/// Allowed only with the capability (every name of a group needs it).
+const BY_CAPABILITY: &[(&str, &[&str])] = &[
+    (
+        "CAP_SYS_ADMIN",
+        &[
+            "bpf",
+            "clone",
+            "clone3",
+            "fanotify_init",
+            "fsconfig",
+            "fsmount",
+            "fsopen",
+            "fspick",
+            "lookup_dcookie",
+            "mount",
+            "mount_setattr",
+            "move_mount",
+            "name_to_handle_at",
+            "open_tree",
+            "perf_event_open",
+            "quotactl",
+            "quotactl_fd",
+            "setdomainname",
+            "sethostname",
+            "setns",
+            "syslog",
+            "umount",
+            "umount2",
+            "unshare",
+        ],
+    ),
+    ("CAP_SYS_BOOT", &["reboot"]),
+    ("CAP_SYS_CHROOT", &["chroot"]),
+    (
+        "CAP_SYS_MODULE",
+        &["delete_module", "init_module", "finit_module"],
+    ),
+    ("CAP_SYS_PACCT", &["acct"]),
+    (
+        "CAP_SYS_PTRACE",
+        &[
+            "kcmp",
+            "pidfd_getfd",
+            "process_madvise",
+            "process_vm_readv",
+            "process_vm_writev",
+            "ptrace",
+        ],
+    ),
+    ("CAP_SYS_RAWIO", &["iopl", "ioperm"]),
+    (
+        "CAP_SYS_TIME",
+        &["settimeofday", "stime", "clock_settime", "clock_settime64"],
+    ),
+    ("CAP_SYS_TTY_CONFIG", &["vhangup"]),
+    (
+        "CAP_SYS_NICE",
+        &[
+            "get_mempolicy",
+            "mbind",
+            "set_mempolicy",
+            "set_mempolicy_home_node",
+        ],
+    ),
+    ("CAP_SYSLOG", &["syslog"]),
+    ("CAP_BPF", &["bpf"]),
+    ("CAP_PERFMON", &["perf_event_open"]),
+    ("CAP_DAC_READ_SEARCH", &["open_by_handle_at"]),
+];
+
+/// The namespace flags `clone` may not carry without CAP_SYS_ADMIN: NEWNS, NEWCGROUP,
+/// NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET.
+const CLONE_NAMESPACE_FLAGS: u64 =
+    0x0002_0000 | 0x0200_0000 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x2000_0000 | 0x4000_0000;
+
+/// `personality` personas a container may switch to: Linux, UNAME26, ADDR_NO_RANDOMIZE
+/// (and both), and the query 0xffffffff.
+const PERSONAS: [u64; 5] = [0x0, 0x8, 0x20000, 0x20008, 0xffff_ffff];
+
+fn allow(names: &[&str]) -> Syscall {
+    Syscall {
+        names: names.iter().map(|n| n.to_string()).collect(),
+        action: "SCMP_ACT_ALLOW".into(),
+        ..Syscall::default()
+    }
+}
+
+fn caps(caps: &[&str]) -> Filter {
+    Filter {
+        caps: caps.iter().map(|c| c.to_string()).collect(),
+        ..Filter::default()
+    }
+}
+
+pub fn default_profile() -> Profile {
+    let mut syscalls = vec![allow(ALLOWED)];
+    syscalls.push(Syscall {
+        includes: Filter {
+            min_kernel: Some("4.8".into()),
+            ..Filter::default()
+        },
+        comment: Some("ptrace is safe from kernel 4.8 on (seccomp is checked after it)".into()),
+        ..allow(&["ptrace"])
+    });
+    for persona in PERSONAS {
+        syscalls.push(Syscall {
+            args: vec![Arg {
+                index: 0,
+                value: persona,
+                value_two: 0,
+                op: CompareOp::Equal,
+            }],
+            ..allow(&["personality"])
+        });
+    }
+    syscalls.push(Syscall {
+        includes: Filter {
+            arches: vec!["amd64".into(), "x32".into()],
+            ..Filter::default()
+        },
+        ..allow(&["arch_prctl", "modify_ldt"])
+    });
+    syscalls.push(Syscall {
+        includes: Filter {
+            arches: vec!["386".into()],
+            ..Filter::default()
+        },
+        ..allow(&["modify_ldt"])
+    });
+    for (cap, names) in BY_CAPABILITY {
+        syscalls.push(Syscall {
+            includes: caps(&[cap]),
+            ..allow(names)
+        });
+    }
+    syscalls.push(Syscall {
+        args: vec![Arg {
+            index: 0,
+            value: CLONE_NAMESPACE_FLAGS,
+            value_two: 0,
+            op: CompareOp::MaskedEqual,
+        }],
+        excludes: caps(&["CAP_SYS_ADMIN"]),
+        comment: Some("clone without namespace flags".into()),
+        ..allow(&["clone"])
+    });
+    syscalls.push(Syscall {
+        names: vec!["clone3".into()],
+        action: "SCMP_ACT_ERRNO".into(),
+        errno_ret: Some(ENOSYS),
+        excludes: caps(&["CAP_SYS_ADMIN"]),
+        comment: Some(
+            "ENOSYS, not EPERM: glibc then falls back to clone, whose flags the filter can read"
+                .into(),
+        ),
+        ..Syscall::default()
+    });
+    Profile {
+        default_action: "SCMP_ACT_ERRNO".into(),
+        default_errno_ret: Some(EPERM),
+        arch_map: vec![
+            ArchMap {
+                architecture: "SCMP_ARCH_X86_64".into(),
+                sub_architectures: vec!["SCMP_ARCH_X86".into(), "SCMP_ARCH_X32".into()],
+            },
+            ArchMap {
+                architecture: "SCMP_ARCH_AARCH64".into(),
+                sub_architectures: vec!["SCMP_ARCH_ARM".into()],
+            },
+        ],
+        syscalls,
+        ..Profile::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_a_valid_profile_without_duplicates_in_the_allow_list() {
+        let p = default_profile();
+        p.check().unwrap();
+        let mut names: Vec<&str> = ALLOWED.to_vec();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(names.len(), before, "a name listed twice in ALLOWED");
+        for (_, gated) in BY_CAPABILITY {
+            for name in *gated {
+                assert!(!ALLOWED.contains(name), "{name} is both allowed and gated");
+            }
+        }
+    }
+}
