@@ -93,6 +93,8 @@ enum ContainerCommand {
     Rename(container::lifecycle::RenameArgs),
     /// Execute a command in a running container
     Exec(Box<container::exec::ExecArgs>),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(container::attach::AttachArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,6 +149,8 @@ enum Command {
     Rename(container::lifecycle::RenameArgs),
     /// Get real time events from berth
     Events(container::events::EventsArgs),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(container::attach::AttachArgs),
     /// Execute a command in a running container
     Exec(Box<container::exec::ExecArgs>),
     /// Manage containers
@@ -162,6 +166,8 @@ enum Command {
         fd: i32,
         #[arg(long)]
         attach: bool,
+        #[arg(long)]
+        attach_fd: Option<i32>,
     },
     #[command(external_subcommand)]
     Other(Vec<OsString>),
@@ -220,12 +226,20 @@ pub fn main() -> ExitCode {
             container::lifecycle::rename(&root, &a)
         }
         Command::Events(a) => container::events::run(&root, &a),
+        Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => {
+            container::attach::run(&root, &a)
+        }
         Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => {
             container::exec::run(&root, &a)
         }
         Command::Volume(c) => volume::run(&root, &c),
-        Command::Supervise { id, fd, attach } => {
-            return container::supervise(&root, &id, fd, attach);
+        Command::Supervise {
+            id,
+            fd,
+            attach,
+            attach_fd,
+        } => {
+            return container::supervise(&root, &id, fd, attach, attach_fd);
         }
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => {
             image::import::run(&root, &a)

@@ -40,7 +40,7 @@ fn boot(root: &Path) -> anyhow::Result<()> {
     let berth = crate::cli::container::berth_binary()?;
     let mut failed = false;
     for c in containers.boot_candidates()? {
-        match containers.start(&berth, &c.record.id, false) {
+        match containers.start(&berth, &c.record.id, berth_engine::container::Attach::None) {
             Ok(_) => println!("{}", c.record.name),
             Err(e) => {
                 output::error(&anyhow::anyhow!("{}: {e}", c.record.name));

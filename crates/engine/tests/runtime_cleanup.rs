@@ -85,6 +85,7 @@ fn an_image_without_layers_gets_an_empty_rootfs() {
             stderr: std::fs::File::create(sb.base.join("err")).unwrap().into(),
         },
         seccomp_cache: None,
+        terminal: None,
     };
     let init = runtime::spawn(&plan).unwrap();
     assert_eq!(init.wait().unwrap().code(), 0);

@@ -8,6 +8,7 @@ use berth_engine::container::exec::ExecRequest;
 use berth_engine::runtime::InitStdio;
 use clap::Args;
 
+use super::attach;
 use crate::cli::output::Exit;
 
 #[derive(Args, Debug)]
@@ -37,7 +38,8 @@ pub struct ExecArgs {
     #[arg(long)]
     privileged: bool,
     /// Override the key sequence for detaching a container
-    #[arg(long = "detach-keys", hide = true)]
+    /// Override the key sequence for detaching a container
+    #[arg(long = "detach-keys")]
     detach_keys: Option<String>,
     container: String,
     /// The command and its arguments
@@ -58,18 +60,23 @@ fn null() -> std::io::Result<OwnedFd> {
 }
 
 pub fn run(root: &Path, args: &ExecArgs) -> anyhow::Result<()> {
-    if args.tty {
+    if args.tty && args.detach {
         return Err(Exit::message(
             1,
-            "exec -t is not supported by berth yet (TTYs come with attach)".into(),
+            "exec -d -t is not supported by berth yet (a detached exec gets no terminal)".into(),
         )
         .into());
     }
-    if args.detach_keys.is_some() {
-        return Err(
-            Exit::message(1, "exec --detach-keys is not supported by berth yet".into()).into(),
-        );
+    if args.tty && args.interactive && !attach::is_terminal(std::io::stdin()) {
+        return Err(Exit::message(1, "the input device is not a TTY".into()).into());
     }
+    let detach_keys = args
+        .detach_keys
+        .as_deref()
+        .map(attach::parse_detach_keys)
+        .transpose()
+        .map_err(|e| Exit::message(1, e.to_string()))?
+        .unwrap_or_else(|| attach::DEFAULT_DETACH_KEYS.to_vec());
     let mut env = Vec::new();
     for file in &args.env_files {
         env.extend(super::flags::read_env_file(file)?);
@@ -116,11 +123,57 @@ pub fn run(root: &Path, args: &ExecArgs) -> anyhow::Result<()> {
     let id = containers
         .lookup(&args.container)
         .map_err(|e| Exit::error(1, &e))?;
+    let window = if args.tty && attach::is_terminal(std::io::stdout()) {
+        Some(
+            berth_engine::runtime::window_changes()
+                .map_err(|e| Exit::message(1, format!("cannot watch the window size: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let (terminal, console_end) = if args.tty {
+        let (ours, theirs) = berth_engine::runtime::console_socket_pair()
+            .map_err(|e| Exit::message(1, format!("cannot make a terminal: {e}")))?;
+        let (rows, cols) = attach::window_size().unwrap_or((0, 0));
+        let console = berth_engine::runtime::Console {
+            socket: theirs,
+            rows,
+            cols,
+        };
+        (Some(console), Some(ours))
+    } else {
+        (None, None)
+    };
     let process = containers
-        .exec(&id, &request, stdio)
+        .exec(&id, &request, stdio, terminal)
         .map_err(|e| Exit::message(e.exit_code, e.message))?;
     if args.detach {
         return Ok(());
+    }
+    if let Some(end) = console_end {
+        let master = berth_engine::runtime::receive_master(end.as_fd())
+            .ok()
+            .flatten()
+            .ok_or_else(|| {
+                Exit::message(
+                    126,
+                    "the exec'd process did not hand over its terminal".into(),
+                )
+            })?;
+        let outcome = attach::relay(
+            attach::Peer::Terminal(master),
+            attach::Options {
+                stdin: args.interactive,
+                tty: true,
+                detach_keys: Some(detach_keys),
+                window,
+            },
+        )?;
+        // Detached: the process goes on (its terminal closes with this CLI, as the
+        // master is ours).
+        if outcome == attach::Outcome::Detached {
+            return Ok(());
+        }
     }
     let code = process
         .wait()

@@ -86,11 +86,17 @@ pub struct ContainerFlags {
     #[arg(long)]
     pub rm: bool,
 
-    // Docker flags that berth does not apply yet: refused by name in `to_request`.
-    #[arg(short = 'i', long, hide = true)]
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
     pub interactive: bool,
-    #[arg(short = 't', long, hide = true)]
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long)]
     pub tty: bool,
+    /// Override the key sequence for detaching a container
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+
+    // Docker flags that berth does not apply yet: refused by name in `to_request`.
     #[arg(short = 'p', long = "publish", hide = true)]
     pub publish: Vec<String>,
     #[arg(short = 'P', long = "publish-all", hide = true)]
@@ -257,8 +263,13 @@ impl ContainerFlags {
             hostname: self.hostname.clone().unwrap_or_default(),
             domainname: self.domainname.clone().unwrap_or_default(),
             user: self.user.clone().unwrap_or_default(),
+            attach_stdin: self.interactive,
             attach_stdout: true,
             attach_stderr: true,
+            open_stdin: self.interactive,
+            // Docker: stdin attached with -i closes when the client's does.
+            stdin_once: self.interactive,
+            tty: self.tty,
             env,
             cmd: (!command.is_empty()).then(|| command.to_vec()),
             image: image.to_string(),
@@ -500,9 +511,7 @@ impl ContainerFlags {
     }
 
     fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 12] = [
-            ("-i/--interactive", self.interactive),
-            ("-t/--tty", self.tty),
+        let set: [(&str, bool); 10] = [
             ("-p/--publish", !self.publish.is_empty()),
             ("-P/--publish-all", self.publish_all),
             ("--dns", !self.dns.is_empty()),

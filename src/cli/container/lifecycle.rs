@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use anyhow::Context;
 use berth_engine::container::{ContainerError, Containers};
 use clap::Args;
 
@@ -19,6 +20,9 @@ pub struct StartArgs {
     /// Attach container's STDIN
     #[arg(short, long)]
     interactive: bool,
+    /// Override the key sequence for detaching a container
+    #[arg(long)]
+    detach_keys: Option<String>,
     #[arg(required = true)]
     containers: Vec<String>,
 }
@@ -98,20 +102,73 @@ fn each(
 }
 
 pub fn start(root: &Path, args: &StartArgs) -> anyhow::Result<()> {
-    if args.attach || args.interactive {
-        anyhow::bail!(
-            "start -a/-i is not supported by berth yet; start it and use `berth logs -f`"
-        );
-    }
     let berth = super::berth_binary()?;
+    if args.attach || args.interactive {
+        return start_attached(root, &berth, args);
+    }
     each(root, &args.containers, |c, id, name| {
         if c.state(id)?.running {
             return Ok(Some(name.to_string()));
         }
-        c.start(&berth, id, false)
+        c.start(&berth, id, berth_engine::container::Attach::None)
             .map_err(|e| anyhow::Error::new(Exit::message(e.exit_code, e.message)))?;
         Ok(Some(name.to_string()))
     })
+}
+
+/// `start -a [-i]`: one container, attached from its first byte of output; exits with
+/// its code (Docker's).
+fn start_attached(root: &Path, berth: &Path, args: &StartArgs) -> anyhow::Result<()> {
+    use super::attach;
+    let [name] = args.containers.as_slice() else {
+        return Err(Exit::message(
+            1,
+            "you cannot start and attach multiple containers at once".into(),
+        )
+        .into());
+    };
+    let c = super::open(root)?;
+    let id = c.lookup(name).map_err(|e| Exit::error(1, &e))?;
+    let record = c.record(&id).map_err(|e| Exit::error(1, &e))?;
+    let tty = record.config.tty;
+    let stdin = args.interactive && record.config.open_stdin;
+    if tty && stdin && !attach::is_terminal(std::io::stdin()) {
+        return Err(Exit::message(1, "the input device is not a TTY".into()).into());
+    }
+    let detach_keys = match &args.detach_keys {
+        Some(spec) => {
+            attach::parse_detach_keys(spec).map_err(|e| Exit::message(1, e.to_string()))?
+        }
+        None => attach::DEFAULT_DETACH_KEYS.to_vec(),
+    };
+    let window = if tty && attach::is_terminal(std::io::stdout()) {
+        Some(berth_engine::runtime::window_changes().context("cannot watch the window size")?)
+    } else {
+        None
+    };
+    let (ours, theirs) = berth_engine::runtime::console_socket_pair().context("cannot attach")?;
+    let started = c
+        .start(berth, &id, berth_engine::container::Attach::Socket(theirs))
+        .map_err(|e| Exit::message(e.exit_code, e.message))?;
+    let outcome = attach::relay(
+        attach::Peer::Supervisor(ours),
+        attach::Options {
+            stdin,
+            tty,
+            detach_keys: tty.then_some(detach_keys),
+            window,
+        },
+    )?;
+    if outcome == attach::Outcome::Detached {
+        return Ok(());
+    }
+    match started
+        .wait_exit()
+        .map_err(|e| Exit::message(e.exit_code, e.message))?
+    {
+        0 => Ok(()),
+        code => Err(Exit::silent(code).into()),
+    }
 }
 
 /// The stop signal and timeout: the flags, else the container's own, else SIGTERM / 10 s.
@@ -150,7 +207,7 @@ pub fn restart(root: &Path, args: &StopArgs) -> anyhow::Result<()> {
     let berth = super::berth_binary()?;
     each(root, &args.containers, |c, id, name| {
         stop_with(c, id, args, true)?;
-        c.start(&berth, id, false)
+        c.start(&berth, id, berth_engine::container::Attach::None)
             .map_err(|e| anyhow::Error::new(Exit::message(e.exit_code, e.message)))?;
         Ok(Some(name.to_string()))
     })

@@ -2,10 +2,11 @@
 
 use std::path::Path;
 
-use berth_engine::container::{CreateRequest, StartError};
+use berth_engine::container::{Attach, CreateRequest, StartError};
 use berth_engine::image::Images;
 use clap::Args;
 
+use super::attach;
 use super::flags::ContainerFlags;
 use crate::cli::output::Exit;
 
@@ -65,27 +66,72 @@ pub fn run_create(root: &Path, args: &CreateArgs) -> anyhow::Result<()> {
 }
 
 pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
-    let request = args
-        .flags
+    let flags = &args.flags;
+    let attached_io = !args.detach && (flags.interactive || flags.tty);
+    if attached_io && flags.tty && flags.interactive && !attach::is_terminal(std::io::stdin()) {
+        return Err(Exit::message(1, "the input device is not a TTY".into()).into());
+    }
+    let detach_keys = flags
+        .detach_keys
+        .as_deref()
+        .map(attach::parse_detach_keys)
+        .transpose()
+        .map_err(|e| Exit::message(125, e.to_string()))?
+        .unwrap_or_else(|| attach::DEFAULT_DETACH_KEYS.to_vec());
+    let mut request = flags
         .to_request(&args.image, &args.command)
         .map_err(|e| Exit::error(125, &*e))?;
+    // Docker's run: nothing attached with -d (and stdin is not closed with a client's).
+    let config = &mut request.config;
+    if args.detach {
+        config.attach_stdin = false;
+        config.attach_stdout = false;
+        config.attach_stderr = false;
+        config.stdin_once = false;
+    }
+    if flags.tty
+        && !args.detach
+        && let Some((rows, cols)) = attach::window_size()
+    {
+        request.host_config.console_size = [u32::from(rows), u32::from(cols)];
+    }
     let id = create(root, request)?;
     let containers = super::open(root).map_err(|e| Exit::error(125, &*e))?;
     let berth = super::berth_binary().map_err(|e| Exit::error(125, &*e))?;
-    // Signals to this process go to the container (Docker's --sig-proxy=true): blocked
-    // from before the start, so that none is lost or kills the CLI in between.
-    let proxy = if args.detach {
+    // With a terminal the keys go to the container (Ctrl-C included) and the window
+    // size follows ours; SIGWINCH is blocked before any thread exists.
+    let window = if attached_io && flags.tty && attach::is_terminal(std::io::stdout()) {
+        Some(
+            berth_engine::runtime::window_changes()
+                .map_err(|e| Exit::message(125, format!("cannot watch the window size: {e}")))?,
+        )
+    } else {
+        None
+    };
+    // Signals to this process go to the container (Docker's --sig-proxy=true, not with
+    // a terminal): blocked from before the start, so that none is lost or kills the CLI
+    // in between.
+    let proxy = if args.detach || flags.tty {
         None
     } else {
         let blocked = berth_engine::runtime::SignalProxy::block()
             .map_err(|e| Exit::message(125, format!("cannot forward signals: {e}")))?;
         Some(blocked)
     };
-    let started = match containers.start(&berth, &id, !args.detach) {
+    let (mode, relay_end) = if args.detach {
+        (Attach::None, None)
+    } else if attached_io {
+        let (ours, theirs) = berth_engine::runtime::console_socket_pair()
+            .map_err(|e| Exit::message(125, format!("cannot attach: {e}")))?;
+        (Attach::Socket(theirs), Some(ours))
+    } else {
+        (Attach::Inherit, None)
+    };
+    let started = match containers.start(&berth, &id, mode) {
         Ok(started) => started,
         Err(e) => {
             // Docker keeps a container whose start failed; with --rm nothing may stay.
-            if args.flags.rm {
+            if flags.rm {
                 let _ = containers.remove(&id, true, true);
             }
             return Err(start_error(e).into());
@@ -105,6 +151,21 @@ pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
                 }
             })
             .map_err(|e| Exit::message(125, format!("cannot forward signals: {e}")))?;
+    }
+    if let Some(end) = relay_end {
+        let outcome = attach::relay(
+            attach::Peer::Supervisor(end),
+            attach::Options {
+                stdin: flags.interactive,
+                tty: flags.tty,
+                detach_keys: flags.tty.then_some(detach_keys),
+                window,
+            },
+        )?;
+        // Detached: the container goes on; `docker run` returns 0.
+        if outcome == attach::Outcome::Detached {
+            return Ok(());
+        }
     }
     let code = started.wait_exit().map_err(start_error)?;
     if code == 0 {

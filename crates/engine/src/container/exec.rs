@@ -43,11 +43,14 @@ impl From<ContainerError> for ExecError {
 
 impl Containers {
     /// Starts `request.cmd` in the running container `id`; returns once it has exec'd.
+    /// With `terminal` (`exec -t`) the process makes a terminal in the container and
+    /// sends its master on the console socket; `stdio` is then not used.
     pub fn exec(
         &self,
         id: &str,
         request: &ExecRequest,
         stdio: InitStdio,
+        terminal: Option<runtime::Console>,
     ) -> Result<ExecProcess, ExecError> {
         if request.cmd.is_empty() {
             return Err(ContainerError::Invalid("exec needs a command to run".into()).into());
@@ -73,6 +76,7 @@ impl Containers {
             process,
             seccomp,
             seccomp_cache: Some(self.seccomp_cache_dir()),
+            terminal,
             init,
             cgroups_path: Some(super::cgroups_path(id)),
             stdio,

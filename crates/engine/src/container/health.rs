@@ -307,6 +307,7 @@ fn start_probe(
                 stdout: write,
                 stderr: err,
             },
+            None,
         )
         .map_err(|e| e.message)?;
     Ok((process, read))

@@ -14,6 +14,8 @@
 //! events.jsonl                     the event journal
 //! ```
 
+pub mod attach;
+mod attach_server;
 pub mod config;
 mod create;
 pub mod events;
@@ -45,7 +47,7 @@ pub use config::{Config, HostConfig};
 pub use create::{CreateRequest, Created};
 pub use liveness::{Liveness, current_boot_id};
 pub use record::{CONTAINER_SCHEMA, ContainerRecord, State, Status, SupervisorInfo, ZERO_TIME};
-pub use start::{StartError, Started};
+pub use start::{Attach, StartError, Started};
 
 use crate::store::StoreError;
 

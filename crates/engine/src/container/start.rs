@@ -16,6 +16,18 @@ use super::{ContainerError, Containers, liveness};
 
 /// A started container: its main process runs. For a foreground `run`, `wait_exit`
 /// follows the supervisor to the end.
+/// How the CLI that starts a container is attached to its output.
+pub enum Attach {
+    /// Not at all (`-d`, `start`).
+    None,
+    /// The supervisor writes the output to the CLI's own stdout and stderr (`run` without
+    /// `-i` or `-t`: no copy through the CLI).
+    Inherit,
+    /// One end of a socket pair the CLI relays through (`-i`, `-t`, `start -a`): see
+    /// `attach.rs`.
+    Socket(std::os::fd::OwnedFd),
+}
+
 pub struct Started {
     pub pid: i32,
     handshake: BufReader<File>,
@@ -41,7 +53,7 @@ impl From<ContainerError> for StartError {
 impl Containers {
     /// Starts a created or exited container. With `attach`, the supervisor writes the
     /// container's output to this process's stdout and stderr as well as to the log.
-    pub fn start(&self, berth: &Path, id: &str, attach: bool) -> Result<Started, StartError> {
+    pub fn start(&self, berth: &Path, id: &str, attach: Attach) -> Result<Started, StartError> {
         let state = self.state(id)?;
         if state.running {
             return Err(ContainerError::AlreadyRunning(id.into()).into());
@@ -64,12 +76,22 @@ impl Containers {
         // 0, 1 and 2 (std opens everything else close-on-exec).
         fcntl_setfd(&write, FdFlags::empty())
             .map_err(|e| ContainerError::io("set up a pipe for", self.dir(id), e.into()))?;
+        let inherit = matches!(attach, Attach::Inherit);
         let output = || {
-            if attach {
+            if inherit {
                 Stdio::inherit()
             } else {
                 Stdio::null()
             }
+        };
+        let attach_fd = match attach {
+            Attach::Socket(fd) => {
+                fcntl_setfd(&fd, FdFlags::empty()).map_err(|e| {
+                    ContainerError::io("set up a socket for", self.dir(id), e.into())
+                })?;
+                Some(fd)
+            }
+            _ => None,
         };
         let spawned = Command::new(berth)
             .arg("--root")
@@ -77,7 +99,12 @@ impl Containers {
             .arg("__supervise")
             .arg(id)
             .arg(write.as_raw_fd().to_string())
-            .args(attach.then_some("--attach"))
+            .args(inherit.then_some("--attach"))
+            .args(
+                attach_fd
+                    .as_ref()
+                    .map(|fd| format!("--attach-fd={}", fd.as_raw_fd())),
+            )
             // A supervisor lives as long as its container: mimalloc must neither commit
             // (touch) whole arenas up front nor keep freed pages, or each one holds ~6 MB
             // of private memory instead of ~1 MB (docs/benchmarks.md). The container's
@@ -89,6 +116,7 @@ impl Containers {
             .stderr(output())
             .spawn();
         drop(write);
+        drop(attach_fd);
         spawned.map_err(|e| ContainerError::io("run the supervisor", berth, e))?;
         let mut handshake = BufReader::new(File::from(read));
         match read_message(&mut handshake)? {

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::pipe::{PipeFlags, pipe_with};
 
+use super::attach;
+use super::attach_server::{self, Hub, Slot};
 use super::logs::{LogDriver, LogWriter, Stream};
 use super::protocol::{Message, PROTOCOL};
 use super::record::{ContainerRecord, State, Status, SupervisorInfo};
@@ -22,7 +24,13 @@ use super::{ContainerError, Containers, liveness, user};
 use crate::runtime;
 
 /// Runs the supervisor; returns the process exit code of the supervisor itself.
-pub fn run(root: &Path, id: &str, handshake: OwnedFd, attach: bool) -> i32 {
+pub fn run(
+    root: &Path,
+    id: &str,
+    handshake: OwnedFd,
+    attach: bool,
+    attached: Option<OwnedFd>,
+) -> i32 {
     let mut report = Some(File::from(handshake));
     // Leave the CLI's session: a Ctrl-C at the terminal must not reach the supervisor.
     let _ = rustix::process::setsid();
@@ -46,6 +54,12 @@ pub fn run(root: &Path, id: &str, handshake: OwnedFd, attach: bool) -> i32 {
             return 1;
         }
     };
+    // `attach` connects here; a supervisor that cannot listen still runs its container.
+    let mut hub = Hub::new(attach::listen(&containers.dir(id)).ok());
+    let _socket = RemovedOnDrop(containers.dir(id).join(attach::SOCKET));
+    if let Some(fd) = attached {
+        hub.add_client(fd);
+    }
     let mut restarts = Restarts::new();
     let mut forward = attach;
     loop {
@@ -86,7 +100,7 @@ pub fn run(root: &Path, id: &str, handshake: OwnedFd, attach: bool) -> i32 {
         );
         let started = std::time::Instant::now();
         let record = running.record.clone();
-        let (exit_code, end) = supervise(&containers, running, forward);
+        let (exit_code, end) = supervise(&containers, running, forward, &mut hub);
         // The attached CLI gets the first exit (as `docker run` returns then); later runs
         // only go to the log.
         forward = false;
@@ -126,6 +140,15 @@ pub fn run(root: &Path, id: &str, handshake: OwnedFd, attach: bool) -> i32 {
                 }
             }
         }
+    }
+}
+
+/// The attach socket goes when the supervisor does (however `run` returns).
+struct RemovedOnDrop(PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
@@ -206,6 +229,8 @@ struct Running {
     init: runtime::Init,
     stdout: OwnedFd,
     stderr: OwnedFd,
+    /// Where attached clients' stdin goes (`-i`, or the terminal with `-t`).
+    stdin: Option<attach_server::Stdin>,
     log: Option<LogWriter>,
     health: Option<super::health::Checker>,
 }
@@ -268,11 +293,33 @@ fn prepare_and_spawn(
         Ok(LogDriver::None) => None,
         Err(e) => return Err((e.to_string(), 125)),
     };
-    let (out_r, out_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| (e.to_string(), 125))?;
-    let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| (e.to_string(), 125))?;
-    let stdin: OwnedFd = File::open("/dev/null")
-        .map_err(|e| (e.to_string(), 125))?
-        .into();
+    let io_error = |e: io::Error| (format!("cannot set up the container's stdio: {e}"), 125);
+    let (out_r, out_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| io_error(e.into()))?;
+    let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| io_error(e.into()))?;
+    let config = &record.config;
+    // `-i` without `-t`: a pipe whose write end the hub keeps.
+    let (stdin, stdin_writer) = if config.open_stdin && !config.tty {
+        let (r, w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| io_error(e.into()))?;
+        (r, Some(w))
+    } else {
+        (
+            OwnedFd::from(File::open("/dev/null").map_err(io_error)?),
+            None,
+        )
+    };
+    // `-t`: the process makes its terminal and sends the master back.
+    let (terminal, console_end) = if config.tty {
+        let (ours, theirs) = runtime::console_socket_pair().map_err(io_error)?;
+        let [rows, cols] = record.host_config.console_size;
+        let console = runtime::Console {
+            socket: theirs,
+            rows: u16::try_from(rows).unwrap_or(0),
+            cols: u16::try_from(cols).unwrap_or(0),
+        };
+        (Some(console), Some(ours))
+    } else {
+        (None, None)
+    };
     let plan = runtime::InitPlan {
         spec,
         rootfs: runtime::Rootfs::Overlay {
@@ -288,12 +335,45 @@ fn prepare_and_spawn(
             stderr: err_w,
         },
         seccomp_cache: Some(containers.seccomp_cache_dir()),
+        terminal,
     };
     let init = runtime::spawn(&plan).map_err(|e| {
         let code = e.exit_code();
         (e.to_string(), code)
     })?;
     drop(plan);
+    let (stdout, stdin) = match console_end {
+        Some(end) => {
+            let master = runtime::receive_master(end.as_fd())
+                .ok()
+                .flatten()
+                .ok_or_else(|| {
+                    let _ = init.signal(9);
+                    let _ = init.wait();
+                    let _ = runtime::remove_cgroup(&super::cgroups_path(id));
+                    (
+                        "the container did not hand over its terminal".to_string(),
+                        125,
+                    )
+                })?;
+            let writer =
+                rustix::io::fcntl_dupfd_cloexec(&master, 3).map_err(|e| io_error(e.into()))?;
+            let stdin = attach_server::Stdin {
+                fd: writer,
+                terminal: true,
+                once: config.stdin_once,
+            };
+            (master, Some(stdin))
+        }
+        None => {
+            let stdin = stdin_writer.map(|fd| attach_server::Stdin {
+                fd,
+                terminal: false,
+                once: config.stdin_once,
+            });
+            (out_r, stdin)
+        }
+    };
     let checker = super::health::Checker::new(record.config.healthcheck.as_ref());
     let state = State {
         status: Status::Running,
@@ -326,8 +406,9 @@ fn prepare_and_spawn(
         record,
         state,
         init,
-        stdout: out_r,
+        stdout,
         stderr: err_r,
+        stdin,
         log,
         health: checker,
     })
@@ -341,28 +422,44 @@ enum End {
     Restart,
 }
 
-fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i32, End) {
+/// What a slot of the poll set is.
+#[derive(Clone, Copy)]
+enum Tag {
+    Output(usize),
+    Process,
+    Probe,
+    ProbeOutput,
+    Hub(Slot),
+}
+
+fn supervise(
+    containers: &Containers,
+    mut running: Running,
+    attach: bool,
+    hub: &mut Hub,
+) -> (i32, End) {
     let mut forward = attach;
     let mut open = [true, true];
     let mut exit: Option<i32> = None;
     let mut buf = vec![0u8; 64 * 1024];
+    hub.set_stdin(running.stdin.take());
     while open[0] || open[1] || exit.is_none() {
-        let mut fds = Vec::with_capacity(3);
-        let mut which = Vec::with_capacity(3);
+        let mut fds = Vec::with_capacity(8);
+        let mut tags = Vec::with_capacity(8);
         if open[0] {
             fds.push(PollFd::new(&running.stdout, PollFlags::IN));
-            which.push(0);
+            tags.push(Tag::Output(0));
         }
         if open[1] {
             fds.push(PollFd::new(&running.stderr, PollFlags::IN));
-            which.push(1);
+            tags.push(Tag::Output(1));
         }
         if exit.is_none() {
             fds.push(PollFd::from_borrowed_fd(
                 running.init.pidfd(),
                 PollFlags::IN,
             ));
-            which.push(2);
+            tags.push(Tag::Process);
         }
         let mut timeout = None;
         if let Some(probe) = running.health.as_ref().and_then(|h| h.running.as_ref()) {
@@ -370,10 +467,10 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
                 probe.process.pidfd(),
                 PollFlags::IN,
             ));
-            which.push(3);
+            tags.push(Tag::Probe);
             if probe.output_open {
                 fds.push(PollFd::new(&probe.output, PollFlags::IN));
-                which.push(4);
+                tags.push(Tag::ProbeOutput);
             }
         }
         if let Some(h) = running.health.as_ref().filter(|_| exit.is_none()) {
@@ -382,37 +479,46 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
                 .saturating_duration_since(std::time::Instant::now());
             timeout = rustix::event::Timespec::try_from(left).ok();
         }
+        let mut slots = Vec::new();
+        hub.register(&mut fds, &mut slots);
+        tags.extend(slots.into_iter().map(Tag::Hub));
         match poll(&mut fds, timeout.as_ref()) {
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => break,
         }
-        let ready: Vec<(usize, bool)> = fds
+        let ready: Vec<Tag> = fds
             .iter()
-            .zip(&which)
-            .map(|(fd, w)| (*w, !fd.revents().is_empty()))
+            .zip(&tags)
+            .filter(|(fd, _)| !fd.revents().is_empty())
+            .map(|(_, tag)| *tag)
             .collect();
+        drop(fds);
         let mut probe_ended = false;
-        for (w, is_ready) in ready {
-            if !is_ready {
-                continue;
-            }
-            if w == 3 {
-                probe_ended = true;
-                continue;
-            }
-            if w == 4 {
-                if let Some(h) = running.health.as_mut() {
-                    h.read_output();
+        for tag in ready {
+            let w = match tag {
+                Tag::Probe => {
+                    probe_ended = true;
+                    continue;
                 }
-                continue;
-            }
-            if w == 2 {
-                // Not reaped yet: the pid in the state stays this process's until the
-                // exit is recorded (`stop`/`kill` signal it by that pid).
-                exit = Some(running.init.exit_status().map(|s| s.code()).unwrap_or(137));
-                continue;
-            }
+                Tag::ProbeOutput => {
+                    if let Some(h) = running.health.as_mut() {
+                        h.read_output();
+                    }
+                    continue;
+                }
+                Tag::Process => {
+                    // Not reaped yet: the pid in the state stays this process's until the
+                    // exit is recorded (`stop`/`kill` signal it by that pid).
+                    exit = Some(running.init.exit_status().map(|s| s.code()).unwrap_or(137));
+                    continue;
+                }
+                Tag::Hub(slot) => {
+                    hub.ready(slot);
+                    continue;
+                }
+                Tag::Output(w) => w,
+            };
             let (fd, stream) = if w == 0 {
                 (running.stdout.as_fd(), Stream::Stdout)
             } else {
@@ -424,6 +530,14 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
                     let chunk = &buf[..n];
                     if let Some(log) = running.log.as_mut() {
                         let _ = log.write(stream, chunk);
+                    }
+                    if hub.has_clients() {
+                        let kind = if w == 0 {
+                            attach::STDOUT
+                        } else {
+                            attach::STDERR
+                        };
+                        hub.output(kind, chunk);
                     }
                     if forward {
                         let ok = if w == 0 {
@@ -438,9 +552,11 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
                     }
                 }
                 Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => {}
+                // EIO: a terminal whose every slave is closed.
                 Err(_) => open[w] = false,
             }
         }
+        hub.sweep();
         if exit.is_none() {
             check_health(containers, &mut running, probe_ended);
         }
@@ -455,6 +571,7 @@ fn supervise(containers: &Containers, mut running: Running, attach: bool) -> (i3
     let exit_code = exit.unwrap_or(137);
     let end = finish(containers, &running.record, &running.state, exit_code);
     let _ = running.init.wait();
+    hub.exited(exit_code);
     (exit_code, end)
 }
 

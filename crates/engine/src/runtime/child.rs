@@ -17,6 +17,7 @@ use rustix::process::{Gid, Uid};
 use rustix::thread::{CapabilitySet, CapabilitySets};
 
 use super::cgroup::errno_text;
+use super::console::Console;
 use super::plan::{
     MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, MountSource,
     MountStep, Prepared, ProcessPlan,
@@ -55,8 +56,14 @@ fn lossy(s: &CStr) -> std::borrow::Cow<'_, str> {
 }
 
 /// Runs in the child; the return value is its exit code when it fails before exec.
-pub fn run(p: &Prepared, stdio: [BorrowedFd<'_>; 3], go: OwnedFd, report: OwnedFd) -> i32 {
-    let failure = match setup(p, stdio, go) {
+pub fn run(
+    p: &Prepared,
+    stdio: [BorrowedFd<'_>; 3],
+    console: Option<&Console>,
+    go: OwnedFd,
+    report: OwnedFd,
+) -> i32 {
+    let failure = match setup(p, stdio, console, go) {
         Ok(never) => match never {},
         Err(f) => f,
     };
@@ -72,7 +79,12 @@ pub(super) fn send_failure(report: &OwnedFd, failure: &Failure) {
     let _ = rustix::io::write(report, &msg);
 }
 
-fn setup(p: &Prepared, stdio: [BorrowedFd<'_>; 3], go: OwnedFd) -> Step<std::convert::Infallible> {
+fn setup(
+    p: &Prepared,
+    stdio: [BorrowedFd<'_>; 3],
+    console: Option<&Console>,
+    go: OwnedFd,
+) -> Step<std::convert::Infallible> {
     // The parent is single-threaded, so the death signal follows the supervisor itself.
     // (getppid() is 0 in a new pid namespace; the go pipe's EOF tells a dead parent.)
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
@@ -167,7 +179,7 @@ fn setup(p: &Prepared, stdio: [BorrowedFd<'_>; 3], go: OwnedFd) -> Step<std::con
     drop(cwd);
     drop(root);
 
-    sys::install_stdio(stdio).what(|| "set up stdio".into())?;
+    install_io(stdio, console, p.process.uid)?;
     rustix::process::umask(Mode::from_bits_retain(0o022));
     lock_down(&p.process)?;
     // Only 0, 1 and 2 survive the exec.
@@ -572,6 +584,23 @@ fn make_readonly(root: BorrowedFd<'_>, path: &CString) -> Step<()> {
     .what(what)?;
     sys::mount_setattr(tree.as_fd(), true, MOUNT_ATTR_RDONLY, 0).what(what)?;
     move_to_fd(tree.as_fd(), target.as_fd()).what(what)
+}
+
+/// 0, 1 and 2 of the process: the given fds, or the terminal it makes in the container.
+pub(super) fn install_io(
+    stdio: [BorrowedFd<'_>; 3],
+    console: Option<&Console>,
+    uid: u32,
+) -> Step<()> {
+    match console {
+        None => sys::install_stdio(stdio).what(|| "set up stdio".into()),
+        Some(console) => {
+            let slave = super::console::open_in_container(console, uid)
+                .what(|| "set up the terminal".into())?;
+            let fd = slave.as_fd();
+            sys::install_stdio([fd, fd, fd]).what(|| "set up the terminal as stdio".into())
+        }
+    }
 }
 
 /// Credentials, `no_new_privs` and the seccomp filter, in runc's order: with

@@ -36,6 +36,8 @@ pub struct ExecPlan {
     /// `--privileged`, as Docker's).
     pub seccomp: Option<oci_spec::runtime::LinuxSeccomp>,
     pub seccomp_cache: Option<std::path::PathBuf>,
+    /// `exec -t`: the process makes a terminal in the container (see `InitPlan::terminal`).
+    pub terminal: Option<super::Console>,
 }
 
 /// The helper of a started exec; its exit is the process's.
@@ -104,7 +106,15 @@ pub fn exec(plan: &ExecPlan) -> Result<ExecProcess, SpawnError> {
         let Some(report) = report_end.take() else {
             return 125;
         };
-        match join_and_fork(&process, target, &procs, stdio, report, plan.detach) {
+        match join_and_fork(
+            &process,
+            target,
+            &procs,
+            stdio,
+            plan.terminal.as_ref(),
+            report,
+            plan.detach,
+        ) {
             Ok(code) => code,
             Err((f, report)) => {
                 child::send_failure(&report, &f);
@@ -130,6 +140,7 @@ fn join_and_fork(
     target: BorrowedFd<'_>,
     procs: &[CString],
     stdio: [BorrowedFd<'_>; 3],
+    console: Option<&super::Console>,
     report: OwnedFd,
     detach: bool,
 ) -> Result<i32, (Failure, OwnedFd)> {
@@ -149,7 +160,7 @@ fn join_and_fork(
             report,
         ));
     }
-    let forked = sys::clone_child(0, || match start_process(process, stdio) {
+    let forked = sys::clone_child(0, || match start_process(process, stdio, console) {
         Ok(never) => match never {},
         Err(f) => {
             child::send_failure(&report, &f);
@@ -206,6 +217,7 @@ fn join(target: BorrowedFd<'_>, procs: &[CString], detach: bool) -> Result<(), F
 fn start_process(
     p: &ProcessPlan,
     stdio: [BorrowedFd<'_>; 3],
+    console: Option<&super::Console>,
 ) -> Result<std::convert::Infallible, Failure> {
     rustix::process::set_parent_process_death_signal(None)
         .what(|| "clear the death signal".into())?;
@@ -228,7 +240,7 @@ fn start_process(
     rustix::process::fchdir(&cwd).what(|| format!("chdir to {}", p.cwd.to_string_lossy()))?;
     drop(cwd);
     drop(root);
-    sys::install_stdio(stdio).what(|| "set up stdio".into())?;
+    child::install_io(stdio, console, p.uid)?;
     child::lock_down(p)?;
     sys::cloexec_from(3).what(|| "close_range".into())?;
     Err(child::exec(p))

@@ -5,6 +5,7 @@
 mod cgroup;
 mod cgroup_support;
 mod child;
+mod console;
 mod copy_up;
 mod exec;
 mod init;
@@ -24,6 +25,9 @@ use rustix::process::{WaitId, WaitIdOptions};
 pub(crate) use cgroup::errno_text;
 pub use cgroup::{cgroup_is_empty, cgroup_pids, remove_cgroup};
 pub use cgroup_support::{Support as CgroupSupport, oom_kills};
+pub use console::{
+    Console, receive_master, set_size as set_terminal_size, socket_pair as console_socket_pair,
+};
 pub use exec::{ExecPlan, ExecProcess, exec};
 pub use init::init_main;
 pub use plan::CAPABILITY_NAMES;
@@ -42,6 +46,9 @@ pub struct InitPlan {
     pub stdio: InitStdio,
     /// Where compiled seccomp programs are kept between starts (see `seccomp.rs`).
     pub seccomp_cache: Option<PathBuf>,
+    /// `-t`: the process makes a terminal in the container and sends its master on the
+    /// console socket; `stdio` is then not used.
+    pub terminal: Option<Console>,
 }
 
 pub enum Rootfs {
@@ -149,6 +156,25 @@ impl SignalProxy {
             })?;
         Ok(())
     }
+}
+
+/// SIGWINCH as readable bytes: blocked in the calling thread (call it before the process
+/// starts any thread, which would otherwise take the signal and ignore it), then waited
+/// for on a thread of its own that writes one byte to the returned pipe per change.
+pub fn window_changes() -> io::Result<OwnedFd> {
+    let set = sys::SignalSet::of(&[libc::SIGWINCH]);
+    set.block()?;
+    let (read, write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)?;
+    std::thread::Builder::new()
+        .name("window-size".into())
+        .spawn(move || {
+            while set.wait().is_ok() {
+                if rustix::io::write(&write, &[1]).is_err() {
+                    break;
+                }
+            }
+        })?;
+    Ok(read)
 }
 
 /// Unblocks every signal (a supervisor started by a CLI that blocked some).
@@ -317,7 +343,7 @@ pub fn spawn(plan: &InitPlan) -> Result<Init, SpawnError> {
     let cloned = sys::clone_child(prepared.clone_flags, || {
         drop(parent_ends.take());
         match child_ends.take() {
-            Some((go, report)) => child::run(&prepared, stdio, go, report),
+            Some((go, report)) => child::run(&prepared, stdio, plan.terminal.as_ref(), go, report),
             None => 125,
         }
     });

@@ -366,12 +366,24 @@ pub fn take_inherited_fd(raw: RawFd) -> io::Result<OwnedFd> {
 /// whoever started the CLI (a jobserver pipe, a test runner's fds) must not stay open for
 /// the container's whole life. Call it first thing, before anything in this process has
 /// opened a descriptor of its own.
-pub fn close_inherited_except(keep: RawFd) -> io::Result<()> {
-    let keep = u32::try_from(keep).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let mut ranges = vec![(keep.saturating_add(1), u32::MAX)];
-    if keep > 3 {
-        ranges.push((3, keep - 1));
+pub fn close_inherited_except(keep: &[RawFd]) -> io::Result<()> {
+    let mut keep: Vec<u32> = keep
+        .iter()
+        .map(|&fd| u32::try_from(fd).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput)))
+        .collect::<Result<_, _>>()?;
+    keep.sort_unstable();
+    // The gaps between the kept descriptors, from 3 up.
+    let mut ranges = Vec::new();
+    let mut first = 3u32;
+    for &k in &keep {
+        if k >= first {
+            if k > first {
+                ranges.push((first, k - 1));
+            }
+            first = k.saturating_add(1);
+        }
     }
+    ranges.push((first, u32::MAX));
     for (first, last) in ranges {
         // SAFETY: close_range takes plain integers; at this point no object of this process
         // owns a descriptor in these ranges (the caller's contract), so none is closed

@@ -107,6 +107,7 @@ impl Sandbox {
                 stderr: err_w,
             },
             seccomp_cache: None,
+            terminal: None,
         };
         let init = runtime::spawn(&plan)?;
         drop(plan);
