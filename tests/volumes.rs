@@ -490,3 +490,185 @@ fn volumes_from_shares_another_containers_mounts() {
     root.ok(&["rm", "-v", "source"]);
     assert_eq!(root.ok(&["volume", "ls", "-q"]), "shared\n");
 }
+
+#[test]
+fn local_driver_options_bind_a_host_directory_or_share_one_tmpfs() {
+    let root = root("volume-options");
+    // type=none,o=bind,device=: the host directory is the volume's content.
+    let device = root.path().join("device");
+    std::fs::create_dir_all(&device).expect("device dir");
+    std::fs::write(device.join("f"), "from-host\n").expect("write");
+    let dev = format!("device={}", device.display());
+    root.ok(&[
+        "volume",
+        "create",
+        "-o",
+        "type=none",
+        "-o",
+        "o=bind",
+        "-o",
+        &dev,
+        "hostdir",
+    ]);
+    let info: serde_json::Value =
+        serde_json::from_str(&root.ok(&["volume", "inspect", "hostdir"])).expect("json");
+    assert_eq!(
+        info[0]["Options"],
+        serde_json::json!({"device": device.display().to_string(), "o": "bind", "type": "none"})
+    );
+    let (code, out, err) = run(
+        &root,
+        &[
+            "--rm",
+            "-v",
+            "hostdir:/d",
+            "busybox",
+            "sh",
+            "-c",
+            "cat /d/f; echo from-container > /d/g",
+        ],
+    );
+    assert_eq!((code, out.as_str()), (0, "from-host\n"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(device.join("g")).expect("g"),
+        "from-container\n"
+    );
+    // Removing the volume leaves the host directory alone, as Docker's.
+    root.ok(&["volume", "rm", "hostdir"]);
+    assert!(device.join("g").exists());
+
+    // o=bind,ro: the container cannot write.
+    root.ok(&[
+        "volume",
+        "create",
+        "-o",
+        "type=none",
+        "-o",
+        "o=bind,ro",
+        "-o",
+        &dev,
+        "hostro",
+    ]);
+    let (code, _, err) = run(
+        &root,
+        &["--rm", "-v", "hostro:/d", "busybox", "touch", "/d/h"],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("Read-only file system"), "{err}");
+
+    // type=tmpfs: the running users share one tmpfs; it goes with the last of them.
+    root.ok(&[
+        "volume",
+        "create",
+        "-o",
+        "type=tmpfs",
+        "-o",
+        "device=tmpfs",
+        "-o",
+        "o=size=10m",
+        "scratch",
+    ]);
+    let (code, first, err) = run(
+        &root,
+        &[
+            "-d",
+            "-v",
+            "scratch:/t",
+            "busybox",
+            "sh",
+            "-c",
+            "echo shared > /t/x; exec sleep 60",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let first = first.trim();
+    // The first user has written (an exec sees it) before the second starts.
+    let (code, out, _) = root.berth(&["exec", first, "cat", "/t/x"]);
+    assert_eq!((code, out.as_str()), (0, "shared\n"));
+    let (code, out, err) = run(
+        &root,
+        &[
+            "--rm",
+            "-v",
+            "scratch:/u",
+            "busybox",
+            "sh",
+            "-c",
+            "cat /u/x; grep ' /u ' /proc/mounts; echo back > /u/y",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("shared\ntmpfs /u tmpfs rw,nosuid,nodev,relatime,size=10240k"),
+        "{out}"
+    );
+    let (_, out, _) = root.berth(&["exec", first, "cat", "/t/y"]);
+    assert_eq!(
+        out, "back\n",
+        "the second user's write is in the first's tmpfs"
+    );
+    root.ok(&["rm", "-f", first]);
+    let (code, out, _) = run(&root, &["--rm", "-v", "scratch:/u", "busybox", "ls", "/u"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, ""),
+        "a new tmpfs once nobody used it"
+    );
+    // Nothing of it on the host.
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+    assert!(
+        !mounts.contains(root.path().to_str().expect("utf-8")),
+        "{mounts}"
+    );
+
+    // Refusals name the option; nothing is created.
+    for (opts, message) in [
+        (
+            &[
+                "-o",
+                "type=nfs",
+                "-o",
+                "o=addr=127.0.0.1",
+                "-o",
+                "device=:/x",
+            ][..],
+            "error: create bad: volume type \"nfs\" is not supported by berth yet",
+        ),
+        (
+            &["-o", "type=none", "-o", "device=/tmp"][..],
+            "error: create bad: type=none needs o=bind",
+        ),
+        (
+            &["-o", "size=1g"][..],
+            "error: create bad: invalid option key: \"size\"",
+        ),
+    ] {
+        let mut args = vec!["volume", "create"];
+        args.extend_from_slice(opts);
+        args.push("bad");
+        let (code, _, err) = root.berth(&args);
+        assert_eq!(code, 1, "{opts:?}");
+        assert!(err.starts_with(message), "{opts:?}: {err}");
+    }
+    assert!(!volume_names(&root).contains(&"bad".to_string()));
+    let missing = format!("device={}", root.path().join("missing").display());
+    root.ok(&[
+        "volume",
+        "create",
+        "-o",
+        "type=none",
+        "-o",
+        "o=bind",
+        "-o",
+        &missing,
+        "gone",
+    ]);
+    let (code, _, err) = run(&root, &["--rm", "-v", "gone:/d", "busybox", "true"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.starts_with("error: failed to mount local volume gone: device "),
+        "{err}"
+    );
+    let (_, all, _) = root.berth(&["ps", "-aq"]);
+    assert_eq!(all, "");
+}

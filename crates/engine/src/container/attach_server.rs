@@ -152,9 +152,7 @@ impl Hub {
             let wants_stdin = self.clients[i].flags & attach::WANT_STDIN != 0;
             match kind {
                 attach::HELLO => self.clients[i].flags = payload.first().copied().unwrap_or(0) & 7,
-                attach::STDIN
-                    if wants_stdin && self.stdin.is_some() && !self.close_after_queue =>
-                {
+                attach::STDIN if wants_stdin && self.stdin.is_some() && !self.close_after_queue => {
                     self.queued.extend(payload);
                     self.flush_stdin();
                 }

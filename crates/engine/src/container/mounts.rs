@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::ContainerError;
 use super::mount_spec::{MountRequest, MountType};
-use crate::volume::{ANONYMOUS_LABEL, VolumeError, VolumeRequest, Volumes};
+use crate::volume::{ANONYMOUS_LABEL, Backing, VolumeError, VolumeRequest, Volumes};
 
 /// Docker's `MountPoint` as `inspect` prints it, plus what a start needs.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -39,6 +39,24 @@ pub struct MountPoint {
     /// tmpfs options for the kernel (`size=`, `mode=`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tmpfs_options: Vec<String>,
+    /// A volume backed by a host directory (`type=none,o=bind,device=`): what is bound.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub volume_device: String,
+    /// ... bound read-only (`o=bind,ro`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub volume_device_ro: bool,
+    /// A tmpfs volume (`type=tmpfs`): its options. Running users share one tmpfs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_tmpfs: Option<Vec<String>>,
+}
+
+/// A running container that has a tmpfs volume mounted: its pid and where the volume is
+/// in it. A new user of the volume clones that mount (so all share one tmpfs).
+#[derive(Clone, Debug)]
+pub struct TmpfsHolder {
+    pub volume: String,
+    pub pid: i32,
+    pub destination: String,
 }
 
 impl MountPoint {
@@ -59,8 +77,30 @@ impl MountPoint {
         v
     }
 
-    /// The runtime-spec mount; `first_start` asks to fill an empty volume from the image.
-    pub fn spec_json(&self, first_start: bool) -> Value {
+    /// The runtime-spec mount; `first_start` asks to fill an empty volume from the image;
+    /// `holders` are the running users of tmpfs volumes.
+    pub fn spec_json(&self, first_start: bool, holders: &[TmpfsHolder]) -> Value {
+        if let Some(tmpfs) = &self.volume_tmpfs {
+            let mut options = vec!["nosuid".to_string(), "nodev".to_string()];
+            if !self.rw {
+                options.push("ro".into());
+            }
+            return match holders.iter().find(|h| h.volume == self.name) {
+                Some(h) => {
+                    options.push("rbind".into());
+                    options.push(format!(
+                        "{}/proc/{}/ns/mnt",
+                        crate::runtime::MOUNT_NS_OPTION,
+                        h.pid
+                    ));
+                    json!({"destination": self.destination, "type": "bind", "source": h.destination, "options": options})
+                }
+                None => {
+                    options.extend(tmpfs.iter().cloned());
+                    json!({"destination": self.destination, "type": "tmpfs", "source": "tmpfs", "options": options})
+                }
+            };
+        }
         match self.kind {
             MountType::Tmpfs => {
                 let mut options = vec![
@@ -84,10 +124,18 @@ impl MountPoint {
                 if !self.rw {
                     options.push("ro".into());
                 }
+                if self.volume_device_ro {
+                    options.push("ro".into());
+                }
                 if first_start && self.copy_data {
                     options.push(crate::runtime::COPY_UP_OPTION.into());
                 }
-                json!({"destination": self.destination, "type": "bind", "source": self.source, "options": options})
+                let source = if self.volume_device.is_empty() {
+                    &self.source
+                } else {
+                    &self.volume_device
+                };
+                json!({"destination": self.destination, "type": "bind", "source": source, "options": options})
             }
         }
     }
@@ -228,6 +276,9 @@ fn resolve_one(
         copy_data: false,
         anonymous: false,
         tmpfs_options: Vec::new(),
+        volume_device: String::new(),
+        volume_device_ro: false,
+        volume_tmpfs: None,
     };
     match r.kind {
         MountType::Bind => {
@@ -258,6 +309,21 @@ fn resolve_one(
             let volume = volumes.create(request).map_err(volume_error)?;
             if !existed && r.source.is_none() {
                 created.push(volume.name.clone());
+            }
+            match volume.backing() {
+                Backing::Directory => {}
+                Backing::Bind { device, read_only } => {
+                    // Docker finds a missing device only when the container starts.
+                    if !Path::new(&device).is_dir() {
+                        return Err(ContainerError::Invalid(format!(
+                            "failed to mount local volume {}: device {device}: no such directory (create it, or the volume with another device)",
+                            volume.name
+                        )));
+                    }
+                    point.volume_device = device;
+                    point.volume_device_ro = read_only;
+                }
+                Backing::Tmpfs { options } => point.volume_tmpfs = Some(options),
             }
             point.anonymous = r.source.is_none();
             point.source = volume.mountpoint.clone();

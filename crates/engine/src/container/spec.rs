@@ -37,6 +37,8 @@ pub struct SpecInputs<'a> {
     pub ipc_pid: Option<i32>,
     /// `--pid container:<x>`: the same for the pid namespace.
     pub pid_pid: Option<i32>,
+    /// Running users of the container's tmpfs volumes, found under the volumes' locks.
+    pub tmpfs_holders: &'a [super::mounts::TmpfsHolder],
 }
 
 pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec, ContainerError> {
@@ -96,7 +98,7 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
         record
             .mount_points
             .iter()
-            .map(|p| p.spec_json(inputs.first_start)),
+            .map(|p| p.spec_json(inputs.first_start, inputs.tmpfs_holders)),
     );
     // Parents before children (`/etc` before `/etc/hosts`, `/data` before `/data/cache`),
     // as Docker sorts them; the sort is stable, so equal depths keep their order.

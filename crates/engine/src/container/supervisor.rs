@@ -267,6 +267,7 @@ fn prepare_and_spawn(
     )
     .map_err(own)?;
     write_etc_files(&dir, &record).map_err(|e| (format!("cannot prepare /etc files: {e}"), 125))?;
+    let (holders, _volume_locks) = tmpfs_holders(containers, &record).map_err(own)?;
     let init_binary = std::env::current_exe().ok();
     let spec = spec::derive(
         &record,
@@ -277,6 +278,7 @@ fn prepare_and_spawn(
             first_start: previous.started_at == super::record::ZERO_TIME,
             ipc_pid: running_container_pid(containers, &record.host_config.ipc_mode),
             pid_pid: running_container_pid(containers, &record.host_config.pid_mode),
+            tmpfs_holders: &holders,
         },
     )
     .map_err(own)?;
@@ -695,6 +697,72 @@ impl Cleanup {
 }
 
 /// `--ipc container:<x>` / `--pid container:<x>`: the pid of x's init while x runs.
+/// For each tmpfs volume of `record`, a running container that has it mounted (if any),
+/// found and kept under the volume's mount lock until this container runs too.
+fn tmpfs_holders(
+    containers: &Containers,
+    record: &ContainerRecord,
+) -> Result<
+    (
+        Vec<super::mounts::TmpfsHolder>,
+        Vec<crate::store::ExclusiveLock>,
+    ),
+    ContainerError,
+> {
+    let names: Vec<&str> = record
+        .mount_points
+        .iter()
+        .filter(|m| m.volume_tmpfs.is_some())
+        .map(|m| m.name.as_str())
+        .collect();
+    if names.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let volumes = crate::volume::Volumes::open(containers.root())
+        .map_err(|e| ContainerError::Invalid(e.to_string()))?;
+    let mut locks = Vec::new();
+    for name in &names {
+        locks.push(
+            volumes
+                .lock_mount(name)
+                .map_err(|e| ContainerError::Invalid(e.to_string()))?,
+        );
+    }
+    let mut holders = Vec::new();
+    for id in containers.ids()? {
+        if id == record.id {
+            continue;
+        }
+        let Ok(other) = containers.record(&id) else {
+            continue;
+        };
+        let Ok(state) = containers.state(&id) else {
+            continue;
+        };
+        if !state.running {
+            continue;
+        }
+        for m in other
+            .mount_points
+            .iter()
+            .filter(|m| m.volume_tmpfs.is_some())
+        {
+            if names.contains(&m.name.as_str())
+                && !holders
+                    .iter()
+                    .any(|h: &super::mounts::TmpfsHolder| h.volume == m.name)
+            {
+                holders.push(super::mounts::TmpfsHolder {
+                    volume: m.name.clone(),
+                    pid: state.pid,
+                    destination: m.destination.clone(),
+                });
+            }
+        }
+    }
+    Ok((holders, locks))
+}
+
 fn running_container_pid(containers: &Containers, mode: &str) -> Option<i32> {
     let name = mode.strip_prefix("container:")?;
     let id = containers.lookup(name).ok()?;

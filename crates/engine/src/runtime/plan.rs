@@ -565,6 +565,7 @@ fn step(
     let mut recursive = false;
     let mut copy_up = false;
     let mut mount_ns = None;
+    let mut ns_root: Option<String> = None;
     let mut data = Vec::new();
     for o in options {
         match o.as_str() {
@@ -592,6 +593,10 @@ fn step(
                         ))
                     })?;
                 mount_ns = Some(fd);
+                // The source is a path in that namespace: looked at through its root.
+                ns_root = path
+                    .strip_suffix("/ns/mnt")
+                    .map(|pid_dir| format!("{pid_dir}/root"));
             }
             "rbind" => {
                 bind = true;
@@ -610,7 +615,11 @@ fn step(
     let (source, file, populate_dev) = if bind {
         let source =
             source.ok_or_else(|| invalid(format!("bind mount on {dest} has no source")))?;
-        let meta = fs::metadata(source).map_err(|e| {
+        let seen_at = match &ns_root {
+            Some(root) => std::path::PathBuf::from(format!("{root}{}", source.display())),
+            None => source.to_path_buf(),
+        };
+        let meta = fs::metadata(&seen_at).map_err(|e| {
             SpawnError::Setup(format!(
                 "bind mount source {}: {}",
                 source.display(),

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::{ExclusiveLock, SharedLock, StoreError, write_atomic};
 
+mod backing;
+pub use backing::Backing;
+
 /// The label Docker (23+) puts on anonymous volumes; `volume prune` without `-a` removes
 /// only these.
 pub const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";
@@ -36,6 +39,14 @@ impl Volume {
         self.labels
             .as_ref()
             .is_some_and(|l| l.contains_key(ANONYMOUS_LABEL))
+    }
+
+    /// What holds the content (from the options it was created with).
+    pub fn backing(&self) -> Backing {
+        self.options
+            .as_ref()
+            .map(|o| Backing::from_options(o).unwrap_or(Backing::Directory))
+            .unwrap_or(Backing::Directory)
     }
 
     pub fn label(&self, key: &str) -> Option<&str> {
@@ -121,6 +132,14 @@ impl Volumes {
         Ok(ExclusiveLock::acquire(&self.dir.join(".lock"))?)
     }
 
+    /// Held by a starting container from finding the running users of a tmpfs volume
+    /// until it runs itself, so that two new users never make two tmpfs.
+    pub fn lock_mount(&self, name: &str) -> Result<ExclusiveLock, VolumeError> {
+        Ok(ExclusiveLock::acquire(
+            &self.dir.join(name).join(".mount.lock"),
+        )?)
+    }
+
     /// Where the content of `name` lives on the host.
     pub fn data_dir(&self, name: &str) -> PathBuf {
         self.dir.join(name).join("_data")
@@ -141,14 +160,10 @@ impl Volumes {
         if driver != "local" {
             return Err(VolumeError::Driver { name, driver });
         }
-        if !request.options.is_empty() {
-            // The local driver's `type`/`o`/`device` mount a filesystem at each use;
-            // refused until berth does that, rather than accepted and ignored.
-            return Err(VolumeError::Options {
-                name,
-                message: "options of the local driver (-o type=..., o=..., device=...) are not supported by berth yet".into(),
-            });
-        }
+        Backing::from_options(&request.options).map_err(|message| VolumeError::Options {
+            name: name.clone(),
+            message,
+        })?;
         match self.get(&name) {
             Ok(existing) => return Ok(existing),
             Err(VolumeError::NotFound(_)) => {}
@@ -160,7 +175,7 @@ impl Volumes {
             labels: (!request.labels.is_empty()).then_some(request.labels),
             mountpoint: self.data_dir(&name).to_string_lossy().into_owned(),
             name: name.clone(),
-            options: None,
+            options: (!request.options.is_empty()).then_some(request.options),
             scope: "local".into(),
         };
         let staging = self.dir.join(format!(".new-{}-{name}", std::process::id()));
