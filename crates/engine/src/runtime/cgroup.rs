@@ -575,6 +575,156 @@ mod tests {
         assert_eq!(unescape_mountinfo(r"/plain"), "/plain");
     }
 
+    /// The interface files the kernel gives a v2 cgroup with the cpuset, cpu, io,
+    /// memory and pids controllers enabled (Documentation/admin-guide/cgroup-v2.rst):
+    /// cgroupfs makes them at mkdir, so the fake hierarchy has them made beforehand.
+    const V2_FILES: &[&str] = &[
+        "cgroup.procs",
+        "cgroup.controllers",
+        "cgroup.subtree_control",
+        "cgroup.events",
+        "cpu.max",
+        "cpu.weight",
+        "cpu.stat",
+        "cpuset.cpus",
+        "cpuset.mems",
+        "cpuset.cpus.effective",
+        "io.max",
+        "io.weight",
+        "io.stat",
+        "memory.max",
+        "memory.low",
+        "memory.high",
+        "memory.swap.max",
+        "memory.events",
+        "pids.max",
+        "pids.current",
+    ];
+
+    /// A cgroup2 hierarchy in a temp dir: the root with its controllers, and the
+    /// container's cgroup `berth/test` with its interface files. `io.max` is a FIFO read
+    /// by a thread, since the kernel takes one rule per write and a plain file would keep
+    /// only the last; the thread's output is every write, concatenated in order.
+    fn fake_v2(name: &str) -> (PathBuf, Layout, std::thread::JoinHandle<String>) {
+        let root =
+            std::env::temp_dir().join(format!("berth-cgroup-v2-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("berth/test")).unwrap();
+        fs::write(
+            root.join("cgroup.controllers"),
+            "cpuset cpu io memory hugetlb pids rdma misc\n",
+        )
+        .unwrap();
+        fs::write(root.join("cgroup.subtree_control"), "").unwrap();
+        fs::write(
+            root.join("berth/cgroup.controllers"),
+            "cpuset cpu io memory pids\n",
+        )
+        .unwrap();
+        let dir = root.join("berth/test");
+        for f in V2_FILES.iter().filter(|f| **f != "io.max") {
+            fs::write(dir.join(f), "").unwrap();
+        }
+        let fifo = dir.join("io.max");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_bits_truncate(0o600),
+            0,
+        )
+        .unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut all = String::new();
+            // Writes that meet one open of the FIFO arrive as one read: the output is
+            // their concatenation, in order.
+            loop {
+                let chunk = fs::read_to_string(&fifo).unwrap();
+                if let Some(last) = chunk.strip_suffix("END") {
+                    all.push_str(last);
+                    return all;
+                }
+                all.push_str(&chunk);
+            }
+        });
+        let layout = Layout {
+            hierarchies: vec![Hierarchy {
+                mount: root.clone(),
+                options: Vec::new(),
+                v2: true,
+            }],
+        };
+        (root, layout, reader)
+    }
+
+    fn finish(root: &Path, reader: std::thread::JoinHandle<String>) -> String {
+        fs::write(root.join("berth/test/io.max"), "END").unwrap();
+        reader.join().unwrap()
+    }
+
+    fn read(root: &Path, file: &str) -> String {
+        fs::read_to_string(root.join("berth/test").join(file)).unwrap()
+    }
+
+    #[test]
+    fn v2_limits_are_written_in_v2_terms() {
+        let (root, layout, reader) = fake_v2("limits");
+        let resources: LinuxResources = serde_json::from_value(serde_json::json!({
+            "memory": {"limit": 104_857_600, "swap": 209_715_200, "reservation": 52_428_800},
+            "cpu": {"shares": 512, "quota": 50_000, "period": 100_000, "cpus": "0", "mems": "0"},
+            "pids": {"limit": 64},
+            "blockIO": {
+                "weight": 500,
+                "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1_048_576}],
+                "throttleWriteIOPSDevice": [{"major": 8, "minor": 0, "rate": 100}]
+            }
+        }))
+        .unwrap();
+        let cgroup = Cgroup::create(&layout, "/berth/test", Some(&resources)).unwrap();
+        // The ancestors delegate what they can to their children.
+        assert_eq!(
+            fs::read_to_string(root.join("cgroup.subtree_control")).unwrap(),
+            "+cpuset +cpu +io +memory +pids"
+        );
+        assert_eq!(read(&root, "memory.max"), "104857600");
+        // v2 counts swap apart from memory: memory+swap 200 MiB is 100 MiB of swap.
+        assert_eq!(read(&root, "memory.swap.max"), "104857600");
+        assert_eq!(read(&root, "memory.low"), "52428800");
+        assert_eq!(read(&root, "cpu.max"), "50000 100000");
+        // shares 2..262144 onto weight 1..10000 (runc's mapping): 512 is 20.
+        assert_eq!(read(&root, "cpu.weight"), "20");
+        assert_eq!(read(&root, "cpuset.cpus"), "0");
+        assert_eq!(read(&root, "pids.max"), "64");
+        // blkio weight 10..1000 onto io.weight 1..10000: 500 is 4950.
+        assert_eq!(read(&root, "io.weight"), "4950");
+        cgroup.join(4242).unwrap();
+        assert_eq!(read(&root, "cgroup.procs"), "4242");
+        assert_eq!(finish(&root, reader), "8:0 rbps=10485768:0 wiops=100");
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn v2_unlimited_values_are_max() {
+        let (root, layout, reader) = fake_v2("unlimited");
+        let resources: LinuxResources = serde_json::from_value(serde_json::json!({
+            "memory": {"limit": 104_857_600, "swap": -1},
+            "cpu": {"quota": -1},
+            "pids": {"limit": -1}
+        }))
+        .unwrap();
+        Cgroup::create(&layout, "/berth/test", Some(&resources)).unwrap();
+        assert_eq!(read(&root, "memory.max"), "104857600");
+        assert_eq!(read(&root, "memory.swap.max"), "max");
+        assert_eq!(read(&root, "cpu.max"), "max 100000");
+        assert_eq!(read(&root, "pids.max"), "max");
+        assert_eq!(
+            finish(&root, reader),
+            "",
+            "no throttle asked, no io.max write"
+        );
+        let _ = fs::remove_dir_all(&root);
+    }
+
     #[test]
     fn errno_text_is_lowercase_without_the_number() {
         let e = io::Error::from_raw_os_error(libc::EPERM);
