@@ -208,3 +208,50 @@ fn exec_bad_input_gets_one_line() {
     let ps = root.ok(&["exec", "live", "ps", "-o", "args"]);
     assert_eq!(ps, "COMMAND\nsleep 1000\nps -o args\n");
 }
+
+#[test]
+fn execs_are_journaled_as_dockers() {
+    let root = root("exec-events");
+    let (code, id, err) = run(&root, &["-d", "busybox", "sleep", "60"]);
+    assert_eq!(code, 0, "{err}");
+    let id = id.trim();
+    let (code, _, _) = root.berth(&["exec", id, "sh", "-c", "exit 3"]);
+    assert_eq!(code, 3);
+    let until = harness::containers::events_until();
+    let container = format!("container={id}");
+    let events = |filters: &[&str], format: &str| {
+        let mut args = vec![
+            "events", "--since", "0", "--until", &until, "--filter", &container,
+        ];
+        for f in filters {
+            args.extend_from_slice(&["--filter", f]);
+        }
+        args.extend_from_slice(&["--format", format]);
+        root.ok(&args)
+    };
+    // Values of one filter key are ORed, as Docker's; the bare action matches
+    // `exec_start: <command>`.
+    let all = events(
+        &["event=exec_create", "event=exec_start", "event=exec_die"],
+        "{{.Action}}|{{.Actor.Attributes.execID}}",
+    );
+    let lines: Vec<(&str, &str)> = all.lines().map(|l| l.split_once('|').expect("|")).collect();
+    let actions: Vec<&str> = lines.iter().map(|(a, _)| *a).collect();
+    assert_eq!(
+        actions,
+        [
+            "exec_create: sh -c exit 3",
+            "exec_start: sh -c exit 3",
+            "exec_die"
+        ]
+    );
+    let exec_id = lines[0].1;
+    assert_eq!(exec_id.len(), 64, "{all}");
+    assert!(
+        lines.iter().all(|(_, e)| *e == exec_id),
+        "one exec id: {all}"
+    );
+    let died = events(&["event=exec_die"], "{{.Actor.Attributes.exitCode}}");
+    assert_eq!(died, "3\n");
+    root.ok(&["rm", "-f", id]);
+}

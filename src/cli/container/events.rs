@@ -60,7 +60,7 @@ pub fn run(root: &Path, args: &EventsArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let mut failed: Option<anyhow::Error> = None;
     events::follow(containers.root(), since, until, &mut |event| {
-        if !filters.iter().all(|(k, v)| matches(event, k, v)) {
+        if !passes(event, &filters) {
             return true;
         }
         let line = if json {
@@ -118,11 +118,27 @@ fn default_line(event: &Event) -> String {
     )
 }
 
+/// Docker's rule: values of one key are ORed (labels are ANDed), keys are ANDed.
+fn passes(event: &Event, filters: &[(String, String)]) -> bool {
+    filters.iter().all(|(key, value)| {
+        if key == "label" {
+            return matches(event, key, value);
+        }
+        filters
+            .iter()
+            .filter(|(k, _)| k == key)
+            .any(|(k, v)| matches(event, k, v))
+            || matches(event, key, value)
+    })
+}
+
 fn matches(event: &Event, key: &str, value: &str) -> bool {
     let attr = |k: &str| event.actor.attributes.get(k).map(String::as_str);
     match key {
         "container" => event.actor.id.starts_with(value) || attr("name") == Some(value),
-        "event" => event.action == value,
+        // `health_status: healthy`, `exec_start: ls` match their bare action too, as
+        // Docker's filter does.
+        "event" => event.action == value || event.action.split(':').next() == Some(value),
         "image" => event.from == value || attr("image") == Some(value),
         "label" => match value.split_once('=') {
             Some((k, v)) => attr(k) == Some(v),

@@ -98,6 +98,7 @@ pub fn run(root: &Path, args: &ExecArgs) -> anyhow::Result<()> {
         workdir: args.workdir.clone(),
         privileged: args.privileged,
         detach: args.detach,
+        health_probe: false,
     };
     let stdio = (|| -> std::io::Result<InitStdio> {
         Ok(if args.detach {
@@ -144,7 +145,7 @@ pub fn run(root: &Path, args: &ExecArgs) -> anyhow::Result<()> {
     } else {
         (None, None)
     };
-    let process = containers
+    let exec = containers
         .exec(&id, &request, stdio, terminal)
         .map_err(|e| Exit::message(e.exit_code, e.message))?;
     if args.detach {
@@ -175,9 +176,11 @@ pub fn run(root: &Path, args: &ExecArgs) -> anyhow::Result<()> {
             return Ok(());
         }
     }
-    let code = process
+    let code = exec
+        .process
         .wait()
         .map_err(|e| Exit::message(1, format!("cannot wait for the exec'd process: {e}")))?;
+    containers.exec_died(&exec, code);
     if code == 0 {
         Ok(())
     } else {

@@ -22,6 +22,16 @@ pub struct ExecRequest {
     pub workdir: Option<String>,
     pub privileged: bool,
     pub detach: bool,
+    /// A health probe: not journaled (Docker journals three events per probe, every
+    /// interval, for every container; decision 65).
+    pub health_probe: bool,
+}
+
+/// A started exec: the process, its id (as in the `exec_*` events) and its container.
+pub struct Exec {
+    pub process: ExecProcess,
+    pub id: String,
+    record: ContainerRecord,
 }
 
 /// Why an exec did not start; `exit_code` is what `docker exec` exits with.
@@ -51,7 +61,7 @@ impl Containers {
         request: &ExecRequest,
         stdio: InitStdio,
         terminal: Option<runtime::Console>,
-    ) -> Result<ExecProcess, ExecError> {
+    ) -> Result<Exec, ExecError> {
         if request.cmd.is_empty() {
             return Err(ContainerError::Invalid("exec needs a command to run".into()).into());
         }
@@ -72,7 +82,10 @@ impl Containers {
         }
         let process = self.exec_process(&record, state.pid, request)?;
         let seccomp = spec::container_seccomp(&record.host_config)?;
-        runtime::exec(&ExecPlan {
+        let exec_id = super::id::new_id()
+            .map_err(|e| ContainerError::io("make an exec id for", self.dir(id), e))?;
+        let command = request.cmd.join(" ");
+        let started = runtime::exec(&ExecPlan {
             process,
             seccomp,
             seccomp_cache: Some(self.seccomp_cache_dir()),
@@ -86,7 +99,30 @@ impl Containers {
         .map_err(|e| ExecError {
             exit_code: 126,
             message: e.to_string(),
+        })?;
+        // Docker's pair for `docker exec` (its create and start calls), with the command.
+        if !request.health_probe {
+            let attrs = [("execID", exec_id.clone())];
+            self.emit(&record, &format!("exec_create: {command}"), &attrs);
+            self.emit(&record, &format!("exec_start: {command}"), &attrs);
+        }
+        Ok(Exec {
+            process: started,
+            id: exec_id,
+            record,
         })
+    }
+
+    /// Journals the end of an exec (`exec_die`, with its exit code).
+    pub fn exec_died(&self, exec: &Exec, exit_code: i32) {
+        self.emit(
+            &exec.record,
+            "exec_die",
+            &[
+                ("execID", exec.id.clone()),
+                ("exitCode", exit_code.to_string()),
+            ],
+        );
     }
 
     /// The container's own process spec with the exec's command, user, cwd and env.

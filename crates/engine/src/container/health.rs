@@ -296,6 +296,7 @@ fn start_probe(
         cmd: command.to_vec(),
         // A session (and process group) of its own, so a timeout kills the probe with it.
         detach: true,
+        health_probe: true,
         ..ExecRequest::default()
     };
     let process = containers
@@ -310,7 +311,7 @@ fn start_probe(
             None,
         )
         .map_err(|e| e.message)?;
-    Ok((process, read))
+    Ok((process.process, read))
 }
 
 /// Go's `time.Duration.String()` for whole seconds and milliseconds (`30s`, `1m30s`,
