@@ -302,7 +302,15 @@ fn volume_commands_and_bad_specs() {
             "error: create x1: driver \"nfs\" is not supported by berth (only the local driver)",
         ),
         (
-            &["volume", "create", "-o", "type=ext4", "-o", "device=/dev/zram0", "x2"],
+            &[
+                "volume",
+                "create",
+                "-o",
+                "type=ext4",
+                "-o",
+                "device=/dev/zram0",
+                "x2",
+            ],
             "error: create x2: volume type \"ext4\" is not supported by berth yet",
         ),
         (
