@@ -85,6 +85,35 @@ pub fn parse_detach_keys(spec: &str) -> anyhow::Result<Vec<u8>> {
     Ok(keys)
 }
 
+/// What every attaching command checks first, in Docker's order: a terminal on stdin
+/// when both `-t` and stdin are asked ("the input device is not a TTY", exit 1), then
+/// `--detach-keys` (a bad one exits with `bad_keys_exit`); the keys, or Docker's default.
+pub fn prepare(
+    tty: bool,
+    stdin: bool,
+    detach_keys: Option<&str>,
+    bad_keys_exit: i32,
+) -> Result<Vec<u8>, Exit> {
+    if tty && stdin && !is_terminal(std::io::stdin()) {
+        return Err(Exit::message(1, "the input device is not a TTY".into()));
+    }
+    match detach_keys {
+        Some(spec) => {
+            parse_detach_keys(spec).map_err(|e| Exit::message(bad_keys_exit, e.to_string()))
+        }
+        None => Ok(DEFAULT_DETACH_KEYS.to_vec()),
+    }
+}
+
+/// With `-t` and a terminal on stdout: SIGWINCH as a pipe (before any thread starts).
+pub fn watch_window(tty: bool) -> std::io::Result<Option<OwnedFd>> {
+    if tty && is_terminal(std::io::stdout()) {
+        berth_engine::runtime::window_changes().map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 /// Finds the detach sequence in input; bytes that might start it are held back until
 /// the next byte tells (Docker's behaviour).
 struct DetachScanner {
@@ -323,18 +352,8 @@ pub fn run(root: &Path, args: &AttachArgs) -> anyhow::Result<()> {
     }
     let tty = record.config.tty;
     let stdin = record.config.open_stdin && !args.no_stdin;
-    if tty && stdin && !is_terminal(std::io::stdin()) {
-        return Err(Exit::message(1, "the input device is not a TTY".into()).into());
-    }
-    let detach_keys = match &args.detach_keys {
-        Some(spec) => parse_detach_keys(spec).map_err(|e| Exit::message(1, e.to_string()))?,
-        None => DEFAULT_DETACH_KEYS.to_vec(),
-    };
-    let window = if tty && is_terminal(std::io::stdout()) {
-        Some(berth_engine::runtime::window_changes().context("cannot watch the window size")?)
-    } else {
-        None
-    };
+    let detach_keys = prepare(tty, stdin, args.detach_keys.as_deref(), 1)?;
+    let window = watch_window(tty).context("cannot watch the window size")?;
     if args.sig_proxy && !tty {
         let proxy =
             berth_engine::runtime::SignalProxy::block().context("cannot forward signals")?;

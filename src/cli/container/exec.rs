@@ -67,16 +67,7 @@ pub fn run(root: &Path, args: &ExecArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    if args.tty && args.interactive && !attach::is_terminal(std::io::stdin()) {
-        return Err(Exit::message(1, "the input device is not a TTY".into()).into());
-    }
-    let detach_keys = args
-        .detach_keys
-        .as_deref()
-        .map(attach::parse_detach_keys)
-        .transpose()
-        .map_err(|e| Exit::message(1, e.to_string()))?
-        .unwrap_or_else(|| attach::DEFAULT_DETACH_KEYS.to_vec());
+    let detach_keys = attach::prepare(args.tty, args.interactive, args.detach_keys.as_deref(), 1)?;
     let mut env = Vec::new();
     for file in &args.env_files {
         env.extend(super::flags::read_env_file(file)?);
@@ -124,14 +115,8 @@ pub fn run(root: &Path, args: &ExecArgs) -> anyhow::Result<()> {
     let id = containers
         .lookup(&args.container)
         .map_err(|e| Exit::error(1, &e))?;
-    let window = if args.tty && attach::is_terminal(std::io::stdout()) {
-        Some(
-            berth_engine::runtime::window_changes()
-                .map_err(|e| Exit::message(1, format!("cannot watch the window size: {e}")))?,
-        )
-    } else {
-        None
-    };
+    let window = attach::watch_window(args.tty)
+        .map_err(|e| Exit::message(1, format!("cannot watch the window size: {e}")))?;
     let (terminal, console_end) = if args.tty {
         let (ours, theirs) = berth_engine::runtime::console_socket_pair()
             .map_err(|e| Exit::message(1, format!("cannot make a terminal: {e}")))?;

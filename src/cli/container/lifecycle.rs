@@ -132,20 +132,8 @@ fn start_attached(root: &Path, berth: &Path, args: &StartArgs) -> anyhow::Result
     let record = c.record(&id).map_err(|e| Exit::error(1, &e))?;
     let tty = record.config.tty;
     let stdin = args.interactive && record.config.open_stdin;
-    if tty && stdin && !attach::is_terminal(std::io::stdin()) {
-        return Err(Exit::message(1, "the input device is not a TTY".into()).into());
-    }
-    let detach_keys = match &args.detach_keys {
-        Some(spec) => {
-            attach::parse_detach_keys(spec).map_err(|e| Exit::message(1, e.to_string()))?
-        }
-        None => attach::DEFAULT_DETACH_KEYS.to_vec(),
-    };
-    let window = if tty && attach::is_terminal(std::io::stdout()) {
-        Some(berth_engine::runtime::window_changes().context("cannot watch the window size")?)
-    } else {
-        None
-    };
+    let detach_keys = attach::prepare(tty, stdin, args.detach_keys.as_deref(), 1)?;
+    let window = attach::watch_window(tty).context("cannot watch the window size")?;
     let (ours, theirs) = berth_engine::runtime::console_socket_pair().context("cannot attach")?;
     let started = c
         .start(berth, &id, berth_engine::container::Attach::Socket(theirs))

@@ -68,16 +68,12 @@ pub fn run_create(root: &Path, args: &CreateArgs) -> anyhow::Result<()> {
 pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
     let flags = &args.flags;
     let attached_io = !args.detach && (flags.interactive || flags.tty);
-    if attached_io && flags.tty && flags.interactive && !attach::is_terminal(std::io::stdin()) {
-        return Err(Exit::message(1, "the input device is not a TTY".into()).into());
-    }
-    let detach_keys = flags
-        .detach_keys
-        .as_deref()
-        .map(attach::parse_detach_keys)
-        .transpose()
-        .map_err(|e| Exit::message(125, e.to_string()))?
-        .unwrap_or_else(|| attach::DEFAULT_DETACH_KEYS.to_vec());
+    let detach_keys = attach::prepare(
+        flags.tty,
+        attached_io && flags.interactive,
+        flags.detach_keys.as_deref(),
+        125,
+    )?;
     let mut request = flags
         .to_request(&args.image, &args.command)
         .map_err(|e| Exit::error(125, &*e))?;
@@ -100,14 +96,8 @@ pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
     let berth = super::berth_binary().map_err(|e| Exit::error(125, &*e))?;
     // With a terminal the keys go to the container (Ctrl-C included) and the window
     // size follows ours; SIGWINCH is blocked before any thread exists.
-    let window = if attached_io && flags.tty && attach::is_terminal(std::io::stdout()) {
-        Some(
-            berth_engine::runtime::window_changes()
-                .map_err(|e| Exit::message(125, format!("cannot watch the window size: {e}")))?,
-        )
-    } else {
-        None
-    };
+    let window = attach::watch_window(attached_io && flags.tty)
+        .map_err(|e| Exit::message(125, format!("cannot watch the window size: {e}")))?;
     // Signals to this process go to the container (Docker's --sig-proxy=true, not with
     // a terminal): blocked from before the start, so that none is lost or kills the CLI
     // in between.

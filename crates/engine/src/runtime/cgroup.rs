@@ -605,7 +605,23 @@ mod tests {
     /// container's cgroup `berth/test` with its interface files. `io.max` is a FIFO read
     /// by a thread, since the kernel takes one rule per write and a plain file would keep
     /// only the last; the thread's output is every write, concatenated in order.
-    fn fake_v2(name: &str) -> (PathBuf, Layout, std::thread::JoinHandle<String>) {
+    /// Removes the fake hierarchy however the test ends.
+    struct Removed(PathBuf);
+
+    impl Drop for Removed {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    impl std::ops::Deref for Removed {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    fn fake_v2(name: &str) -> (Removed, Layout, std::thread::JoinHandle<String>) {
         let root =
             std::env::temp_dir().join(format!("berth-cgroup-v2-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
@@ -654,7 +670,7 @@ mod tests {
                 v2: true,
             }],
         };
-        (root, layout, reader)
+        (Removed(root), layout, reader)
     }
 
     fn finish(root: &Path, reader: std::thread::JoinHandle<String>) -> String {
@@ -700,7 +716,6 @@ mod tests {
         cgroup.join(4242).unwrap();
         assert_eq!(read(&root, "cgroup.procs"), "4242");
         assert_eq!(finish(&root, reader), "8:0 rbps=10485768:0 wiops=100");
-        let _ = fs::remove_dir_all(&root);
     }
 
     #[test]
@@ -722,7 +737,6 @@ mod tests {
             "",
             "no throttle asked, no io.max write"
         );
-        let _ = fs::remove_dir_all(&root);
     }
 
     #[test]
