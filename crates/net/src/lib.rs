@@ -1,3 +1,10 @@
 //! berth-net: bridges, veths, IPAM, embedded DNS and port publishing.
 //!
-//! Not implemented yet; networking arrives with its issue.
+//! Built so far: subnets (`subnet.rs`) and the default address pools new networks take
+//! their subnet from (`pool.rs`). Bridges, attachment, DNS and ports arrive with the
+//! networking issue.
+
+pub mod pool;
+pub mod subnet;
+
+pub use subnet::{Subnet, SubnetError};
