@@ -10,6 +10,7 @@ pub mod digest;
 pub mod image;
 pub mod in_root;
 pub mod layer;
+pub mod network;
 pub mod reference;
 pub mod runtime;
 pub mod seccomp;

@@ -52,12 +52,47 @@ pub struct ThrottleDevice {
 }
 
 /// Docker's `NetworkingConfig` of a create request: the endpoint settings per network
-/// (aliases, static addresses). Empty until bridge networks exist (issue 7), which fill it.
+/// (aliases, static addresses, MAC address), by network name.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkingConfig {
     #[serde(default)]
-    pub endpoints_config: BTreeMap<String, serde_json::Value>,
+    pub endpoints_config: BTreeMap<String, EndpointSettings>,
+}
+
+/// What a container asks of one network (Docker's `EndpointSettings`, the part a
+/// create request sets).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointSettings {
+    #[serde(
+        rename = "IPAMConfig",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ipam_config: Option<EndpointIpamConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aliases: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mac_address: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct EndpointIpamConfig {
+    #[serde(
+        rename = "IPv4Address",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub ipv4_address: String,
+    #[serde(
+        rename = "IPv6Address",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub ipv6_address: String,
 }
 
 /// Docker's `HealthConfig`: the test (`["CMD", ...]`, `["CMD-SHELL", "..."]`, `["NONE"]`)
