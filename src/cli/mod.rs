@@ -6,6 +6,7 @@ mod compose;
 mod container;
 mod image;
 mod name_filter;
+mod network;
 mod output;
 mod system;
 mod template;
@@ -159,6 +160,9 @@ enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// The supervisor of one container (started by berth itself)
     #[command(name = "__supervise", hide = true)]
     Supervise {
@@ -233,6 +237,7 @@ pub fn main() -> ExitCode {
             container::exec::run(&root, &a)
         }
         Command::Volume(c) => volume::run(&root, &c),
+        Command::Network(c) => network::run(&root, &c),
         Command::Supervise {
             id,
             fd,

@@ -22,6 +22,28 @@ impl Drop for Guarded {
         for id in ids.lines() {
             let _ = self.0.berth(&["rm", "-f", id]);
         }
+        remove_networks(&self.0);
+    }
+}
+
+/// The root's user networks (`network rm`), and the bridge of its default `bridge`
+/// network, which berth keeps as Docker keeps docker0.
+pub fn remove_networks(root: &Root) {
+    let (_, ids, _) = root.berth(&["network", "ls", "-q", "--filter", "type=custom"]);
+    for id in ids.lines() {
+        let _ = root.berth(&["network", "rm", id]);
+    }
+    let dir = root.path().join("state/networks");
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let Ok(text) = std::fs::read_to_string(entry.path().join("network.json")) else {
+            continue;
+        };
+        let Ok(file) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        if let Some(bridge) = file["Bridge"].as_str().filter(|b| !b.is_empty()) {
+            let _ = Command::new("ip").args(["link", "del", bridge]).output();
+        }
     }
 }
 

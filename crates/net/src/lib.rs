@@ -6,6 +6,7 @@
 //! container's network namespace (`netns.rs`). DNS and ports arrive with the rest of the
 //! networking issue.
 
+pub mod dns;
 pub mod ipam;
 pub mod netlink;
 pub mod netns;

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use berth_engine::container::config::{
-    DeviceMapping, HealthConfig, RestartPolicy, ThrottleDevice, Ulimit,
+    DeviceMapping, EndpointIpamConfig, EndpointSettings, HealthConfig, NetworkingConfig,
+    RestartPolicy, ThrottleDevice, Ulimit,
 };
 use berth_engine::container::mount_spec;
 use berth_engine::container::{Config, CreateRequest, HostConfig};
@@ -48,8 +49,9 @@ pub struct ContainerFlags {
     /// Add additional groups to join
     #[arg(long = "group-add")]
     pub group_add: Vec<String>,
-    /// Connect a container to a network (none or host for now)
-    #[arg(long, visible_alias = "net", default_value = "bridge")]
+    /// Connect a container to a network (bridge, a network's name, host, none,
+    /// container:<name|id>)
+    #[arg(long, visible_alias = "net", default_value = "default")]
     pub network: String,
     /// Run an init inside the container that forwards signals and reaps processes
     #[arg(long)]
@@ -186,14 +188,30 @@ pub struct ContainerFlags {
     /// Disable any container-specified HEALTHCHECK
     #[arg(long = "no-healthcheck")]
     pub no_healthcheck: bool,
-    #[arg(long, hide = true)]
+    /// Set custom DNS servers
+    #[arg(long)]
     pub dns: Vec<String>,
-    #[arg(long = "add-host", hide = true)]
+    /// Set custom DNS search domains
+    #[arg(long = "dns-search")]
+    pub dns_search: Vec<String>,
+    /// Set DNS options
+    #[arg(long = "dns-option", visible_alias = "dns-opt")]
+    pub dns_option: Vec<String>,
+    /// Add a custom host-to-IP mapping (host:ip)
+    #[arg(long = "add-host")]
     pub add_host: Vec<String>,
-    #[arg(long, hide = true)]
+    /// IPv4 address (e.g., 172.30.100.104)
+    #[arg(long)]
     pub ip: Option<String>,
-    #[arg(long = "network-alias", hide = true)]
+    /// IPv6 address (e.g., 2001:db8::33)
+    #[arg(long)]
+    pub ip6: Option<String>,
+    /// Add network-scoped alias for the container
+    #[arg(long = "network-alias", visible_alias = "net-alias")]
     pub network_alias: Vec<String>,
+    /// Container MAC address (e.g., 92:d0:c6:0a:29:33)
+    #[arg(long = "mac-address")]
+    pub mac_address: Option<String>,
     /// Add a host device to the container (HOST[:CONTAINER[:PERMISSIONS]])
     #[arg(long)]
     pub device: Vec<String>,
@@ -284,15 +302,10 @@ impl ContainerFlags {
         if let Some(signal) = &self.stop_signal {
             super::signal::parse(signal)?;
         }
-        let network_mode = match self.network.as_str() {
-            "none" | "host" => self.network.clone(),
-            "bridge" | "default" => bail!(
-                "bridge networks are not supported by berth yet: use --network none or --network host"
-            ),
-            other => bail!(
-                "network {other:?} is not supported by berth yet: use --network none or --network host"
-            ),
-        };
+        let network_mode = self.network.clone();
+        if network_mode.is_empty() {
+            bail!("invalid --network \"\": name a network, or use bridge, host or none");
+        }
         let mut log_config = berth_engine::container::config::LogConfig::default();
         if let Some(driver) = &self.log_driver {
             log_config.kind = driver.clone();
@@ -452,12 +465,78 @@ impl ContainerFlags {
             (!self.volumes_from.is_empty()).then(|| self.volumes_from.clone());
         host_config.mounts = (!mount_json.is_empty()).then_some(mount_json);
         host_config.tmpfs = (!tmpfs.is_empty()).then_some(tmpfs);
+        let networking_config = self.networking(&mut host_config)?;
         Ok(CreateRequest {
             name: self.name.clone(),
             config,
             host_config,
+            networking_config,
             mounts,
         })
+    }
+
+    /// `--dns*`, `--add-host`, and the endpoint settings of the `--network` network
+    /// (`--ip`, `--ip6`, `--network-alias`, `--mac-address`), checked as Docker does.
+    fn networking(&self, host_config: &mut HostConfig) -> anyhow::Result<NetworkingConfig> {
+        for server in &self.dns {
+            server
+                .parse::<std::net::IpAddr>()
+                .map_err(|_| anyhow::anyhow!("{server} is not an ip address (in --dns)"))?;
+        }
+        for entry in &self.add_host {
+            berth_engine::container::etc_files::parse_extra_host(entry).map_err(|e| {
+                anyhow::anyhow!("invalid argument {entry:?} for \"--add-host\" flag: {e}")
+            })?;
+        }
+        host_config.dns = self.dns.clone();
+        host_config.dns_search = self.dns_search.clone();
+        host_config.dns_options = self.dns_option.clone();
+        host_config.extra_hosts = (!self.add_host.is_empty()).then(|| self.add_host.clone());
+        let check_ip = |flag: &str, value: &Option<String>, v4: bool| {
+            if let Some(text) = value {
+                let ok = text
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_ipv4() == v4);
+                if !ok {
+                    bail!("invalid argument {text:?} for \"{flag}\" flag: invalid IP address");
+                }
+            }
+            Ok(())
+        };
+        check_ip("--ip", &self.ip, true)?;
+        check_ip("--ip6", &self.ip6, false)?;
+        if let Some(mac) = &self.mac_address
+            && berth_engine::network::parse_mac(mac).is_none()
+        {
+            bail!("{mac} is not a valid mac address");
+        }
+        let mut out = NetworkingConfig::default();
+        let wants_endpoint = self.ip.is_some()
+            || self.ip6.is_some()
+            || !self.network_alias.is_empty()
+            || self.mac_address.is_some();
+        if wants_endpoint {
+            let Some(network) = berth_engine::network::attach::mode_network(&self.network) else {
+                bail!(
+                    "--ip, --ip6, --network-alias and --mac-address need a bridge network, not --network {}",
+                    self.network
+                );
+            };
+            let ipam = (self.ip.is_some() || self.ip6.is_some()).then(|| EndpointIpamConfig {
+                ipv4_address: self.ip.clone().unwrap_or_default(),
+                ipv6_address: self.ip6.clone().unwrap_or_default(),
+            });
+            out.endpoints_config.insert(
+                network.to_string(),
+                EndpointSettings {
+                    ipam_config: ipam,
+                    links: None,
+                    aliases: (!self.network_alias.is_empty()).then(|| self.network_alias.clone()),
+                    mac_address: self.mac_address.clone().unwrap_or_default(),
+                },
+            );
+        }
+        Ok(out)
     }
 
     /// `--health-*` and `--no-healthcheck` as Docker's `HealthConfig` (durations in ns).
@@ -511,13 +590,9 @@ impl ContainerFlags {
     }
 
     fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 10] = [
+        let set: [(&str, bool); 6] = [
             ("-p/--publish", !self.publish.is_empty()),
             ("-P/--publish-all", self.publish_all),
-            ("--dns", !self.dns.is_empty()),
-            ("--add-host", !self.add_host.is_empty()),
-            ("--ip", self.ip.is_some()),
-            ("--network-alias", !self.network_alias.is_empty()),
             ("--link", !self.link.is_empty()),
             ("--expose", !self.expose.is_empty()),
             ("--platform", self.platform.is_some()),

@@ -66,7 +66,7 @@ pub fn container_json(containers: &Containers, c: &Container) -> Value {
         },
         "Mounts": r.mount_points.iter().map(|m| m.inspect_json()).collect::<Vec<_>>(),
         "Config": r.config,
-        "NetworkSettings": network_settings(&r.host_config.network_mode),
+        "NetworkSettings": network_settings(containers, c),
     });
     // Docker prints `State.Health` only for a container with a health check.
     if let Some(health) = &s.health {
@@ -75,18 +75,27 @@ pub fn container_json(containers: &Containers, c: &Container) -> Value {
     value
 }
 
-/// Docker's `NetworkSettings` of a container without an address (`none`, `host`).
-fn network_settings(mode: &str) -> Value {
-    json!({
-        "Bridge": "",
-        "SandboxID": "",
-        "SandboxKey": "",
-        "Ports": {},
-        "HairpinMode": false,
-        "LinkLocalIPv6Address": "",
-        "LinkLocalIPv6PrefixLen": 0,
-        "SecondaryIPAddresses": Value::Null,
-        "SecondaryIPv6Addresses": Value::Null,
+/// The prefix length of `ip` in the network's subnets.
+fn prefix_len(network: &berth_engine::network::Network, ip: std::net::IpAddr) -> u8 {
+    network
+        .ipam
+        .config
+        .iter()
+        .find(|c| c.subnet.contains(ip))
+        .map(|c| c.subnet.prefix())
+        .unwrap_or(0)
+}
+
+/// Docker's `NetworkSettings`: per network the settings asked for and, while the
+/// container runs, its endpoint; the top-level address fields mirror the default
+/// `bridge` network's endpoint, as Docker's do.
+fn network_settings(containers: &Containers, c: &Container) -> Value {
+    use berth_engine::network::attach;
+    let r = &c.record;
+    let running = c.state.running;
+    let networks = berth_engine::network::Networks::open(containers.root()).ok();
+    let mut per_network = serde_json::Map::new();
+    let mut top = json!({
         "EndpointID": "",
         "Gateway": "",
         "GlobalIPv6Address": "",
@@ -95,25 +104,103 @@ fn network_settings(mode: &str) -> Value {
         "IPPrefixLen": 0,
         "IPv6Gateway": "",
         "MacAddress": "",
-        "Networks": {
-            mode.to_string(): {
-                "IPAMConfig": Value::Null,
-                "Links": Value::Null,
-                "Aliases": Value::Null,
-                "MacAddress": "",
-                "NetworkID": "",
-                "EndpointID": "",
-                "Gateway": "",
-                "IPAddress": "",
-                "IPPrefixLen": 0,
-                "IPv6Gateway": "",
-                "GlobalIPv6Address": "",
-                "GlobalIPv6PrefixLen": 0,
-                "DriverOpts": Value::Null,
-                "DNSNames": Value::Null,
+    });
+    let wanted = if attach::mode_network(&r.host_config.network_mode).is_some() {
+        attach::container_networks(r)
+    } else {
+        vec![(r.host_config.network_mode.clone(), Default::default())]
+    };
+    for (name, settings) in wanted {
+        let file = networks.as_ref().and_then(|n| n.find(&name).ok());
+        let endpoint = match (&networks, &file) {
+            (Some(n), Some(f)) if running => n
+                .read_endpoints(&f.network.id)
+                .ok()
+                .and_then(|e| e.endpoints.get(&r.id).cloned())
+                .filter(|e| e.holder.alive()),
+            _ => None,
+        };
+        let network = file.as_ref().map(|f| &f.network);
+        let gateway = |v4: bool| {
+            network
+                .and_then(|n| if v4 { n.ipv4() } else { n.ipv6() })
+                .and_then(|c| c.gateway)
+                .map(|g| g.to_string())
+                .unwrap_or_default()
+        };
+        let mut entry = json!({
+            "IPAMConfig": settings.ipam_config,
+            "Links": settings.links,
+            "Aliases": settings.aliases,
+            "MacAddress": "",
+            "NetworkID": network.map(|n| n.id.clone()).unwrap_or_default(),
+            "EndpointID": "",
+            "Gateway": "",
+            "IPAddress": "",
+            "IPPrefixLen": 0,
+            "IPv6Gateway": "",
+            "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0,
+            "DriverOpts": Value::Null,
+            "DNSNames": Value::Null,
+        });
+        if let (Some(e), Some(n)) = (&endpoint, network) {
+            entry["MacAddress"] = json!(e.mac_address);
+            entry["EndpointID"] = json!(e.endpoint_id);
+            if let Some(ip) = e.ipv4 {
+                entry["Gateway"] = json!(gateway(true));
+                entry["IPAddress"] = json!(ip.to_string());
+                entry["IPPrefixLen"] = json!(prefix_len(n, ip));
             }
-        },
-    })
+            if let Some(ip) = e.ipv6 {
+                entry["IPv6Gateway"] = json!(gateway(false));
+                entry["GlobalIPv6Address"] = json!(ip.to_string());
+                entry["GlobalIPv6PrefixLen"] = json!(prefix_len(n, ip));
+            }
+            if n.has_dns() {
+                let mut names = vec![r.name.clone()];
+                names.extend(e.dns_names.iter().cloned());
+                entry["DNSNames"] = json!(names);
+            }
+            if n.name == "bridge" {
+                for key in [
+                    "EndpointID",
+                    "Gateway",
+                    "GlobalIPv6Address",
+                    "GlobalIPv6PrefixLen",
+                    "IPAddress",
+                    "IPPrefixLen",
+                    "IPv6Gateway",
+                    "MacAddress",
+                ] {
+                    top[key] = entry[key].clone();
+                }
+            }
+        }
+        let key = network.map(|n| n.name.clone()).unwrap_or(name);
+        per_network.insert(key, entry);
+    }
+    let sandbox = if running && attach::mode_network(&r.host_config.network_mode).is_some() {
+        format!("/proc/{}/ns/net", c.state.pid)
+    } else {
+        String::new()
+    };
+    let mut out = json!({
+        "Bridge": "",
+        "SandboxID": "",
+        "SandboxKey": sandbox,
+        "Ports": {},
+        "HairpinMode": false,
+        "LinkLocalIPv6Address": "",
+        "LinkLocalIPv6PrefixLen": 0,
+        "SecondaryIPAddresses": Value::Null,
+        "SecondaryIPv6Addresses": Value::Null,
+    });
+    if let (Value::Object(o), Value::Object(t)) = (&mut out, top) {
+        o.extend(t);
+        o.insert("Networks".into(), Value::Object(per_network));
+    }
+    out
 }
 
 #[derive(clap::Args, Debug)]

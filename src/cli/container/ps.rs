@@ -131,7 +131,7 @@ pub fn row(c: &Container, no_trunc: bool, now: i64) -> Value {
         "LocalVolumes": "0",
         "Mounts": "",
         "Names": r.name,
-        "Networks": r.host_config.network_mode,
+        "Networks": network_names(r),
         "Ports": "",
         "RunningFor": format!("{} ago", units::human_duration(now - created)),
         "Size": "0B",
@@ -271,4 +271,17 @@ fn matches(c: &Container, key: &str, value: &str) -> bool {
         "ancestor" => r.image == value || r.config.image == value,
         _ => false,
     }
+}
+
+/// Docker's `Networks` column: the container's networks by name (`default` is `bridge`).
+fn network_names(r: &berth_engine::container::ContainerRecord) -> String {
+    use berth_engine::network::attach;
+    if attach::mode_network(&r.host_config.network_mode).is_none() {
+        return r.host_config.network_mode.clone();
+    }
+    attach::container_networks(r)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect::<Vec<_>>()
+        .join(",")
 }

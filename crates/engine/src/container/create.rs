@@ -8,7 +8,7 @@ use std::os::unix::fs::symlink;
 
 use serde_json::Value;
 
-use super::config::{Config, HostConfig};
+use super::config::{Config, HostConfig, NetworkingConfig};
 use super::mount_spec::MountRequest;
 use super::record::{self, CONTAINER_SCHEMA, ContainerRecord, State};
 use super::{ContainerError, Containers, PROJECT_LABEL, id, mounts, resources, sharing, user};
@@ -24,6 +24,8 @@ pub struct CreateRequest {
     pub name: Option<String>,
     pub config: Config,
     pub host_config: HostConfig,
+    /// The endpoint settings per network (`--ip`, `--network-alias`…).
+    pub networking_config: NetworkingConfig,
     /// `-v`, `--mount` and `--tmpfs` (and a compose service's `volumes`), in order.
     pub mounts: Vec<MountRequest>,
 }
@@ -53,6 +55,7 @@ impl Containers {
         };
         let warnings = resources::verify(&mut request.host_config, &support)?;
         sharing::check(&request.host_config)?;
+        super::networking::check_create(self, &request.host_config, &request.networking_config)?;
         let security = super::security_opt::parse(
             request
                 .host_config
@@ -164,7 +167,7 @@ impl Containers {
             name: name.clone(),
             config,
             host_config: with_default_paths(request.host_config, security.unconfined_system_paths),
-            networking_config: Default::default(),
+            networking_config: request.networking_config,
             layers: layers.iter().map(|d| d.to_string()).collect(),
             mount_points: resolved.points,
         };

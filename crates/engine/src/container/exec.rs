@@ -165,6 +165,7 @@ impl Containers {
                 // Only the process is used: the namespaces are joined through the init.
                 ipc_pid: Some(pid),
                 pid_pid: Some(pid),
+                net_pid: Some(pid),
                 tmpfs_holders: &[],
             },
         )?;

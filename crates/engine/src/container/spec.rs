@@ -37,6 +37,8 @@ pub struct SpecInputs<'a> {
     pub ipc_pid: Option<i32>,
     /// `--pid container:<x>`: the same for the pid namespace.
     pub pid_pid: Option<i32>,
+    /// `--network container:<x>`: the same for the network namespace.
+    pub net_pid: Option<i32>,
     /// Running users of the container's tmpfs volumes, found under the volumes' locks.
     pub tmpfs_holders: &'a [super::mounts::TmpfsHolder],
 }
@@ -169,14 +171,20 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
             mounts.push(json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": shm_options(size)}));
         }
     }
+    // `none`, `bridge` and user networks: a namespace of its own (the supervisor gives it
+    // its interfaces before the init goes on); `container:<x>` x's.
     match host.network_mode.as_str() {
         "host" => {}
-        "none" => namespaces.push(json!({"type": "network"})),
-        other => {
-            return Err(ContainerError::Invalid(format!(
-                "network mode {other:?} is not supported yet: use --network none or --network host (bridge networks come with berth's networking)"
-            )));
+        mode if mode.starts_with("container:") => {
+            let pid = inputs.net_pid.ok_or_else(|| {
+                ContainerError::Invalid(format!(
+                    "cannot join network of a non running container: {}",
+                    &mode[10..]
+                ))
+            })?;
+            namespaces.push(json!({"type": "network", "path": format!("/proc/{pid}/ns/net")}));
         }
+        _ => namespaces.push(json!({"type": "network"})),
     }
     // `--device`: each node as the host has it, read once per start (for the node made
     // in the container's /dev and for its cgroup rule).

@@ -233,6 +233,8 @@ struct Running {
     stdin: Option<attach_server::Stdin>,
     log: Option<LogWriter>,
     health: Option<super::health::Checker>,
+    /// Released when the run ends (this is dropped).
+    _network: super::networking::Attachment,
 }
 
 fn prepare_and_spawn(
@@ -266,7 +268,10 @@ fn prepare_and_spawn(
         record.host_config.group_add.as_deref().unwrap_or_default(),
     )
     .map_err(own)?;
-    write_etc_files(&dir, &record).map_err(|e| (format!("cannot prepare /etc files: {e}"), 125))?;
+    let network =
+        super::networking::Attachment::prepare(containers, &record).map_err(|e| (e, 125))?;
+    super::etc_files::write(&dir, &record, &network.etc_inputs())
+        .map_err(|e| (format!("cannot prepare /etc files: {e}"), 125))?;
     let (holders, _volume_locks) = tmpfs_holders(containers, &record).map_err(own)?;
     let init_binary = std::env::current_exe().ok();
     let spec = spec::derive(
@@ -278,6 +283,7 @@ fn prepare_and_spawn(
             first_start: previous.started_at == super::record::ZERO_TIME,
             ipc_pid: running_container_pid(containers, &record.host_config.ipc_mode),
             pid_pid: running_container_pid(containers, &record.host_config.pid_mode),
+            net_pid: running_container_pid(containers, &record.host_config.network_mode),
             tmpfs_holders: &holders,
         },
     )
@@ -339,7 +345,7 @@ fn prepare_and_spawn(
         seccomp_cache: Some(containers.seccomp_cache_dir()),
         terminal,
     };
-    let init = runtime::spawn(&plan).map_err(|e| {
+    let init = runtime::spawn_with(&plan, |init| network.connect(init)).map_err(|e| {
         let code = e.exit_code();
         (e.to_string(), code)
     })?;
@@ -413,6 +419,7 @@ fn prepare_and_spawn(
         stdin,
         log,
         health: checker,
+        _network: network,
     })
 }
 
@@ -769,24 +776,3 @@ fn running_container_pid(containers: &Containers, mode: &str) -> Option<i32> {
     let state = containers.state(&id).ok()?;
     state.running.then_some(state.pid)
 }
-
-/// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf` of the container, bind-mounted
-/// over the image's (Docker does the same).
-fn write_etc_files(dir: &Path, record: &ContainerRecord) -> io::Result<()> {
-    let host_network = record.host_config.network_mode == "host";
-    std::fs::write(
-        dir.join("hostname"),
-        format!("{}\n", record.config.hostname),
-    )?;
-    let hosts = if host_network {
-        std::fs::read("/etc/hosts").unwrap_or_default()
-    } else {
-        DEFAULT_HOSTS.as_bytes().to_vec()
-    };
-    std::fs::write(dir.join("hosts"), hosts)?;
-    let resolv = std::fs::read("/etc/resolv.conf").unwrap_or_default();
-    std::fs::write(dir.join("resolv.conf"), resolv)
-}
-
-/// Docker's `/etc/hosts` for a container without a network address.
-const DEFAULT_HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";

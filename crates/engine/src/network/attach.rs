@@ -71,14 +71,10 @@ fn parse_ip(text: &str, what: &str) -> Result<Option<IpAddr>, NetworkError> {
 }
 
 /// Finds the container's networks and gives it an endpoint on each (undone on error).
-pub fn prepare(
-    networks: &Networks,
-    record: &ContainerRecord,
-    running: &dyn Fn(&str) -> bool,
-) -> Result<Attachments, NetworkError> {
+pub fn prepare(networks: &Networks, record: &ContainerRecord) -> Result<Attachments, NetworkError> {
     let mut done = Attachments::default();
     for (name, settings) in container_networks(record) {
-        match prepare_one(networks, record, &name, &settings, running) {
+        match prepare_one(networks, record, &name, &settings) {
             Ok(a) => done.items.push(a),
             Err(e) => {
                 done.release(networks, &record.id);
@@ -94,7 +90,6 @@ fn prepare_one(
     record: &ContainerRecord,
     name: &str,
     settings: &EndpointSettings,
-    running: &dyn Fn(&str) -> bool,
 ) -> Result<Attached, NetworkError> {
     let file = networks.find(name)?;
     if file.network.driver != "bridge" {
@@ -129,7 +124,7 @@ fn prepare_one(
         ipv6: parse_ip(&ipam.ipv6_address, "IPv6")?,
         mac: (!settings.mac_address.is_empty()).then(|| settings.mac_address.clone()),
     };
-    let endpoint = networks.attach_endpoint(&file, &request, running)?;
+    let endpoint = networks.attach_endpoint(&file, &request)?;
     Ok(Attached {
         network: file,
         endpoint,

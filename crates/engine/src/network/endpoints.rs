@@ -94,7 +94,6 @@ impl Networks {
         &self,
         network: &NetworkFile,
         request: &EndpointRequest,
-        running: &dyn Fn(&str) -> bool,
     ) -> Result<Endpoint, NetworkError> {
         let id = &network.network.id;
         let _lock = lock_file(&self.network_dir(id).join("lock"))?;
@@ -104,7 +103,7 @@ impl Networks {
         let mut file = self.read_endpoints(id)?;
         file.schema_version = SCHEMA_VERSION;
         file.endpoints
-            .retain(|c, _| *c == request.container_id || running(c));
+            .retain(|c, e| *c == request.container_id || e.holder.alive());
 
         let pool_for = |config: Option<&super::IpamConfig>,
                         pick: fn(&Endpoint) -> Option<IpAddr>| {
@@ -170,6 +169,7 @@ impl Networks {
             ipv6,
             dns_names: request.dns_names.clone(),
             host_veth: host_veth_name(&request.container_id, id),
+            holder: super::holder::Holder::this_process(),
         };
         file.endpoints
             .insert(request.container_id.clone(), endpoint.clone());

@@ -26,10 +26,11 @@ use crate::store::write_atomic;
 
 pub mod attach;
 mod endpoints;
+pub mod holder;
 pub mod host;
 pub mod record;
 
-pub use endpoints::EndpointRequest;
+pub use endpoints::{EndpointRequest, host_veth_name, parse_mac};
 pub use record::{Endpoint, EndpointsFile, Ipam, IpamConfig, Network, NetworkFile};
 
 #[derive(Debug, thiserror::Error)]
@@ -348,11 +349,7 @@ impl Networks {
     }
 
     /// `network rm`: refused while a running container is attached; deletes the bridge.
-    pub fn remove(
-        &self,
-        name_or_id: &str,
-        running: &dyn Fn(&str) -> bool,
-    ) -> Result<Network, NetworkError> {
+    pub fn remove(&self, name_or_id: &str) -> Result<Network, NetworkError> {
         let file = self.find(name_or_id)?;
         if file.network.is_predefined() {
             return Err(NetworkError::Predefined(file.network.name));
@@ -363,8 +360,8 @@ impl Networks {
         let live = self
             .read_endpoints(&id)?
             .endpoints
-            .keys()
-            .any(|c| running(c));
+            .values()
+            .any(|e| e.holder.alive());
         if live {
             return Err(NetworkError::ActiveEndpoints {
                 name: file.network.name,

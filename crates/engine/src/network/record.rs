@@ -98,6 +98,9 @@ pub struct Endpoint {
     /// The host side of its veth.
     #[serde(default)]
     pub host_veth: String,
+    /// The supervisor that holds it; the endpoint is stale once that process is gone.
+    #[serde(default)]
+    pub holder: super::holder::Holder,
 }
 
 /// `endpoints.json`: container id → endpoint.

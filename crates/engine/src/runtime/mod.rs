@@ -292,6 +292,16 @@ fn setup_error(what: &str, e: impl Into<io::Error>) -> SpawnError {
 /// Starts the container's init and returns once it has exec'd the program (or failed
 /// before). Must be called from a single-threaded process (see `sys::clone_child`).
 pub fn spawn(plan: &InitPlan) -> Result<Init, SpawnError> {
+    spawn_with(plan, |_| Ok(()))
+}
+
+/// `spawn`, with `hook` run once the init exists in its namespaces and cgroup but before
+/// it goes on to set up its root and exec: the place to give it its network interfaces
+/// (its network namespace is `/proc/<pid>/ns/net`). An error from the hook kills the init.
+pub fn spawn_with(
+    plan: &InitPlan,
+    hook: impl FnOnce(&Init) -> Result<(), String>,
+) -> Result<Init, SpawnError> {
     let layout = cgroup::Layout::detect().map_err(|e| setup_error("read cgroup mounts", e))?;
     let prepared = plan::prepare(
         &plan.spec,
@@ -374,6 +384,7 @@ pub fn spawn(plan: &InitPlan) -> Result<Init, SpawnError> {
     if let Some(c) = &cgroup {
         c.join(pid).map_err(|e| fail(SpawnError::Setup(e)))?;
     }
+    hook(&init).map_err(|e| fail(SpawnError::Setup(e)))?;
     rustix::io::write(&go_write, &[1])
         .map_err(|e| fail(setup_error("start the container's init", e)))?;
     drop(go_write);

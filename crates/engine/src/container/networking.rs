@@ -1,0 +1,158 @@
+//! A run's network attachment, as the supervisor holds it: the endpoints given at start
+//! (see `network::attach`), connected into the init's namespace before it goes on, and
+//! released when the run ends (dropping this), whatever the way it ends.
+
+use std::fs::File;
+use std::net::IpAddr;
+use std::os::fd::AsFd;
+
+use super::Containers;
+use super::etc_files::EtcInputs;
+use super::record::ContainerRecord;
+use crate::network::Networks;
+use crate::network::attach::{self, Attachments};
+use crate::runtime::Init;
+
+pub struct Attachment {
+    networks: Option<Networks>,
+    container_id: String,
+    pub items: Attachments,
+    addresses: Vec<IpAddr>,
+}
+
+impl Attachment {
+    /// Endpoints on every network the container joins (none for `none`, `host` and
+    /// `container:` modes).
+    pub fn prepare(containers: &Containers, record: &ContainerRecord) -> Result<Self, String> {
+        let mut out = Attachment {
+            networks: None,
+            container_id: record.id.clone(),
+            items: Attachments::default(),
+            addresses: Vec::new(),
+        };
+        if attach::mode_network(&record.host_config.network_mode).is_none() {
+            return Ok(out);
+        }
+        let networks = Networks::open(containers.root()).map_err(|e| e.to_string())?;
+        out.items = attach::prepare(&networks, record).map_err(|e| e.to_string())?;
+        out.networks = Some(networks);
+        if let Some(first) = out.items.items.first() {
+            out.addresses = [first.endpoint.ipv4, first.endpoint.ipv6]
+                .into_iter()
+                .flatten()
+                .collect();
+        }
+        Ok(out)
+    }
+
+    pub fn etc_inputs(&self) -> EtcInputs<'_> {
+        let first = self.items.items.first();
+        EtcInputs {
+            addresses: &self.addresses,
+            host_gateway: first.and_then(|a| a.network.network.ipv4().and_then(|c| c.gateway)),
+            embedded_dns: first.is_some_and(|a| a.network.network.has_dns()),
+        }
+    }
+
+    /// Gives the init (cloned, not yet going) its interfaces.
+    pub fn connect(&self, init: &Init) -> Result<(), String> {
+        if self.items.is_empty() {
+            return Ok(());
+        }
+        let path = format!("/proc/{}/ns/net", init.pid());
+        let netns = File::open(&path).map_err(|e| format!("open {path}: {e}"))?;
+        self.items
+            .connect(netns.as_fd())
+            .map_err(|e| format!("cannot connect the container to its networks: {e}"))
+    }
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        if let Some(networks) = &self.networks {
+            self.items.release(networks, &self.container_id);
+        }
+    }
+}
+
+/// `create`'s checks, Docker's words: the networks exist, and `--ip` / aliases are only
+/// for user-defined networks.
+pub fn check_create(
+    containers: &Containers,
+    host: &super::config::HostConfig,
+    networking: &super::config::NetworkingConfig,
+) -> Result<(), super::ContainerError> {
+    use super::ContainerError::Invalid;
+    let mode = host.network_mode.as_str();
+    if let Some(other) = mode.strip_prefix("container:") {
+        if other.is_empty() {
+            return Err(Invalid(
+                "invalid --network container:: name a container".into(),
+            ));
+        }
+        containers.lookup(other)?;
+    }
+    let Some(first) = attach::mode_network(mode) else {
+        if let Some(name) = networking.endpoints_config.keys().next() {
+            return Err(Invalid(format!(
+                "container cannot be connected to network {name} with network mode {mode}"
+            )));
+        }
+        return Ok(());
+    };
+    let networks = Networks::open(containers.root()).map_err(|e| Invalid(e.to_string()))?;
+    let mut names: Vec<&str> = vec![first];
+    names.extend(networking.endpoints_config.keys().map(String::as_str));
+    for name in names {
+        let file = networks.find(name).map_err(|e| Invalid(e.to_string()))?;
+        let network = &file.network;
+        if network.driver != "bridge" {
+            return Err(Invalid(format!(
+                "container cannot be connected to network {} (driver {}) this way: use --network {} alone",
+                network.name, network.driver, network.name
+            )));
+        }
+        let Some(settings) = networking.endpoints_config.get(name) else {
+            continue;
+        };
+        if network.name == "bridge" {
+            if settings.ipam_config.is_some() {
+                return Err(Invalid(
+                    "user specified IP address is supported on user defined networks only".into(),
+                ));
+            }
+            if settings.aliases.as_ref().is_some_and(|a| !a.is_empty()) {
+                return Err(Invalid(
+                    "network-scoped alias is supported only for containers in user defined networks"
+                        .into(),
+                ));
+            }
+        }
+        if let Some(ipam) = &settings.ipam_config {
+            check_static(network, &ipam.ipv4_address)?;
+            check_static(network, &ipam.ipv6_address)?;
+        }
+    }
+    Ok(())
+}
+
+/// A static address must lie in one of the network's subnets (Docker checks it at start;
+/// berth at create, before anything exists).
+fn check_static(
+    network: &crate::network::Network,
+    text: &str,
+) -> Result<(), super::ContainerError> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    let ip: IpAddr = text
+        .parse()
+        .map_err(|_| super::ContainerError::Invalid(format!("invalid IP address {text:?}")))?;
+    if network.ipam.config.iter().any(|c| c.subnet.contains(ip)) {
+        return Ok(());
+    }
+    Err(super::ContainerError::Invalid(format!(
+        "no configured subnet contains IP address {ip} of network {}",
+        network.name
+    )))
+}

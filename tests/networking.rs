@@ -1,0 +1,328 @@
+//! Networking end to end, as root: user-defined bridge networks with their own bridge
+//! names and subnets (10.232.<n>.0/24, `brt<pid><n>` bridges), containers reaching each
+//! other, addresses from the network's pool, `network` commands, and what is left after
+//! supervisors are killed.
+
+mod harness;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use harness::containers::{Guarded, read_record, root};
+
+/// A bridge name of this test process (`brt`, pid, a letter: within 15 characters).
+fn bridge_name(tag: char) -> String {
+    format!("brt{}{tag}", std::process::id() % 100_000)
+}
+
+fn link_exists(name: &str) -> bool {
+    Command::new("ip")
+        .args(["link", "show", "dev", name])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `network create` with the test's subnet and bridge; returns the network id.
+fn create_network(root: &Guarded, name: &str, subnet: &str, tag: char) -> String {
+    let bridge = format!("com.docker.network.bridge.name={}", bridge_name(tag));
+    root.ok(&["network", "create", "--subnet", subnet, "-o", &bridge, name])
+        .trim()
+        .to_string()
+}
+
+fn detached(root: &Guarded, args: &[&str]) -> String {
+    let mut all = vec!["run", "-d"];
+    all.extend_from_slice(args);
+    root.ok(&all).trim().to_string()
+}
+
+fn inspect_network(root: &Guarded, name: &str) -> serde_json::Value {
+    let out = root.ok(&["network", "inspect", name]);
+    let mut all: serde_json::Value = serde_json::from_str(&out).expect("inspect json");
+    all[0].take()
+}
+
+/// Waits (bounded) for the kernel's asynchronous teardown of a dead namespace's veth.
+fn wait_gone(link: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if !link_exists(link) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn containers_on_a_user_network_reach_each_other_and_inspect_shows_them() {
+    let root = root("net-reach");
+    let id = create_network(&root, "front", "10.232.1.0/24", 'a');
+    assert_eq!(id.len(), 64, "{id}");
+    let bridge = bridge_name('a');
+    assert!(link_exists(&bridge), "bridge {bridge} after network create");
+    let ls = root.ok(&["network", "ls"]);
+    let header = ls.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("NETWORK ID") && header.contains("NAME") && header.contains("DRIVER"),
+        "{ls}"
+    );
+    assert!(
+        ls.lines()
+            .any(|l| l.starts_with(&id[..12]) && l.contains("front") && l.contains("bridge")),
+        "{ls}"
+    );
+
+    let a = detached(
+        &root,
+        &[
+            "--network",
+            "front",
+            "--ip",
+            "10.232.1.50",
+            "--name",
+            "alpha",
+            "busybox",
+            "sleep",
+            "600",
+        ],
+    );
+    let b = detached(
+        &root,
+        &[
+            "--network",
+            "front",
+            "--name",
+            "beta",
+            "busybox",
+            "sleep",
+            "600",
+        ],
+    );
+    // The lowest free address after the gateway (.1).
+    let (code, out, err) = root.berth(&["exec", "beta", "ip", "-o", "-4", "addr", "show", "eth0"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("inet 10.232.1.2/24"), "{out}");
+    let (code, out, err) =
+        root.berth(&["exec", "beta", "ping", "-c", "1", "-W", "2", "10.232.1.50"]);
+    assert_eq!(code, 0, "b pings a: {out}{err}");
+    let (code, out, _) = root.berth(&["exec", "alpha", "ip", "route"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("default via 10.232.1.1 dev eth0"), "{out}");
+    let hosts = root.ok(&["exec", "alpha", "cat", "/etc/hosts"]);
+    assert!(
+        hosts.ends_with(&format!("10.232.1.50\t{}\n", &a[..12])),
+        "{hosts}"
+    );
+
+    let net = inspect_network(&root, "front");
+    assert_eq!(net["Name"], "front");
+    assert_eq!(net["IPAM"]["Config"][0]["Subnet"], "10.232.1.0/24");
+    assert_eq!(net["IPAM"]["Config"][0]["Gateway"], "10.232.1.1");
+    assert_eq!(net["Containers"][&a]["Name"], "alpha");
+    assert_eq!(net["Containers"][&a]["IPv4Address"], "10.232.1.50/24");
+    assert_eq!(net["Containers"][&a]["MacAddress"], "02:42:0a:e8:01:32");
+    assert_eq!(net["Containers"][&b]["IPv4Address"], "10.232.1.2/24");
+
+    let (code, _, err) = root.berth(&["network", "rm", "front"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err.trim(),
+        format!("error: error while removing network: network front id {id} has active endpoints")
+    );
+    root.ok(&["rm", "-f", &a, &b]);
+    assert_eq!(
+        inspect_network(&root, "front")["Containers"],
+        serde_json::json!({})
+    );
+    assert_eq!(root.ok(&["network", "rm", "front"]), "front\n");
+    assert!(!link_exists(&bridge), "bridge {bridge} after network rm");
+    let (code, _, err) = root.berth(&["network", "inspect", "front"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("network front not found"), "{err}");
+}
+
+#[test]
+fn bad_network_input_is_refused_before_anything_exists() {
+    let root = root("net-bad");
+    let (code, out, err) = root.berth(&["run", "--network", "nosuch", "busybox", "true"]);
+    assert_eq!((code, out.as_str()), (125, ""), "{err}");
+    assert_eq!(err.trim(), "error: network nosuch not found");
+    let (code, _, err) = root.berth(&["run", "--ip", "10.1.1.1", "busybox", "true"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("user specified IP address is supported on user defined networks only"),
+        "{err}"
+    );
+    create_network(&root, "back", "10.232.2.0/24", 'b');
+    let (code, _, err) = root.berth(&[
+        "run",
+        "--network",
+        "back",
+        "--ip",
+        "10.9.9.9",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("no configured subnet contains IP address 10.9.9.9 of network back"),
+        "{err}"
+    );
+    let (code, _, err) = root.berth(&["network", "create", "--subnet", "10.232.2.128/25", "other"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("Pool overlaps with other one on this address space"),
+        "{err}"
+    );
+    let (code, _, err) = root.berth(&["network", "create", "back"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("network with name back already exists"),
+        "{err}"
+    );
+    let (code, _, err) = root.berth(&["network", "rm", "bridge"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("bridge is a pre-defined network and cannot be removed"),
+        "{err}"
+    );
+    // Nothing was created by the refused runs.
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+}
+
+#[test]
+fn fifty_parallel_starts_get_fifty_distinct_addresses() {
+    let root = root("net-fifty");
+    create_network(&root, "many", "10.232.3.0/24", 'c');
+    let threads: Vec<_> = (0..50)
+        .map(|_| {
+            let mut command = harness::containers::berth_command(&root);
+            command.args(["run", "-d", "--network", "many", "busybox", "sleep", "600"]);
+            std::thread::spawn(move || command.output().expect("run berth"))
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for t in threads {
+        let out = t.join().expect("thread");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ids.push(String::from_utf8_lossy(&out.stdout).trim().to_string());
+    }
+    let net = inspect_network(&root, "many");
+    let containers = net["Containers"].as_object().expect("containers");
+    assert_eq!(containers.len(), 50, "{net}");
+    let mut addresses: Vec<&str> = containers
+        .values()
+        .map(|c| c["IPv4Address"].as_str().unwrap_or_default())
+        .collect();
+    addresses.sort_unstable();
+    addresses.dedup();
+    assert_eq!(addresses.len(), 50, "{addresses:?}");
+    for id in &ids {
+        assert!(containers.contains_key(id), "{id} missing from {net}");
+    }
+    // Released on removal: the next container gets the lowest address again.
+    root.ok(&["rm", "-f", &ids[0]]);
+    let freed = net["Containers"][&ids[0]]["IPv4Address"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let lowest = addresses[0].to_string();
+    let again = detached(&root, &["--network", "many", "busybox", "sleep", "600"]);
+    let now = inspect_network(&root, "many");
+    let got = now["Containers"][&again]["IPv4Address"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(got == freed || got == lowest, "{got} (freed {freed})");
+    assert_eq!(now["Containers"].as_object().map(|m| m.len()), Some(50));
+}
+
+#[test]
+fn the_subnet_pool_skips_a_route_on_the_host() {
+    let root = root("net-route");
+    let first = root.ok(&[
+        "network",
+        "create",
+        "-o",
+        &format!("com.docker.network.bridge.name={}", bridge_name('d')),
+        "probe",
+    ]);
+    let subnet = inspect_network(&root, first.trim())["IPAM"]["Config"][0]["Subnet"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        subnet.ends_with("/16") || subnet.ends_with("/20"),
+        "{subnet}"
+    );
+    root.ok(&["network", "rm", "probe"]);
+    // A route for that subnet on a link of the test's own (a bridge: this kernel has no dummy links).
+    let dummy = bridge_name('e');
+    let made = Command::new("ip")
+        .args(["link", "add", &dummy, "type", "bridge"])
+        .status();
+    assert!(made.is_ok_and(|s| s.success()), "ip link add {dummy}");
+    struct Dummy(String);
+    impl Drop for Dummy {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["link", "del", &self.0]).status();
+        }
+    }
+    let _dummy = Dummy(dummy.clone());
+    let up = Command::new("ip")
+        .args(["link", "set", &dummy, "up"])
+        .status();
+    assert!(up.is_ok_and(|s| s.success()), "ip link set {dummy} up");
+    let routed = Command::new("ip")
+        .args(["route", "add", &subnet, "dev", &dummy])
+        .status();
+    assert!(routed.is_ok_and(|s| s.success()), "ip route add {subnet}");
+    let second = root.ok(&[
+        "network",
+        "create",
+        "-o",
+        &format!("com.docker.network.bridge.name={}", bridge_name('f')),
+        "next",
+    ]);
+    let next = inspect_network(&root, second.trim())["IPAM"]["Config"][0]["Subnet"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_ne!(next, subnet, "the routed subnet was handed out again");
+    assert!(!next.is_empty());
+}
+
+#[test]
+fn killed_supervisors_leave_nothing_after_rm_and_network_rm() {
+    let root = root("net-kill");
+    let net_id = create_network(&root, "doomed", "10.232.4.0/24", 'g');
+    let ids: Vec<String> = (0..3)
+        .map(|_| detached(&root, &["--network", "doomed", "busybox", "sleep", "600"]))
+        .collect();
+    let net = inspect_network(&root, "doomed");
+    assert_eq!(net["Containers"].as_object().map(|m| m.len()), Some(3));
+    for id in &ids {
+        let state = read_record(&root, id, "state.json");
+        let pid = state["Supervisor"]["pid"].as_i64().expect("supervisor pid");
+        let status = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        assert!(status.is_ok_and(|s| s.success()));
+    }
+    for id in &ids {
+        root.ok(&["rm", "-f", id]);
+    }
+    // The endpoints of dead supervisors no longer count.
+    assert_eq!(
+        inspect_network(&root, "doomed")["Containers"],
+        serde_json::json!({})
+    );
+    root.ok(&["network", "rm", "doomed"]);
+    assert!(!link_exists(&bridge_name('g')));
+    for id in &ids {
+        let veth = berth_engine::network::host_veth_name(id, &net_id);
+        assert!(wait_gone(&veth), "veth {veth} left behind");
+    }
+}
