@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod containers;
+pub mod dns;
 pub mod pty;
 pub mod state;
 pub mod tarball;

@@ -96,7 +96,6 @@ impl Zone {
         if let Some(entry) = self.names.get_mut(&qname) {
             let n = entry.addresses.len();
             let start = entry.turn % n.max(1);
-            entry.turn = entry.turn.wrapping_add(1);
             for i in 0..n {
                 let ip = entry.addresses[(start + i) % n];
                 let data = match (ip, qtype) {
@@ -105,6 +104,11 @@ impl Zone {
                     _ => continue,
                 };
                 answers.push(Record::from_rdata(question.name().clone(), TTL, data));
+            }
+            // One step per answered query (a NODATA, such as the AAAA query a resolver
+            // sends beside the A one, does not move it).
+            if !answers.is_empty() {
+                entry.turn = entry.turn.wrapping_add(1);
             }
         } else if qtype == RecordType::PTR
             && let Some(ip) = reverse_address(question.name())

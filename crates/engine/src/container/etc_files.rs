@@ -187,6 +187,8 @@ fn resolv_conf(host: &HostConfig, host_resolv: &str, embedded_dns: bool) -> Stri
             .filter(|s| !is_loopback(s))
             .collect()
     };
+    // Docker: `--dns-search .` means no search domains.
+    let search: Vec<String> = search.into_iter().filter(|s| s != ".").collect();
     let mut out = String::new();
     if !search.is_empty() {
         out.push_str(&format!("search {}\n", search.join(" ")));

@@ -11,6 +11,7 @@ use super::etc_files::EtcInputs;
 use super::record::ContainerRecord;
 use crate::network::Networks;
 use crate::network::attach::{self, Attachments};
+use crate::network::dns_server::{DnsServer, Sockets, upstream_addresses};
 use crate::runtime::Init;
 
 pub struct Attachment {
@@ -54,16 +55,48 @@ impl Attachment {
         }
     }
 
-    /// Gives the init (cloned, not yet going) its interfaces.
-    pub fn connect(&self, init: &Init) -> Result<(), String> {
+    /// The networks whose names the container resolves through the embedded server.
+    fn dns_network_ids(&self) -> Vec<String> {
+        self.items
+            .items
+            .iter()
+            .filter(|a| a.network.network.has_dns())
+            .map(|a| a.network.network.id.clone())
+            .collect()
+    }
+
+    /// Gives the init (cloned, not yet going) its interfaces and, on networks with
+    /// names, its DNS server's sockets.
+    pub fn connect(
+        &self,
+        init: &Init,
+        record: &ContainerRecord,
+    ) -> Result<Option<DnsServer>, String> {
         if self.items.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let path = format!("/proc/{}/ns/net", init.pid());
         let netns = File::open(&path).map_err(|e| format!("open {path}: {e}"))?;
         self.items
             .connect(netns.as_fd())
-            .map_err(|e| format!("cannot connect the container to its networks: {e}"))
+            .map_err(|e| format!("cannot connect the container to its networks: {e}"))?;
+        let ids = self.dns_network_ids();
+        let Some(networks) = self.networks.clone().filter(|_| !ids.is_empty()) else {
+            return Ok(None);
+        };
+        let dns_error = |e: std::io::Error| format!("cannot start the embedded DNS server: {e}");
+        let sockets = berth_net::netns::within(netns.as_fd(), Sockets::bind)
+            .and_then(|r| r)
+            .map_err(dns_error)?;
+        let host_resolv =
+            std::fs::read_to_string(super::etc_files::HOST_RESOLV_CONF).unwrap_or_default();
+        let upstreams = upstream_addresses(&super::etc_files::upstreams(
+            &record.host_config,
+            &host_resolv,
+        ));
+        DnsServer::new(sockets, networks, ids, upstreams)
+            .map(Some)
+            .map_err(dns_error)
     }
 }
 
@@ -155,4 +188,20 @@ fn check_static(
         "no configured subnet contains IP address {ip} of network {}",
         network.name
     )))
+}
+
+/// Drops the container's endpoints (a removal after its supervisor died: nothing else
+/// would, until the network changes again), so its names stop resolving at once.
+pub fn forget(containers: &Containers, record: &ContainerRecord) {
+    if attach::mode_network(&record.host_config.network_mode).is_none() {
+        return;
+    }
+    let Ok(networks) = Networks::open(containers.root()) else {
+        return;
+    };
+    for (name, _) in attach::container_networks(record) {
+        if let Ok(file) = networks.find(&name) {
+            let _ = networks.detach_endpoint(&file.network.id, &record.id);
+        }
+    }
 }

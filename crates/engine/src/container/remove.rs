@@ -128,6 +128,7 @@ impl Containers {
         let dir = self.dir(&record.id);
         crate::runtime::remove_cgroup(&super::cgroups_path(&record.id))
             .map_err(|e| ContainerError::io("remove the cgroup of", &dir, e))?;
+        super::networking::forget(self, record);
         let removed = self.unlist(record)?;
         fs::remove_dir_all(&removed).map_err(|e| ContainerError::io("remove", &removed, e))?;
         // Only auto-removed containers get here without `rm`: Docker's `--rm` takes the

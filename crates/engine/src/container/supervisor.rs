@@ -235,6 +235,8 @@ struct Running {
     health: Option<super::health::Checker>,
     /// Released when the run ends (this is dropped).
     _network: super::networking::Attachment,
+    /// The embedded DNS server, on networks with names.
+    dns: Option<crate::network::dns_server::DnsServer>,
 }
 
 fn prepare_and_spawn(
@@ -345,7 +347,12 @@ fn prepare_and_spawn(
         seccomp_cache: Some(containers.seccomp_cache_dir()),
         terminal,
     };
-    let init = runtime::spawn_with(&plan, |init| network.connect(init)).map_err(|e| {
+    let mut dns = None;
+    let init = runtime::spawn_with(&plan, |init| {
+        dns = network.connect(init, &record)?;
+        Ok(())
+    })
+    .map_err(|e| {
         let code = e.exit_code();
         (e.to_string(), code)
     })?;
@@ -420,6 +427,7 @@ fn prepare_and_spawn(
         log,
         health: checker,
         _network: network,
+        dns,
     })
 }
 
@@ -439,6 +447,7 @@ enum Tag {
     Probe,
     ProbeOutput,
     Hub(Slot),
+    Dns(crate::network::dns_server::DnsSlot),
 }
 
 fn supervise(
@@ -491,6 +500,20 @@ fn supervise(
         let mut slots = Vec::new();
         hub.register(&mut fds, &mut slots);
         tags.extend(slots.into_iter().map(Tag::Hub));
+        if let Some(dns) = running.dns.as_ref().filter(|_| exit.is_none()) {
+            let mut slots = Vec::new();
+            dns.register(&mut fds, &mut slots);
+            tags.extend(slots.into_iter().map(Tag::Dns));
+            if let Some(at) = dns.deadline() {
+                let left = at.saturating_duration_since(std::time::Instant::now());
+                let sooner = timeout.is_none_or(|t| {
+                    std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32) > left
+                });
+                if sooner {
+                    timeout = rustix::event::Timespec::try_from(left).ok();
+                }
+            }
+        }
         match poll(&mut fds, timeout.as_ref()) {
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
@@ -524,6 +547,12 @@ fn supervise(
                 }
                 Tag::Hub(slot) => {
                     hub.ready(slot);
+                    continue;
+                }
+                Tag::Dns(slot) => {
+                    if let Some(dns) = running.dns.as_mut() {
+                        dns.ready(slot);
+                    }
                     continue;
                 }
                 Tag::Output(w) => w,
@@ -566,6 +595,9 @@ fn supervise(
             }
         }
         hub.sweep();
+        if let Some(dns) = running.dns.as_mut() {
+            dns.sweep();
+        }
         if exit.is_none() {
             check_health(containers, &mut running, probe_ended);
         }

@@ -156,6 +156,11 @@ impl Attachments {
         }
         let mut host = Netlink::open().map_err(kernel)?;
         let mut inner = Netlink::open_in(netns).map_err(kernel)?;
+        // Up now, not only when the init gets there: the embedded DNS server binds
+        // 127.0.0.11 in here before the init goes on.
+        if let Some(lo) = inner.link_index("lo").map_err(kernel)? {
+            inner.set_up(lo).map_err(kernel)?;
+        }
         let mut routed_v4 = false;
         let mut routed_v6 = false;
         for (n, a) in self.items.iter().enumerate() {

@@ -1,0 +1,382 @@
+//! The embedded DNS server of one running container, served by its supervisor from the
+//! supervisor's poll loop. Its sockets listen on 127.0.0.11:53 (UDP and TCP) inside the
+//! container's network namespace (a socket keeps the namespace it was made in); queries
+//! for names the container's networks know are answered from a zone built from their
+//! `endpoints.json` files, rebuilt whenever one of them is replaced (inotify); everything
+//! else is forwarded, unchanged, from the host's namespace to the upstream servers
+//! (`--dns`, or the host's resolvers, loopback stubs included).
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::os::fd::OwnedFd;
+use std::time::{Duration, Instant};
+
+use berth_net::dns::{self, Reply, Zone};
+use rustix::event::{PollFd, PollFlags};
+use rustix::fs::inotify;
+
+use super::Networks;
+
+/// Where the server listens inside the container.
+pub const ADDRESS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
+
+/// How long one upstream gets before the next is asked (then SERVFAIL).
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Queries waiting for an upstream at once; more get SERVFAIL.
+const MAX_PENDING: usize = 1024;
+
+/// TCP clients at once.
+const MAX_CONNECTIONS: usize = 64;
+
+/// UDP datagrams handled per wakeup before others get their turn.
+const BATCH: usize = 64;
+
+/// Where a forwarded query's answer goes.
+enum Client {
+    Udp(SocketAddr),
+    Tcp(u64),
+}
+
+struct Pending {
+    socket: UdpSocket,
+    query: Vec<u8>,
+    client: Client,
+    upstream: usize,
+    deadline: Instant,
+}
+
+struct Connection {
+    id: u64,
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+/// A slot of the poll set (see `register`).
+#[derive(Clone, Copy, Debug)]
+pub enum DnsSlot {
+    Udp,
+    Listener,
+    Watch,
+    Pending(usize),
+    Connection(usize),
+}
+
+pub struct DnsServer {
+    udp: UdpSocket,
+    listener: TcpListener,
+    watch: OwnedFd,
+    networks: Networks,
+    network_ids: Vec<String>,
+    upstreams: Vec<SocketAddr>,
+    zone: Zone,
+    pending: Vec<Pending>,
+    connections: Vec<Connection>,
+    next_connection: u64,
+    buf: Vec<u8>,
+}
+
+/// The sockets, made inside the container's namespace (by `netns::within`) before its
+/// init goes on.
+pub struct Sockets {
+    udp: UdpSocket,
+    listener: TcpListener,
+}
+
+impl Sockets {
+    /// Binds 127.0.0.11:53; must run inside the container's network namespace, whose
+    /// `lo` is up.
+    pub fn bind() -> io::Result<Sockets> {
+        let at = SocketAddr::from((ADDRESS, 53));
+        let udp = UdpSocket::bind(at)?;
+        udp.set_nonblocking(true)?;
+        let listener = TcpListener::bind(at)?;
+        listener.set_nonblocking(true)?;
+        Ok(Sockets { udp, listener })
+    }
+}
+
+/// `nameserver` entries as upstream addresses (port 53; IPv6 scope ids dropped).
+pub fn upstream_addresses(servers: &[String]) -> Vec<SocketAddr> {
+    servers
+        .iter()
+        .filter_map(|s| s.split('%').next()?.parse::<IpAddr>().ok())
+        .filter(|ip| *ip != IpAddr::V4(ADDRESS))
+        .map(|ip| SocketAddr::new(ip, 53))
+        .collect()
+}
+
+impl DnsServer {
+    pub fn new(
+        sockets: Sockets,
+        networks: Networks,
+        network_ids: Vec<String>,
+        upstreams: Vec<SocketAddr>,
+    ) -> io::Result<DnsServer> {
+        let watch = inotify::init(inotify::CreateFlags::NONBLOCK | inotify::CreateFlags::CLOEXEC)?;
+        for id in &network_ids {
+            if let Some(dir) = networks.endpoints_path(id).parent() {
+                inotify::add_watch(&watch, dir, inotify::WatchFlags::MOVED_TO)?;
+            }
+        }
+        let mut server = DnsServer {
+            udp: sockets.udp,
+            listener: sockets.listener,
+            watch,
+            networks,
+            network_ids,
+            upstreams,
+            zone: Zone::new(),
+            pending: Vec::new(),
+            connections: Vec::new(),
+            next_connection: 0,
+            buf: vec![0u8; 65536],
+        };
+        server.reload();
+        Ok(server)
+    }
+
+    /// Rebuilds the zone from the networks' endpoints: every running container on them,
+    /// by name and by its DNS names, with its address on that network.
+    fn reload(&mut self) {
+        let mut zone = Zone::new();
+        for id in &self.network_ids {
+            let Ok(file) = self.networks.read_endpoints(id) else {
+                continue;
+            };
+            for endpoint in file.endpoints.values().filter(|e| e.holder.alive()) {
+                for ip in [endpoint.ipv4, endpoint.ipv6].into_iter().flatten() {
+                    zone.insert(&endpoint.name, ip);
+                    for name in &endpoint.dns_names {
+                        zone.insert(name, ip);
+                    }
+                }
+            }
+        }
+        self.zone = zone;
+    }
+
+    /// Adds the server's descriptors to a poll set.
+    pub fn register<'a>(&'a self, fds: &mut Vec<PollFd<'a>>, slots: &mut Vec<DnsSlot>) {
+        fds.push(PollFd::new(&self.watch, PollFlags::IN));
+        slots.push(DnsSlot::Watch);
+        fds.push(PollFd::new(&self.udp, PollFlags::IN));
+        slots.push(DnsSlot::Udp);
+        fds.push(PollFd::new(&self.listener, PollFlags::IN));
+        slots.push(DnsSlot::Listener);
+        for (i, p) in self.pending.iter().enumerate() {
+            fds.push(PollFd::new(&p.socket, PollFlags::IN));
+            slots.push(DnsSlot::Pending(i));
+        }
+        for (i, c) in self.connections.iter().enumerate() {
+            fds.push(PollFd::new(&c.stream, PollFlags::IN));
+            slots.push(DnsSlot::Connection(i));
+        }
+    }
+
+    /// When the poll loop must wake up for an upstream that did not answer.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.pending.iter().map(|p| p.deadline).min()
+    }
+
+    /// Handles what a poll reported ready, in the order the slots were given. Slots
+    /// index `pending` and `connections` as registered: those handled here are marked and
+    /// removed only in `sweep`.
+    pub fn ready(&mut self, slot: DnsSlot) {
+        match slot {
+            DnsSlot::Watch => {
+                let mut buf = [0u8; 4096];
+                while matches!(rustix::io::read(&self.watch, &mut buf), Ok(n) if n > 0) {}
+                self.reload();
+            }
+            DnsSlot::Udp => self.serve_udp(),
+            DnsSlot::Listener => self.accept(),
+            DnsSlot::Pending(i) => self.relay(i),
+            DnsSlot::Connection(i) => self.serve_tcp(i),
+        }
+    }
+
+    /// Drops finished forwards and closed connections, and retries or fails overdue
+    /// forwards. Call once after each round of `ready`.
+    pub fn sweep(&mut self) {
+        let now = Instant::now();
+        let mut i = 0;
+        while i < self.pending.len() {
+            let p = &self.pending[i];
+            if p.query.is_empty() {
+                self.pending.swap_remove(i);
+                continue;
+            }
+            if p.deadline <= now {
+                let p = self.pending.swap_remove(i);
+                self.retry(p);
+                continue;
+            }
+            i += 1;
+        }
+        self.connections.retain(|c| c.id != u64::MAX);
+    }
+
+    fn serve_udp(&mut self) {
+        for _ in 0..BATCH {
+            let (n, from) = match self.udp.recv_from(&mut self.buf) {
+                Ok(r) => r,
+                Err(_) => return,
+            };
+            let query = self.buf[..n].to_vec();
+            match self.zone.answer(&query, true) {
+                Reply::Answer(bytes) => {
+                    let _ = self.udp.send_to(&bytes, from);
+                }
+                Reply::Forward => self.forward(query, Client::Udp(from), 0),
+                Reply::Drop => {}
+            }
+        }
+    }
+
+    fn accept(&mut self) {
+        while let Ok((stream, _)) = self.listener.accept() {
+            if self.connections.len() >= MAX_CONNECTIONS || stream.set_nonblocking(true).is_err() {
+                continue;
+            }
+            self.next_connection += 1;
+            self.connections.push(Connection {
+                id: self.next_connection,
+                stream,
+                buf: Vec::new(),
+            });
+        }
+    }
+
+    fn serve_tcp(&mut self, i: usize) {
+        let Some(c) = self.connections.get_mut(i) else {
+            return;
+        };
+        let mut chunk = [0u8; 4096];
+        let closed = loop {
+            match c.stream.read(&mut chunk) {
+                Ok(0) => break true,
+                Ok(n) => c.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
+                Err(_) => break true,
+            }
+        };
+        let id = c.id;
+        let mut queries = Vec::new();
+        while c.buf.len() >= 2 {
+            let len = usize::from(u16::from_be_bytes([c.buf[0], c.buf[1]]));
+            if c.buf.len() < 2 + len {
+                break;
+            }
+            queries.push(c.buf[2..2 + len].to_vec());
+            c.buf.drain(..2 + len);
+        }
+        for query in queries {
+            match self.zone.answer(&query, false) {
+                Reply::Answer(bytes) => self.reply_tcp(id, &bytes),
+                Reply::Forward => self.forward(query, Client::Tcp(id), 0),
+                Reply::Drop => {}
+            }
+        }
+        if closed && let Some(c) = self.connections.iter_mut().find(|c| c.id == id) {
+            // Marked for `sweep`.
+            c.id = u64::MAX;
+            c.buf.clear();
+        }
+    }
+
+    fn reply_tcp(&mut self, id: u64, bytes: &[u8]) {
+        let Some(c) = self.connections.iter_mut().find(|c| c.id == id) else {
+            return;
+        };
+        let Ok(len) = u16::try_from(bytes.len()) else {
+            return;
+        };
+        let mut framed = Vec::with_capacity(bytes.len() + 2);
+        framed.extend_from_slice(&len.to_be_bytes());
+        framed.extend_from_slice(bytes);
+        // A client that cannot take a small answer now is dropped.
+        if c.stream.write_all(&framed).is_err() {
+            c.id = u64::MAX;
+            c.buf.clear();
+        }
+    }
+
+    fn answer_client(&mut self, client: &Client, bytes: &[u8]) {
+        match client {
+            Client::Udp(to) => {
+                let _ = self.udp.send_to(bytes, to);
+            }
+            Client::Tcp(id) => self.reply_tcp(*id, bytes),
+        }
+    }
+
+    /// Sends `query` to upstream `upstream` from a socket of its own (in the host's
+    /// namespace), or answers SERVFAIL when there is none left.
+    fn forward(&mut self, query: Vec<u8>, client: Client, upstream: usize) {
+        let fail = |server: &mut DnsServer, query: &[u8], client: &Client| {
+            if let Some(bytes) = dns::servfail(query) {
+                server.answer_client(client, &bytes);
+            }
+        };
+        if self.pending.len() >= MAX_PENDING {
+            return fail(self, &query, &client);
+        }
+        for (index, to) in self.upstreams.iter().enumerate().skip(upstream) {
+            let any: SocketAddr = if to.is_ipv4() {
+                (Ipv4Addr::UNSPECIFIED, 0).into()
+            } else {
+                (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+            };
+            let sent = UdpSocket::bind(any).and_then(|s| {
+                s.set_nonblocking(true)?;
+                s.connect(to)?;
+                s.send(&query)?;
+                Ok(s)
+            });
+            if let Ok(socket) = sent {
+                self.pending.push(Pending {
+                    socket,
+                    query,
+                    client,
+                    upstream: index,
+                    deadline: Instant::now() + UPSTREAM_TIMEOUT,
+                });
+                return;
+            }
+        }
+        fail(self, &query, &client);
+    }
+
+    fn retry(&mut self, p: Pending) {
+        self.forward(p.query, p.client, p.upstream + 1);
+    }
+
+    /// An upstream's answer goes back to the client as it came.
+    fn relay(&mut self, i: usize) {
+        let Some(p) = self.pending.get(i) else {
+            return;
+        };
+        let n = match p.socket.recv(&mut self.buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            // Refused (ICMP): the next upstream is asked at once.
+            Err(_) => {
+                self.pending[i].deadline = Instant::now();
+                return;
+            }
+        };
+        if dns::message_id(&self.buf[..n]) != dns::message_id(&p.query) {
+            return;
+        }
+        let answer = self.buf[..n].to_vec();
+        let client = std::mem::replace(&mut self.pending[i].client, Client::Tcp(u64::MAX));
+        self.pending[i].query.clear();
+        self.answer_client(&client, &answer);
+    }
+
+    /// For tests and diagnostics: whether the zone has `name`.
+    pub fn knows(&self, name: &str) -> bool {
+        self.zone.knows(name)
+    }
+}
