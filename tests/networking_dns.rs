@@ -183,7 +183,9 @@ fn names_aliases_and_round_robin_on_a_user_network() {
         IpAddr::V6(_) => unreachable!("IPv4 network"),
     };
     let a = asker.ask(&reverse, RecordType::PTR);
-    assert_eq!(a.names, ["web1."], "{a:?}");
+    assert_eq!(a.names, ["web1.apps."], "{a:?}");
+    let a = asker.ask("web2.apps.", RecordType::A);
+    assert_eq!(a.addresses, [web_ips[1]], "{a:?}");
 
     // A container on another network is not known here: the upstream says NXDOMAIN.
     let a = asker.ask("stranger.", RecordType::A);

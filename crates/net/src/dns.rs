@@ -12,8 +12,9 @@ use hickory_proto::op::{Edns, Message, MessageType, Metadata, OpCode, ResponseCo
 use hickory_proto::rr::rdata::{A, AAAA, PTR};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
-/// Docker's TTL for its embedded records.
-pub const TTL: u32 = 600;
+/// The TTL of berth's records: short, so that a client's cache does not outlive a
+/// recreate that changed an address (Docker's 600 s and aardvark-dns's 86400 s do).
+pub const TTL: u32 = 10;
 
 /// The largest UDP answer without EDNS (RFC 1035).
 const PLAIN_UDP: usize = 512;
@@ -56,17 +57,21 @@ impl Zone {
         self.names.is_empty()
     }
 
-    /// Adds `ip` under `name`; the first name given an address is its reverse name.
+    /// Adds `ip` under `name`.
     pub fn insert(&mut self, name: &str, ip: IpAddr) {
         let name = key(name);
         if name.is_empty() {
             return;
         }
-        let entry = self.names.entry(name.clone()).or_default();
+        let entry = self.names.entry(name).or_default();
         if !entry.addresses.contains(&ip) {
             entry.addresses.push(ip);
         }
-        self.reverse.entry(ip).or_insert(name);
+    }
+
+    /// Makes `name` the answer to the reverse query of `ip` (the first one given stays).
+    pub fn insert_reverse(&mut self, ip: IpAddr, name: &str) {
+        self.reverse.entry(ip).or_insert_with(|| key(name));
     }
 
     pub fn knows(&self, name: &str) -> bool {
@@ -212,6 +217,8 @@ mod tests {
         ] {
             z.insert(name, ip.parse().unwrap());
         }
+        z.insert_reverse("10.0.0.2".parse().unwrap(), "web-1.net");
+        z.insert_reverse("10.0.0.9".parse().unwrap(), "db.net");
         z
     }
 
@@ -257,9 +264,9 @@ mod tests {
             Reply::Forward
         );
         let m = answered(z.answer(&query("9.0.0.10.in-addr.arpa.", RecordType::PTR, 2), true));
-        assert_eq!(addresses(&m), ["db."]);
+        assert_eq!(addresses(&m), ["db.net."]);
         let m = answered(z.answer(&query("2.0.0.10.in-addr.arpa.", RecordType::PTR, 3), true));
-        assert_eq!(addresses(&m), ["web-1."]);
+        assert_eq!(addresses(&m), ["web-1.net."]);
         assert_eq!(
             z.answer(&query("1.1.1.10.in-addr.arpa.", RecordType::PTR, 4), true),
             Reply::Forward

@@ -137,19 +137,30 @@ impl DnsServer {
     }
 
     /// Rebuilds the zone from the networks' endpoints: every running container on them,
-    /// by name and by its DNS names, with its address on that network.
+    /// by name and by its DNS names, also qualified with the network's name (`web.front`,
+    /// as Docker's), with its address on that network; reverse names are
+    /// `<container>.<network>`.
     fn reload(&mut self) {
         let mut zone = Zone::new();
         for id in &self.network_ids {
             let Ok(file) = self.networks.read_endpoints(id) else {
                 continue;
             };
+            let network = self
+                .networks
+                .find(id)
+                .map(|f| f.network.name)
+                .unwrap_or_default();
             for endpoint in file.endpoints.values().filter(|e| e.holder.alive()) {
                 for ip in [endpoint.ipv4, endpoint.ipv6].into_iter().flatten() {
-                    zone.insert(&endpoint.name, ip);
-                    for name in &endpoint.dns_names {
+                    let names = std::iter::once(&endpoint.name).chain(&endpoint.dns_names);
+                    for name in names {
                         zone.insert(name, ip);
+                        if !network.is_empty() {
+                            zone.insert(&format!("{name}.{network}"), ip);
+                        }
                     }
+                    zone.insert_reverse(ip, &format!("{}.{network}", endpoint.name));
                 }
             }
         }
