@@ -92,6 +92,8 @@ enum ContainerCommand {
     Wait(container::lifecycle::WaitArgs),
     /// Rename a container
     Rename(container::lifecycle::RenameArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(container::port::PortArgs),
     /// Execute a command in a running container
     Exec(Box<container::exec::ExecArgs>),
     /// Attach local standard input, output, and error streams to a running container
@@ -148,6 +150,8 @@ enum Command {
     Wait(container::lifecycle::WaitArgs),
     /// Rename a container
     Rename(container::lifecycle::RenameArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(container::port::PortArgs),
     /// Get real time events from berth
     Events(container::events::EventsArgs),
     /// Attach local standard input, output, and error streams to a running container
@@ -228,6 +232,9 @@ pub fn main() -> ExitCode {
         }
         Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => {
             container::lifecycle::rename(&root, &a)
+        }
+        Command::Port(a) | Command::Container(ContainerCommand::Port(a)) => {
+            container::port::run(&root, &a)
         }
         Command::Events(a) => container::events::run(&root, &a),
         Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => {

@@ -11,6 +11,7 @@ pub mod ipam;
 pub mod netlink;
 pub mod netns;
 pub mod pool;
+pub mod ports;
 pub mod subnet;
 
 pub use netlink::{Netlink, NetlinkError};

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use berth_engine::container::config::{
     DeviceMapping, EndpointIpamConfig, EndpointSettings, HealthConfig, NetworkingConfig,
-    RestartPolicy, ThrottleDevice, Ulimit,
+    PortBinding, RestartPolicy, ThrottleDevice, Ulimit,
 };
 use berth_engine::container::mount_spec;
 use berth_engine::container::{Config, CreateRequest, HostConfig};
@@ -98,11 +98,13 @@ pub struct ContainerFlags {
     #[arg(long)]
     pub detach_keys: Option<String>,
 
-    // Docker flags that berth does not apply yet: refused by name in `to_request`.
-    #[arg(short = 'p', long = "publish", hide = true)]
+    /// Publish a container's port(s) to the host
+    #[arg(short = 'p', long = "publish")]
     pub publish: Vec<String>,
-    #[arg(short = 'P', long = "publish-all", hide = true)]
+    /// Publish all exposed ports to random ports
+    #[arg(short = 'P', long = "publish-all")]
     pub publish_all: bool,
+    // Docker flags that berth does not apply yet: refused by name in `to_request`.
     /// Bind mount a volume ([source:]destination[:options])
     #[arg(short = 'v', long = "volume")]
     pub volume: Vec<String>,
@@ -229,7 +231,8 @@ pub struct ContainerFlags {
     pub ipc: Option<String>,
     #[arg(long, hide = true)]
     pub link: Vec<String>,
-    #[arg(long, hide = true)]
+    /// Expose a port or a range of ports
+    #[arg(long)]
     pub expose: Vec<String>,
     /// Mount the container's root filesystem as read only
     #[arg(long = "read-only")]
@@ -466,6 +469,8 @@ impl ContainerFlags {
         host_config.mounts = (!mount_json.is_empty()).then_some(mount_json);
         host_config.tmpfs = (!tmpfs.is_empty()).then_some(tmpfs);
         let networking_config = self.networking(&mut host_config)?;
+        let mut config = config;
+        self.ports(&mut config, &mut host_config)?;
         Ok(CreateRequest {
             name: self.name.clone(),
             config,
@@ -473,6 +478,55 @@ impl ContainerFlags {
             networking_config,
             mounts,
         })
+    }
+
+    /// `-p`, `-P` and `--expose` as Docker records them: `PortBindings`, with every
+    /// published or exposed port also in `ExposedPorts`.
+    fn ports(&self, config: &mut Config, host_config: &mut HostConfig) -> anyhow::Result<()> {
+        let mut exposed = BTreeMap::new();
+        for e in &self.expose {
+            for key in berth_net::ports::parse_expose(e)? {
+                exposed.insert(key, Default::default());
+            }
+        }
+        for p in &self.publish {
+            for b in berth_net::ports::parse_publish(p)? {
+                exposed.insert(b.port.clone(), Default::default());
+                host_config
+                    .port_bindings
+                    .entry(b.port)
+                    .or_default()
+                    .push(PortBinding {
+                        host_ip: b.host_ip,
+                        host_port: b.host_port,
+                    });
+            }
+        }
+        host_config.publish_all_ports = self.publish_all;
+        let publishing = !host_config.port_bindings.is_empty() || self.publish_all;
+        match self.network.as_str() {
+            "host" if publishing => {
+                crate::cli::output::warning(
+                    "Published ports are discarded when using host network mode",
+                );
+                host_config.port_bindings.clear();
+                host_config.publish_all_ports = false;
+            }
+            "none" if publishing => bail!(
+                "conflicting options: port publishing and --network none (the container has no address to publish)"
+            ),
+            m if m.starts_with("container:") && publishing => {
+                bail!("conflicting options: port publishing and the container type network mode")
+            }
+            _ => {}
+        }
+        if !exposed.is_empty() {
+            config
+                .exposed_ports
+                .get_or_insert_with(BTreeMap::new)
+                .extend(exposed);
+        }
+        Ok(())
     }
 
     /// `--dns*`, `--add-host`, and the endpoint settings of the `--network` network
@@ -590,11 +644,8 @@ impl ContainerFlags {
     }
 
     fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 6] = [
-            ("-p/--publish", !self.publish.is_empty()),
-            ("-P/--publish-all", self.publish_all),
+        let set: [(&str, bool); 3] = [
             ("--link", !self.link.is_empty()),
-            ("--expose", !self.expose.is_empty()),
             ("--platform", self.platform.is_some()),
             ("--pull", self.pull.is_some()),
         ];
@@ -920,14 +971,11 @@ mod tests {
     #[test]
     fn unsupported_flags_are_refused_by_name() {
         let flags = ContainerFlags {
-            publish: vec!["80".into()],
+            link: vec!["db".into()],
             network: "none".into(),
             ..ContainerFlags::default()
         };
         let e = flags.to_request("busybox", &[]).unwrap_err().to_string();
-        assert!(
-            e.starts_with("-p/--publish is not supported by berth yet"),
-            "{e}"
-        );
+        assert!(e.starts_with("--link is not supported by berth yet"), "{e}");
     }
 }

@@ -189,7 +189,7 @@ fn network_settings(containers: &Containers, c: &Container) -> Value {
         "Bridge": "",
         "SandboxID": "",
         "SandboxKey": sandbox,
-        "Ports": {},
+        "Ports": super::port::inspect_value(c),
         "HairpinMode": false,
         "LinkLocalIPv6Address": "",
         "LinkLocalIPv6PrefixLen": 0,

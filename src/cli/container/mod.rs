@@ -8,6 +8,7 @@ pub mod flags;
 pub mod inspect;
 pub mod lifecycle;
 pub mod logs;
+pub mod port;
 pub mod ps;
 pub mod run;
 pub mod signal;

@@ -132,7 +132,7 @@ pub fn row(c: &Container, no_trunc: bool, now: i64) -> Value {
         "Mounts": "",
         "Names": r.name,
         "Networks": network_names(r),
-        "Ports": "",
+        "Ports": super::port::ps_text(c),
         "RunningFor": format!("{} ago", units::human_duration(now - created)),
         "Size": "0B",
         "State": c.state.status.as_str(),

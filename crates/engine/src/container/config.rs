@@ -133,6 +133,17 @@ pub struct EmptyObject {}
 
 /// `HostConfig` of a container (Docker's `container.HostConfig`), every field Docker
 /// prints, in its order.
+/// One host side of a published port (Docker's `PortBinding`; an empty `HostPort` is
+/// an ephemeral port, `a-b` the first free one of the range).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct PortBinding {
+    #[serde(default)]
+    pub host_ip: String,
+    #[serde(default)]
+    pub host_port: String,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
 pub struct HostConfig {
@@ -141,7 +152,7 @@ pub struct HostConfig {
     pub container_id_file: String,
     pub log_config: LogConfig,
     pub network_mode: String,
-    pub port_bindings: BTreeMap<String, serde_json::Value>,
+    pub port_bindings: BTreeMap<String, Vec<PortBinding>>,
     pub restart_policy: RestartPolicy,
     pub auto_remove: bool,
     pub volume_driver: String,

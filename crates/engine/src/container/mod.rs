@@ -48,7 +48,9 @@ use std::path::{Path, PathBuf};
 pub use config::{Config, HostConfig};
 pub use create::{CreateRequest, Created};
 pub use liveness::{Liveness, current_boot_id};
-pub use record::{CONTAINER_SCHEMA, ContainerRecord, State, Status, SupervisorInfo, ZERO_TIME};
+pub use record::{
+    CONTAINER_SCHEMA, ContainerRecord, PublishedPort, State, Status, SupervisorInfo, ZERO_TIME,
+};
 pub use start::{Attach, StartError, Started};
 
 use crate::store::StoreError;

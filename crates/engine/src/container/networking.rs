@@ -12,6 +12,7 @@ use super::record::ContainerRecord;
 use crate::network::Networks;
 use crate::network::attach::{self, Attachments};
 use crate::network::dns_server::{DnsServer, Sockets, upstream_addresses};
+use crate::network::proxy::{self, Proxy, Wanted};
 use crate::runtime::Init;
 
 pub struct Attachment {
@@ -204,4 +205,98 @@ pub fn forget(containers: &Containers, record: &ContainerRecord) {
             let _ = networks.detach_endpoint(&file.network.id, &record.id);
         }
     }
+}
+
+impl Attachment {
+    /// Binds the container's published ports on the host (`-p`, and `-P` for every
+    /// exposed port without one), before the container starts: a port in use fails the
+    /// start, naming the berth container that holds it.
+    pub fn publish(
+        &self,
+        containers: &Containers,
+        record: &ContainerRecord,
+    ) -> Result<(Option<Proxy>, Vec<super::PublishedPort>), String> {
+        let host = &record.host_config;
+        let mut wanted: Vec<Wanted> = Vec::new();
+        for (port, bindings) in &host.port_bindings {
+            for b in bindings {
+                wanted.push(Wanted {
+                    port: port.clone(),
+                    host_ip: b.host_ip.clone(),
+                    host_port: b.host_port.clone(),
+                });
+            }
+        }
+        if host.publish_all_ports {
+            for port in record.config.exposed_ports.iter().flatten().map(|(k, _)| k) {
+                if !host.port_bindings.contains_key(port) {
+                    wanted.push(Wanted {
+                        port: port.clone(),
+                        host_ip: String::new(),
+                        host_port: String::new(),
+                    });
+                }
+            }
+        }
+        if wanted.is_empty() || self.items.is_empty() {
+            return Ok((None, Vec::new()));
+        }
+        let Some(target) = self.addresses.first().copied() else {
+            return Ok((None, Vec::new()));
+        };
+        match proxy::bind(&wanted, target) {
+            Ok((proxy, bound)) => Ok((
+                Some(proxy),
+                bound
+                    .into_iter()
+                    .map(|b| super::PublishedPort {
+                        port: b.port,
+                        host_ip: b.host_ip.to_string(),
+                        host_port: b.host_port,
+                    })
+                    .collect(),
+            )),
+            Err(e) => {
+                let holder = port_holder(containers, &record.id, &e.proto, e.port);
+                let by = match holder {
+                    Some(name) => format!("by container {name}"),
+                    None => format!("({})", e.source),
+                };
+                Err(if e.source.kind() == std::io::ErrorKind::AddrInUse {
+                    format!(
+                        "Bind for {}:{} failed: port is already allocated {by}",
+                        e.address, e.port
+                    )
+                } else {
+                    format!(
+                        "cannot publish {}:{}/{}: {}",
+                        e.address, e.port, e.proto, e.source
+                    )
+                })
+            }
+        }
+    }
+}
+
+/// The running berth container (other than `except`) that publishes `port`/`proto`.
+fn port_holder(containers: &Containers, except: &str, proto: &str, port: u16) -> Option<String> {
+    let suffix = format!("/{proto}");
+    for id in containers.ids().ok()? {
+        if id == except {
+            continue;
+        }
+        let Ok(state) = containers.state(&id) else {
+            continue;
+        };
+        if state.running
+            && state
+                .ports
+                .iter()
+                .any(|p| p.host_port == port && p.port.ends_with(&suffix))
+            && let Ok(record) = containers.record(&id)
+        {
+            return Some(record.name);
+        }
+    }
+    None
 }

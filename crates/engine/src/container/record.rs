@@ -69,6 +69,9 @@ pub struct State {
     /// The supervisor of a running container and the protocol it speaks.
     #[serde(default)]
     pub supervisor: Option<SupervisorInfo>,
+    /// The ports published by this run, as bound (ephemeral ports resolved).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PublishedPort>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -97,6 +100,15 @@ impl Status {
     }
 }
 
+/// A published port of a running container: `80/tcp` on `0.0.0.0:8080`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct PublishedPort {
+    pub port: String,
+    pub host_ip: String,
+    pub host_port: u16,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SupervisorInfo {
     pub pid: i32,
@@ -122,6 +134,7 @@ impl State {
             boot_id: String::new(),
             restart_count: 0,
             supervisor: None,
+            ports: Vec::new(),
         }
     }
 
@@ -136,6 +149,7 @@ impl State {
             finished_at,
             restarting: false,
             supervisor: None,
+            ports: Vec::new(),
             ..self.clone()
         }
     }

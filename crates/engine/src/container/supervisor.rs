@@ -237,6 +237,8 @@ struct Running {
     _network: super::networking::Attachment,
     /// The embedded DNS server, on networks with names.
     dns: Option<crate::network::dns_server::DnsServer>,
+    /// The userland proxy of the published ports.
+    proxy: Option<crate::network::proxy::Proxy>,
 }
 
 fn prepare_and_spawn(
@@ -274,6 +276,7 @@ fn prepare_and_spawn(
         super::networking::Attachment::prepare(containers, &record).map_err(|e| (e, 125))?;
     super::etc_files::write(&dir, &record, &network.etc_inputs())
         .map_err(|e| (format!("cannot prepare /etc files: {e}"), 125))?;
+    let (proxy, ports) = network.publish(containers, &record).map_err(|e| (e, 125))?;
     let (holders, _volume_locks) = tmpfs_holders(containers, &record).map_err(own)?;
     let init_binary = std::env::current_exe().ok();
     let spec = spec::derive(
@@ -407,6 +410,7 @@ fn prepare_and_spawn(
             pid: std::process::id() as i32,
             protocol: PROTOCOL,
         }),
+        ports,
         ..previous
     };
     if let Err(e) = containers.write_state(id, &state) {
@@ -428,6 +432,7 @@ fn prepare_and_spawn(
         health: checker,
         _network: network,
         dns,
+        proxy,
     })
 }
 
@@ -448,6 +453,7 @@ enum Tag {
     ProbeOutput,
     Hub(Slot),
     Dns(crate::network::dns_server::DnsSlot),
+    Proxy(crate::network::proxy::ProxySlot),
 }
 
 fn supervise(
@@ -514,6 +520,11 @@ fn supervise(
                 }
             }
         }
+        if let Some(proxy) = running.proxy.as_ref().filter(|_| exit.is_none()) {
+            let mut slots = Vec::new();
+            proxy.register(&mut fds, &mut slots);
+            tags.extend(slots.into_iter().map(Tag::Proxy));
+        }
         match poll(&mut fds, timeout.as_ref()) {
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
@@ -552,6 +563,12 @@ fn supervise(
                 Tag::Dns(slot) => {
                     if let Some(dns) = running.dns.as_mut() {
                         dns.ready(slot);
+                    }
+                    continue;
+                }
+                Tag::Proxy(slot) => {
+                    if let Some(proxy) = running.proxy.as_mut() {
+                        proxy.ready(slot);
                     }
                     continue;
                 }
@@ -597,6 +614,9 @@ fn supervise(
         hub.sweep();
         if let Some(dns) = running.dns.as_mut() {
             dns.sweep();
+        }
+        if let Some(proxy) = running.proxy.as_mut() {
+            proxy.sweep();
         }
         if exit.is_none() {
             check_health(containers, &mut running, probe_ended);

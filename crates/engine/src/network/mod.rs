@@ -29,6 +29,7 @@ pub mod dns_server;
 mod endpoints;
 pub mod holder;
 pub mod host;
+pub mod proxy;
 pub mod record;
 
 pub use endpoints::{EndpointRequest, host_veth_name, parse_mac};
