@@ -5,92 +5,25 @@
 
 mod harness;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
+use harness::dockerd::Dockerd;
 use harness::require_root;
 use harness::state::StateRoot;
-
-/// A dockerd of the test's own, stopped and cleaned up on drop.
-struct Dockerd {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Dockerd {
-    fn start(dir: &Path) -> Dockerd {
-        let socket = dir.join("docker.sock");
-        let log = std::fs::File::create(dir.join("dockerd.log")).expect("create dockerd log");
-        let child = Command::new("dockerd")
-            .arg("--data-root")
-            .arg(dir.join("data"))
-            .arg("--exec-root")
-            .arg(dir.join("exec"))
-            .arg("--pidfile")
-            .arg(dir.join("dockerd.pid"))
-            .arg("-H")
-            .arg(format!("unix://{}", socket.display()))
-            .args([
-                "--bridge=none",
-                "--iptables=false",
-                "--ip6tables=false",
-                "--ip-masq=false",
-            ])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start dockerd: install Debian's docker.io (.ci/run does)");
-        let dockerd = Dockerd { child, socket };
-        // Readiness: poll the API until it answers (bounded), as a client would.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !dockerd.docker(&["version"]).status.success() {
-            assert!(
-                Instant::now() < deadline,
-                "dockerd did not answer within 60 s; see {}/dockerd.log",
-                dir.display()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        dockerd
-    }
-
-    fn docker(&self, args: &[&str]) -> std::process::Output {
-        Command::new("docker")
-            .arg("-H")
-            .arg(format!("unix://{}", self.socket.display()))
-            .args(args)
-            .output()
-            .expect("run the docker client")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.docker(args);
-        assert!(
-            out.status.success(),
-            "docker {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Dockerd {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn archives_move_between_berth_and_docker_with_the_same_ids() {
     require_root();
     let root = StateRoot::new("docker-interop");
-    let dockerd = Dockerd::start(root.path());
+    let dockerd = Dockerd::start(
+        root.path(),
+        &[
+            "--bridge=none",
+            "--iptables=false",
+            "--ip6tables=false",
+            "--ip-masq=false",
+        ],
+    );
 
     // berth → Docker.
     let tar = root.busybox_tar();

@@ -5,10 +5,12 @@
 
 mod harness;
 
+use std::os::fd::AsFd;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use harness::containers::{Guarded, read_record, root};
+use harness::remote::RemoteClient;
 
 /// A bridge name of this test process (`brt`, pid, a letter: within 15 characters).
 fn bridge_name(tag: char) -> String {
@@ -325,4 +327,105 @@ fn killed_supervisors_leave_nothing_after_rm_and_network_rm() {
         let veth = berth_engine::network::host_veth_name(id, &net_id);
         assert!(wait_gone(&veth), "veth {veth} left behind");
     }
+}
+
+/// The rules berth has in nftables for `bridge`, as `nft` lists them.
+fn nft_rules_for(bridge: &str) -> Vec<String> {
+    let out = Command::new("nft")
+        .args(["list", "ruleset"])
+        .output()
+        .expect("nft");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(&format!("comment \"berth:{bridge}\"")))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn outbound_traffic_is_masqueraded_and_internal_networks_stay_inside() {
+    let root = root("net-outbound");
+    create_network(&root, "out", "10.232.30.0/24", 'o');
+    root.ok(&[
+        "network",
+        "create",
+        "--internal",
+        "--subnet",
+        "10.232.31.0/24",
+        "-o",
+        &format!("com.docker.network.bridge.name={}", bridge_name('i')),
+        "inside",
+    ]);
+    let masq = nft_rules_for(&bridge_name('o'));
+    assert!(
+        masq.iter()
+            .any(|r| r.contains("10.232.30.0/24") && r.contains("masquerade")),
+        "{masq:?}"
+    );
+    let drops = nft_rules_for(&bridge_name('i'));
+    assert!(
+        drops.iter().all(|r| r.contains("drop")) && drops.len() == 2,
+        "{drops:?}"
+    );
+
+    // A "machine outside": a namespace behind the host, which knows no route to the
+    // containers' subnet; only masqueraded traffic (from the host's address) gets back.
+    let outside = RemoteClient::new("o", "10.233.2.1", "10.233.2.2");
+    let listener = berth_net::netns::within(outside.netns().as_fd(), || {
+        std::net::TcpListener::bind("10.233.2.2:7070")
+    })
+    .expect("enter the netns")
+    .expect("listen outside");
+    listener.set_nonblocking(false).expect("blocking");
+    let accepted = std::thread::spawn(move || {
+        let (mut stream, peer) = listener.accept().expect("a connection from the container");
+        let _ = std::io::Write::write_all(&mut stream, b"hi\n");
+        peer.ip().to_string()
+    });
+    let (code, out, err) = root.berth(&[
+        "run",
+        "--rm",
+        "--network",
+        "out",
+        "busybox",
+        "sh",
+        "-c",
+        "nc -w 5 10.233.2.2 7070",
+    ]);
+    assert_eq!((code, out.as_str()), (0, "hi\n"), "{err}");
+    assert_eq!(
+        accepted.join().expect("listener"),
+        "10.233.2.1",
+        "masqueraded as the host"
+    );
+
+    let (code, _, _) = root.berth(&[
+        "run",
+        "--rm",
+        "--network",
+        "inside",
+        "busybox",
+        "sh",
+        "-c",
+        "nc -w 2 10.233.2.2 7070",
+    ]);
+    assert_ne!(code, 0, "an internal network must not reach outside");
+    let (code, out, _) = root.berth(&[
+        "run",
+        "--rm",
+        "--network",
+        "inside",
+        "busybox",
+        "ip",
+        "route",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        !out.contains("default"),
+        "no default route on an internal network: {out}"
+    );
+
+    root.ok(&["network", "rm", "out", "inside"]);
+    assert!(nft_rules_for(&bridge_name('o')).is_empty());
+    assert!(nft_rules_for(&bridge_name('i')).is_empty());
 }

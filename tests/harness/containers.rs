@@ -43,6 +43,7 @@ pub fn remove_networks(root: &Root) {
         };
         if let Some(bridge) = file["Bridge"].as_str().filter(|b| !b.is_empty()) {
             let _ = Command::new("ip").args(["link", "del", bridge]).output();
+            let _ = berth_net::nft::remove_network(bridge);
         }
     }
 }

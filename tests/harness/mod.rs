@@ -5,7 +5,9 @@
 
 pub mod containers;
 pub mod dns;
+pub mod dockerd;
 pub mod pty;
+pub mod remote;
 pub mod state;
 pub mod tarball;
 

@@ -10,6 +10,7 @@ pub mod dns;
 pub mod ipam;
 pub mod netlink;
 pub mod netns;
+pub mod nft;
 pub mod pool;
 pub mod ports;
 pub mod subnet;

@@ -94,17 +94,32 @@ pub fn ensure_bridge(_lock: &HostLock, name: &str, network: &Network) -> Result<
         let _ = nl.delete_link(name);
         return Err(kernel(e));
     }
-    if !network.internal && network.ipv4().is_some() {
-        enable_ip_forward()?;
+    let rules = berth_net::nft::NetworkRules {
+        bridge: name.to_string(),
+        subnets: network.ipam.config.iter().map(|c| c.subnet).collect(),
+        internal: network.internal,
+    };
+    let ready = berth_net::nft::add_network(&rules)
+        .map_err(|e| NetworkError::Kernel(e.to_string()))
+        .and_then(|()| {
+            if !network.internal && network.ipv4().is_some() {
+                enable_ip_forward()?;
+            }
+            Ok(())
+        });
+    if let Err(e) = ready {
+        let _ = berth_net::nft::remove_network(name);
+        let _ = nl.delete_link(name);
+        return Err(e);
     }
     Ok(index)
 }
 
-/// Deletes the bridge `name` (nothing when it is gone already).
+/// Deletes the bridge `name` and its nftables rules (nothing when they are gone already).
 pub fn delete_bridge(name: &str) -> Result<(), NetworkError> {
     let mut nl = Netlink::open().map_err(kernel)?;
     nl.delete_link(name).map_err(kernel)?;
-    Ok(())
+    berth_net::nft::remove_network(name).map_err(|e| NetworkError::Kernel(e.to_string()))
 }
 
 /// Containers on a bridge network reach the outside through the host: the one host-wide
