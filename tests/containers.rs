@@ -552,7 +552,7 @@ fn bad_input_gets_one_line_and_leaves_nothing() {
                 "true",
             ],
             125,
-            "-p/--publish is not supported by berth yet",
+            "conflicting options: port publishing and --network none",
         ),
         (
             &[

@@ -302,21 +302,55 @@ fn the_subnet_pool_skips_a_route_on_the_host() {
 fn killed_supervisors_leave_nothing_after_rm_and_network_rm() {
     let root = root("net-kill");
     let net_id = create_network(&root, "doomed", "10.232.4.0/24", 'g');
-    let ids: Vec<String> = (0..3)
-        .map(|_| detached(&root, &["--network", "doomed", "busybox", "sleep", "600"]))
+    // One of them runs as another user (whose init must still die with its supervisor).
+    let ids: Vec<String> = ["0", "1000", "0"]
+        .iter()
+        .map(|user| {
+            detached(
+                &root,
+                &["--network", "doomed", "-u", user, "busybox", "sleep", "600"],
+            )
+        })
         .collect();
     let net = inspect_network(&root, "doomed");
     assert_eq!(net["Containers"].as_object().map(|m| m.len()), Some(3));
+    let mut inits = Vec::new();
     for id in &ids {
         let state = read_record(&root, id, "state.json");
+        inits.push(state["Pid"].as_i64().expect("init pid"));
         let pid = state["Supervisor"]["pid"].as_i64().expect("supervisor pid");
         let status = Command::new("kill").args(["-9", &pid.to_string()]).status();
         assert!(status.is_ok_and(|s| s.success()));
     }
+    // Each init dies with its supervisor (a zombie or gone), before any cleanup.
+    let running = |pid: i64| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit(") ").next().map(|r| !r.starts_with('Z')))
+            .unwrap_or(false)
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while inits.iter().any(|p| running(*p)) {
+        assert!(
+            Instant::now() < deadline,
+            "an init outlived its supervisor: {inits:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     for id in &ids {
         root.ok(&["rm", "-f", id]);
     }
-    // The endpoints of dead supervisors no longer count.
+    // `rm` forgets the endpoints of dead supervisors (the file itself, not only what
+    // inspect shows).
+    let path = root
+        .path()
+        .join("state/networks")
+        .join(&net_id)
+        .join("endpoints.json");
+    let endpoints: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("endpoints.json"))
+            .expect("json");
+    assert_eq!(endpoints["Endpoints"], serde_json::json!({}), "{endpoints}");
     assert_eq!(
         inspect_network(&root, "doomed")["Containers"],
         serde_json::json!({})

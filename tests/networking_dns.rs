@@ -236,6 +236,10 @@ fn the_default_bridge_has_no_embedded_dns() {
         !resolv.lines().any(|l| l.starts_with("nameserver 127.")),
         "loopback servers are unreachable from a container: {resolv}"
     );
+    assert!(
+        resolv.lines().any(|l| l.starts_with("nameserver ")),
+        "a server the container can reach: {resolv}"
+    );
     let hosts = root.ok(&["exec", &id, "cat", "/etc/hosts"]);
     assert!(
         hosts.ends_with(&format!("{address}\t{}\n", &id[..12])),

@@ -249,6 +249,14 @@ fn network_container_mode_shares_the_stack() {
     let (code, out, err) = root.berth(&["exec", &second, "ip", "-o", "-4", "addr", "show", "eth0"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains(&format!("inet {address}/24")), "{out}");
+    // Docker: it also shares first's /etc/hosts and resolv.conf (and so its DNS server).
+    for file in ["/etc/hosts", "/etc/resolv.conf"] {
+        assert_eq!(
+            root.ok(&["exec", &second, "cat", file]),
+            root.ok(&["exec", "first", "cat", file]),
+            "{file}"
+        );
+    }
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (code, out, _) = root.berth(&[

@@ -88,10 +88,14 @@ impl Zone {
                 _ => Reply::Drop,
             };
         };
+        // A response sent to the server, or anything but a standard query (NOTIFY,
+        // UPDATE…), is not answered or passed on.
         if request.metadata.message_type != MessageType::Query
             || request.metadata.op_code != OpCode::Query
-            || request.queries.len() != 1
         {
+            return Reply::Drop;
+        }
+        if request.queries.len() != 1 {
             return Reply::Forward;
         }
         let question = &request.queries[0];
@@ -284,6 +288,9 @@ mod tests {
         assert_eq!(fail.metadata.response_code, ResponseCode::ServFail);
         assert_eq!(fail.metadata.id, 5);
         assert_eq!(message_id(&[0, 9, 1]), Some(9));
+        let mut response = Message::from_vec(&query("db.", RecordType::A, 6)).unwrap();
+        response.metadata.message_type = MessageType::Response;
+        assert_eq!(z.answer(&response.to_vec().unwrap(), true), Reply::Drop);
     }
 
     #[test]

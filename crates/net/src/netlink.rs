@@ -11,7 +11,7 @@ use netlink_packet_core::{
     NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage,
     NetlinkPayload,
 };
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
@@ -112,7 +112,8 @@ impl Netlink {
                 if len == 0 {
                     break;
                 }
-                offset += len;
+                // Messages in one datagram start at 4-byte boundaries (NLMSG_ALIGN).
+                offset += (len + 3) & !3;
                 if reply.header.sequence_number != self.seq {
                     continue;
                 }
@@ -258,6 +259,12 @@ impl Netlink {
         m.header.family = family(address);
         m.attributes.push(AddressAttribute::Local(address));
         m.attributes.push(AddressAttribute::Address(address));
+        if address.is_ipv6() {
+            // Usable at once, as Docker's: addresses from the IPAM are unique on the
+            // network, and duplicate detection would leave them tentative for a second.
+            m.attributes
+                .push(AddressAttribute::Flags(AddressFlags::Nodad));
+        }
         let what = || format!("add address {address}/{prefix} to link {index}");
         self.request(
             &what,

@@ -15,6 +15,13 @@ use super::record::ContainerRecord;
 /// The host's resolver configuration.
 pub const HOST_RESOLV_CONF: &str = "/etc/resolv.conf";
 
+/// systemd-resolved's list of the real servers behind its 127.0.0.53 stub.
+const SYSTEMD_RESOLV_CONF: &str = "/run/systemd/resolve/resolv.conf";
+
+/// Docker's servers for a container whose host has only loopback ones (which a
+/// container without the embedded server cannot reach).
+const FALLBACK_SERVERS: [&str; 2] = ["8.8.8.8", "8.8.4.4"];
+
 /// Where the embedded DNS server answers inside the container.
 pub const EMBEDDED_DNS: &str = "127.0.0.11";
 
@@ -26,14 +33,30 @@ pub struct EtcInputs<'a> {
     pub host_gateway: Option<IpAddr>,
     /// Whether the embedded DNS server serves the container (user-defined networks).
     pub embedded_dns: bool,
+    /// `--network container:<x>`: x's directory, whose files it shares (Docker's).
+    pub shared_from: Option<std::path::PathBuf>,
 }
 
 pub fn write(dir: &Path, record: &ContainerRecord, inputs: &EtcInputs<'_>) -> io::Result<()> {
+    if let Some(other) = &inputs.shared_from {
+        for name in ["hostname", "hosts", "resolv.conf"] {
+            std::fs::copy(other.join(name), dir.join(name))?;
+        }
+        return Ok(());
+    }
     std::fs::write(
         dir.join("hostname"),
         format!("{}\n", record.config.hostname),
     )?;
-    let host_resolv = std::fs::read_to_string(HOST_RESOLV_CONF).unwrap_or_default();
+    let mut host_resolv = std::fs::read_to_string(HOST_RESOLV_CONF).unwrap_or_default();
+    // Docker: behind systemd-resolved's stub, a container without the embedded server
+    // uses the servers the stub forwards to.
+    if !inputs.embedded_dns
+        && parse_resolv(&host_resolv).nameservers == ["127.0.0.53"]
+        && let Ok(real) = std::fs::read_to_string(SYSTEMD_RESOLV_CONF)
+    {
+        host_resolv = real;
+    }
     let (hosts, resolv) = if record.host_config.network_mode == "host" {
         (
             std::fs::read("/etc/hosts").unwrap_or_default(),
@@ -176,16 +199,23 @@ fn resolv_conf(host: &HostConfig, host_resolv: &str, embedded_dns: bool) -> Stri
             out.push_str(line);
             out.push('\n');
         }
-        if any {
-            return out;
+        if !any {
+            for server in FALLBACK_SERVERS {
+                out.push_str(&format!("nameserver {server}\n"));
+            }
         }
-        Vec::new()
+        return out;
     } else {
-        parsed
+        let servers: Vec<String> = parsed
             .nameservers
             .into_iter()
             .filter(|s| !is_loopback(s))
-            .collect()
+            .collect();
+        if servers.is_empty() {
+            FALLBACK_SERVERS.iter().map(|s| s.to_string()).collect()
+        } else {
+            servers
+        }
     };
     // Docker: `--dns-search .` means no search domains.
     let search: Vec<String> = search.into_iter().filter(|s| s != ".").collect();
@@ -245,6 +275,15 @@ mod tests {
     }
 
     #[test]
+    fn only_loopback_servers_fall_back_to_dockers_defaults() {
+        let host_only_stub = "nameserver 127.0.0.53\nsearch x.test\n";
+        assert_eq!(
+            resolv_conf(&host(), host_only_stub, false),
+            "search x.test\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n"
+        );
+    }
+
+    #[test]
     fn upstreams_are_dns_flags_or_the_hosts_servers_loopback_included() {
         assert_eq!(upstreams(&host(), HOST), ["127.0.0.53", "10.0.0.2"]);
         let mut r = host();
@@ -272,6 +311,7 @@ mod tests {
                 addresses: &[ip],
                 host_gateway: Some("172.18.0.1".parse().unwrap()),
                 embedded_dns: true,
+                shared_from: None,
             },
         )
         .unwrap();

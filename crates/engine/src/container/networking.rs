@@ -20,6 +20,8 @@ pub struct Attachment {
     container_id: String,
     pub items: Attachments,
     addresses: Vec<IpAddr>,
+    /// `--network container:<x>`: x's directory.
+    shared_from: Option<std::path::PathBuf>,
 }
 
 impl Attachment {
@@ -31,7 +33,12 @@ impl Attachment {
             container_id: record.id.clone(),
             items: Attachments::default(),
             addresses: Vec::new(),
+            shared_from: None,
         };
+        if let Some(other) = record.host_config.network_mode.strip_prefix("container:") {
+            let id = containers.lookup(other).map_err(|e| e.to_string())?;
+            out.shared_from = Some(containers.dir(&id));
+        }
         if attach::mode_network(&record.host_config.network_mode).is_none() {
             return Ok(out);
         }
@@ -53,6 +60,7 @@ impl Attachment {
             addresses: &self.addresses,
             host_gateway: first.and_then(|a| a.network.network.ipv4().and_then(|c| c.gateway)),
             embedded_dns: first.is_some_and(|a| a.network.network.has_dns()),
+            shared_from: self.shared_from.clone(),
         }
     }
 

@@ -510,20 +510,13 @@ fn supervise(
             let mut slots = Vec::new();
             dns.register(&mut fds, &mut slots);
             tags.extend(slots.into_iter().map(Tag::Dns));
-            if let Some(at) = dns.deadline() {
-                let left = at.saturating_duration_since(std::time::Instant::now());
-                let sooner = timeout.is_none_or(|t| {
-                    std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32) > left
-                });
-                if sooner {
-                    timeout = rustix::event::Timespec::try_from(left).ok();
-                }
-            }
+            sooner(&mut timeout, dns.deadline());
         }
         if let Some(proxy) = running.proxy.as_ref().filter(|_| exit.is_none()) {
             let mut slots = Vec::new();
             proxy.register(&mut fds, &mut slots);
             tags.extend(slots.into_iter().map(Tag::Proxy));
+            sooner(&mut timeout, proxy.deadline());
         }
         match poll(&mut fds, timeout.as_ref()) {
             Ok(_) => {}
@@ -634,6 +627,20 @@ fn supervise(
     let _ = running.init.wait();
     hub.exited(exit_code);
     (exit_code, end)
+}
+
+/// Shortens the poll timeout to `deadline` when that comes first.
+fn sooner(timeout: &mut Option<rustix::event::Timespec>, deadline: Option<std::time::Instant>) {
+    let Some(at) = deadline else {
+        return;
+    };
+    let left = at.saturating_duration_since(std::time::Instant::now());
+    let later = timeout.is_none_or(|t| {
+        std::time::Duration::new(t.tv_sec.max(0) as u64, t.tv_nsec.max(0) as u32) > left
+    });
+    if later {
+        *timeout = rustix::event::Timespec::try_from(left).ok();
+    }
 }
 
 /// Collects a finished (or overdue) probe into the state and starts the next one.

@@ -4,7 +4,9 @@
 //! for names the container's networks know are answered from a zone built from their
 //! `endpoints.json` files, rebuilt whenever one of them is replaced (inotify); everything
 //! else is forwarded, unchanged, from the host's namespace to the upstream servers
-//! (`--dns`, or the host's resolvers, loopback stubs included).
+//! (`--dns`, or the host's resolvers, loopback stubs included). Queries that came over
+//! TCP are forwarded over UDP too; an upstream's truncated answer reaches such a client
+//! truncated (forwarding over TCP is not built yet).
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -23,8 +25,19 @@ pub const ADDRESS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
 /// How long one upstream gets before the next is asked (then SERVFAIL).
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Queries waiting for an upstream at once; more get SERVFAIL.
-const MAX_PENDING: usize = 1024;
+/// Queries waiting for an upstream at once (each holds a socket); more get SERVFAIL.
+/// Well under the supervisor's 1024 open files.
+const MAX_PENDING: usize = 256;
+
+/// How long the listener rests after `accept` failed (out of file descriptors), so that
+/// a listener that stays readable does not spin the poll loop.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(200);
+
+/// The most a TCP client may have buffered (one message of 64 KiB and its length).
+const MAX_TCP_BUFFER: usize = 65537;
+
+/// A TCP client silent for this long is closed.
+const TCP_IDLE: Duration = Duration::from_secs(30);
 
 /// TCP clients at once.
 const MAX_CONNECTIONS: usize = 64;
@@ -50,6 +63,10 @@ struct Connection {
     id: u64,
     stream: TcpStream,
     buf: Vec<u8>,
+    /// The client has closed its side; the connection stays until its forwarded
+    /// queries are answered.
+    eof: bool,
+    last: Instant,
 }
 
 /// A slot of the poll set (see `register`).
@@ -74,6 +91,7 @@ pub struct DnsServer {
     connections: Vec<Connection>,
     next_connection: u64,
     buf: Vec<u8>,
+    accept_paused_until: Option<Instant>,
 }
 
 /// The sockets, made inside the container's namespace (by `netns::within`) before its
@@ -131,6 +149,7 @@ impl DnsServer {
             connections: Vec::new(),
             next_connection: 0,
             buf: vec![0u8; 65536],
+            accept_paused_until: None,
         };
         server.reload();
         Ok(server)
@@ -173,21 +192,28 @@ impl DnsServer {
         slots.push(DnsSlot::Watch);
         fds.push(PollFd::new(&self.udp, PollFlags::IN));
         slots.push(DnsSlot::Udp);
-        fds.push(PollFd::new(&self.listener, PollFlags::IN));
-        slots.push(DnsSlot::Listener);
+        if self.accept_paused_until.is_none() {
+            fds.push(PollFd::new(&self.listener, PollFlags::IN));
+            slots.push(DnsSlot::Listener);
+        }
         for (i, p) in self.pending.iter().enumerate() {
             fds.push(PollFd::new(&p.socket, PollFlags::IN));
             slots.push(DnsSlot::Pending(i));
         }
         for (i, c) in self.connections.iter().enumerate() {
-            fds.push(PollFd::new(&c.stream, PollFlags::IN));
-            slots.push(DnsSlot::Connection(i));
+            if !c.eof {
+                fds.push(PollFd::new(&c.stream, PollFlags::IN));
+                slots.push(DnsSlot::Connection(i));
+            }
         }
     }
 
-    /// When the poll loop must wake up for an upstream that did not answer.
+    /// When the poll loop must wake up: for an upstream that did not answer, a paused
+    /// listener, an idle TCP client.
     pub fn deadline(&self) -> Option<Instant> {
-        self.pending.iter().map(|p| p.deadline).min()
+        let pending = self.pending.iter().map(|p| p.deadline);
+        let idle = self.connections.iter().map(|c| c.last + TCP_IDLE);
+        pending.chain(idle).chain(self.accept_paused_until).min()
     }
 
     /// Handles what a poll reported ready, in the order the slots were given. Slots
@@ -225,7 +251,22 @@ impl DnsServer {
             }
             i += 1;
         }
-        self.connections.retain(|c| c.id != u64::MAX);
+        if self.accept_paused_until.is_some_and(|t| t <= now) {
+            self.accept_paused_until = None;
+        }
+        let waiting: Vec<u64> = self
+            .pending
+            .iter()
+            .filter_map(|p| match p.client {
+                Client::Tcp(id) => Some(id),
+                Client::Udp(_) => None,
+            })
+            .collect();
+        self.connections.retain(|c| {
+            c.id != u64::MAX
+                && !(c.eof && !waiting.contains(&c.id))
+                && now.duration_since(c.last) < TCP_IDLE
+        });
     }
 
     fn serve_udp(&mut self) {
@@ -246,7 +287,15 @@ impl DnsServer {
     }
 
     fn accept(&mut self) {
-        while let Ok((stream, _)) = self.listener.accept() {
+        loop {
+            let stream = match self.listener.accept() {
+                Ok((stream, _)) => stream,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(_) => {
+                    self.accept_paused_until = Some(Instant::now() + ACCEPT_PAUSE);
+                    return;
+                }
+            };
             if self.connections.len() >= MAX_CONNECTIONS || stream.set_nonblocking(true).is_err() {
                 continue;
             }
@@ -255,6 +304,8 @@ impl DnsServer {
                 id: self.next_connection,
                 stream,
                 buf: Vec::new(),
+                eof: false,
+                last: Instant::now(),
             });
         }
     }
@@ -264,12 +315,22 @@ impl DnsServer {
             return;
         };
         let mut chunk = [0u8; 4096];
-        let closed = loop {
+        c.last = Instant::now();
+        let mut broken = false;
+        let eof = loop {
+            if c.buf.len() > MAX_TCP_BUFFER {
+                // More than one message can be: not a DNS client.
+                broken = true;
+                break true;
+            }
             match c.stream.read(&mut chunk) {
                 Ok(0) => break true,
                 Ok(n) => c.buf.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
-                Err(_) => break true,
+                Err(_) => {
+                    broken = true;
+                    break true;
+                }
             }
         };
         let id = c.id;
@@ -289,10 +350,15 @@ impl DnsServer {
                 Reply::Drop => {}
             }
         }
-        if closed && let Some(c) = self.connections.iter_mut().find(|c| c.id == id) {
-            // Marked for `sweep`.
-            c.id = u64::MAX;
-            c.buf.clear();
+        if let Some(c) = self.connections.iter_mut().find(|c| c.id == id) {
+            if broken {
+                // Marked for `sweep`.
+                c.id = u64::MAX;
+                c.buf.clear();
+            } else if eof {
+                // Half-closed: answers still go back (see `sweep`).
+                c.eof = true;
+            }
         }
     }
 

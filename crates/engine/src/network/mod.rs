@@ -175,13 +175,21 @@ impl Networks {
             .collect())
     }
 
-    /// Every network, the predefined ones first, then by name.
+    /// Whether the network's name points at it: a directory without that (a create that
+    /// lost the race for the name, or one a crash cut short) is not a network.
+    fn is_named(&self, file: &NetworkFile) -> bool {
+        fs::read_link(self.names_dir().join(&file.network.name))
+            .is_ok_and(|t| t.as_os_str() == file.network.id.as_str())
+    }
+
+    /// Every network, in the order they were made.
     pub fn list(&self) -> Result<Vec<NetworkFile>, NetworkError> {
         self.ensure_predefined()?;
         let mut all: Vec<NetworkFile> = self
             .ids()?
             .iter()
             .filter_map(|id| self.read(id).ok())
+            .filter(|f| self.is_named(f))
             .collect();
         all.sort_by(|a, b| a.network.created.cmp(&b.network.created));
         Ok(all)
@@ -201,6 +209,7 @@ impl Networks {
                 .ids()?
                 .into_iter()
                 .filter(|id| id.starts_with(name_or_id))
+                .filter(|id| self.read(id).is_ok_and(|f| self.is_named(&f)))
                 .collect();
             if matches.len() == 1 {
                 return self.read(&matches[0]);
@@ -352,11 +361,13 @@ impl Networks {
 
     /// `network rm`: refused while a running container is attached; deletes the bridge.
     pub fn remove(&self, name_or_id: &str) -> Result<Network, NetworkError> {
+        // Looked up under the lock: a concurrent `rm` of the same network finds nothing.
+        self.ensure_predefined()?;
+        let _lock = lock_file(&self.dir.join(".lock"))?;
         let file = self.find(name_or_id)?;
         if file.network.is_predefined() {
             return Err(NetworkError::Predefined(file.network.name));
         }
-        let _lock = lock_file(&self.dir.join(".lock"))?;
         let id = file.network.id.clone();
         let _network_lock = lock_file(&self.network_dir(&id).join("lock"))?;
         let live = self
@@ -375,7 +386,9 @@ impl Networks {
             host::delete_bridge(&file.bridge)?;
         }
         let link = self.names_dir().join(&file.network.name);
-        fs::remove_file(&link).map_err(|e| NetworkError::io("remove", &link, e))?;
+        if self.is_named(&file) {
+            fs::remove_file(&link).map_err(|e| NetworkError::io("remove", &link, e))?;
+        }
         let dir = self.network_dir(&id);
         fs::remove_dir_all(&dir).map_err(|e| NetworkError::io("remove", &dir, e))?;
         Ok(file.network)

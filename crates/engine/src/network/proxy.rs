@@ -152,7 +152,13 @@ pub struct Proxy {
     pairs: Vec<Pair>,
     flows: Vec<Flow>,
     buf: Vec<u8>,
+    /// After `accept` failed (out of file descriptors) the TCP listeners rest until
+    /// then, so that a listener that stays readable does not spin the poll loop.
+    accept_paused_until: Option<Instant>,
 }
+
+/// How long the TCP listeners rest after `accept` failed.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(200);
 
 fn unspecified(v4: bool) -> IpAddr {
     if v4 {
@@ -258,6 +264,7 @@ impl Proxy {
     pub fn register<'a>(&'a self, fds: &mut Vec<PollFd<'a>>, slots: &mut Vec<ProxySlot>) {
         for (i, l) in self.listeners.iter().enumerate() {
             let fd = match &l.socket {
+                Socket::Tcp(_) if self.accept_paused_until.is_some() => continue,
                 Socket::Tcp(s) => PollFd::new(s, PollFlags::IN),
                 Socket::Udp(s) => PollFd::new(s, PollFlags::IN),
             };
@@ -306,10 +313,18 @@ impl Proxy {
         }
     }
 
+    /// When the poll loop must wake up for paused listeners.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.accept_paused_until
+    }
+
     /// Drops closed connections and idle UDP flows.
     pub fn sweep(&mut self) {
         self.pairs.retain(|p| !p.closed);
         let now = Instant::now();
+        if self.accept_paused_until.is_some_and(|t| t <= now) {
+            self.accept_paused_until = None;
+        }
         self.flows.retain(|f| now.duration_since(f.last) < UDP_IDLE);
     }
 
@@ -321,8 +336,13 @@ impl Proxy {
         match &listener.socket {
             Socket::Tcp(l) => {
                 for _ in 0..BATCH {
-                    let Ok((client, _)) = l.accept() else {
-                        break;
+                    let client = match l.accept() {
+                        Ok((client, _)) => client,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(_) => {
+                            self.accept_paused_until = Some(Instant::now() + ACCEPT_PAUSE);
+                            break;
+                        }
                     };
                     if client.set_nonblocking(true).is_err() {
                         continue;

@@ -647,8 +647,14 @@ pub(super) fn credentials(p: &ProcessPlan) -> Step<()> {
     rustix::thread::set_thread_groups(&groups).what(|| "setgroups".into())?;
     let gid = Gid::from_raw(p.gid);
     rustix::thread::set_thread_res_gid(gid, gid, gid).what(|| format!("setresgid {}", p.gid))?;
+    let death_signal = rustix::process::parent_process_death_signal()
+        .what(|| "read the parent death signal".into())?;
     let uid = Uid::from_raw(p.uid);
     rustix::thread::set_thread_res_uid(uid, uid, uid).what(|| format!("setresuid {}", p.uid))?;
+    // A change of the effective ids clears the parent death signal: restore it, so that
+    // a container of a non-root user also dies with its supervisor (as runc does).
+    rustix::process::set_parent_process_death_signal(death_signal)
+        .what(|| "restore the parent death signal".into())?;
     rustix::thread::set_keep_capabilities(false).what(|| "keep capabilities".into())?;
     rustix::thread::set_capabilities(
         None,
