@@ -263,9 +263,8 @@ impl DnsServer {
             })
             .collect();
         self.connections.retain(|c| {
-            c.id != u64::MAX
-                && !(c.eof && !waiting.contains(&c.id))
-                && now.duration_since(c.last) < TCP_IDLE
+            let answered_all = c.eof && !waiting.contains(&c.id);
+            c.id != u64::MAX && !answered_all && now.duration_since(c.last) < TCP_IDLE
         });
     }
 
