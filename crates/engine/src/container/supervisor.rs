@@ -100,7 +100,7 @@ pub fn run(
         );
         let started = std::time::Instant::now();
         let record = running.record.clone();
-        let (exit_code, end) = supervise(&containers, running, forward, &mut hub);
+        let (exit_code, end, dns) = supervise(&containers, running, forward, &mut hub);
         // The attached CLI gets the first exit (as `docker run` returns then); later runs
         // only go to the log.
         forward = false;
@@ -115,9 +115,13 @@ pub fn run(
                 );
                 drop(report.take());
                 cleanup.run();
+                // Closing its inotify instance waits for an SRCU grace period (10–20 ms
+                // here): done after the exit is reported.
+                drop(dns);
                 return 0;
             }
             End::Restart => {
+                drop(dns);
                 send(
                     &mut report,
                     Message::Exited {
@@ -461,7 +465,7 @@ fn supervise(
     mut running: Running,
     attach: bool,
     hub: &mut Hub,
-) -> (i32, End) {
+) -> (i32, End, Option<crate::network::dns_server::DnsServer>) {
     let mut forward = attach;
     let mut open = [true, true];
     let mut exit: Option<i32> = None;
@@ -626,7 +630,7 @@ fn supervise(
     let end = finish(containers, &running.record, &running.state, exit_code);
     let _ = running.init.wait();
     hub.exited(exit_code);
-    (exit_code, end)
+    (exit_code, end, running.dns.take())
 }
 
 /// Shortens the poll timeout to `deadline` when that comes first.
