@@ -463,3 +463,109 @@ fn outbound_traffic_is_masqueraded_and_internal_networks_stay_inside() {
     assert!(nft_rules_for(&bridge_name('o')).is_empty());
     assert!(nft_rules_for(&bridge_name('i')).is_empty());
 }
+
+#[test]
+fn network_connect_and_disconnect_running_and_created_containers() {
+    let root = root("net-connect");
+    create_network(&root, "first", "10.232.50.0/24", 'j');
+    create_network(&root, "second", "10.232.51.0/24", 'k');
+    let x = detached(
+        &root,
+        &[
+            "--network",
+            "first",
+            "--name",
+            "xx",
+            "busybox",
+            "sleep",
+            "600",
+        ],
+    );
+    let y = detached(
+        &root,
+        &[
+            "--network",
+            "second",
+            "--name",
+            "yy",
+            "--ip",
+            "10.232.51.9",
+            // Names it does not know go to a loopback address of the host, never to the
+            // host's resolvers (which are off the machine).
+            "--dns",
+            "127.0.0.1",
+            "busybox",
+            "sleep",
+            "600",
+        ],
+    );
+    root.ok(&[
+        "network",
+        "connect",
+        "--alias",
+        "xalias",
+        "--ip",
+        "10.232.51.77",
+        "second",
+        "xx",
+    ]);
+    let (code, out, err) = root.berth(&["exec", "xx", "ip", "-o", "-4", "addr", "show"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("eth1") && out.contains("10.232.51.77/24"),
+        "{out}"
+    );
+    let (code, out, err) = root.berth(&["exec", "xx", "ping", "-c", "1", "-W", "2", "10.232.51.9"]);
+    assert_eq!(code, 0, "xx reaches yy over the new network: {out}{err}");
+    let net = inspect_network(&root, "second");
+    assert_eq!(
+        net["Containers"][&x]["IPv4Address"], "10.232.51.77/24",
+        "{net}"
+    );
+    // yy's DNS server sees xx on their shared network at once, alias included.
+    let pid = harness::containers::inspect(&root, &y)["State"]["Pid"]
+        .as_i64()
+        .expect("pid");
+    let mut asker = harness::dns::Client::inside(&harness::dns::netns_of(pid));
+    let a = asker.ask("xalias.", hickory_proto::rr::RecordType::A);
+    assert_eq!(
+        a.addresses,
+        ["10.232.51.77".parse::<std::net::IpAddr>().unwrap()],
+        "{a:?}"
+    );
+    let (code, _, err) = root.berth(&["network", "connect", "second", "xx"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("endpoint with name xx already exists in network second"),
+        "{err}"
+    );
+
+    root.ok(&["network", "disconnect", "second", "xx"]);
+    let (code, out, _) = root.berth(&["exec", "xx", "ip", "-o", "link", "show"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("eth1"), "{out}");
+    assert!(
+        inspect_network(&root, "second")["Containers"]
+            .get(&x)
+            .is_none()
+    );
+    let a = asker.ask("xalias.", hickory_proto::rr::RecordType::A);
+    assert!(a.addresses.is_empty(), "{a:?}");
+    let (code, _, err) = root.berth(&["network", "disconnect", "second", "xx"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("container xx is not connected to network second"),
+        "{err}"
+    );
+
+    // A created container keeps the connection for its start.
+    let z = root
+        .ok(&["create", "--network", "first", "busybox", "sleep", "600"])
+        .trim()
+        .to_string();
+    root.ok(&["network", "connect", "second", &z]);
+    root.ok(&["start", &z]);
+    let (code, out, err) = root.berth(&["exec", &z, "ip", "-o", "-4", "addr", "show", "eth1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("10.232.51."), "{out}");
+}

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use berth_engine::container::config::{EndpointIpamConfig, EndpointSettings};
 use berth_engine::network::{CreateRequest, NetworkError, NetworkFile, Networks};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
@@ -24,6 +25,40 @@ pub enum NetworkCommand {
     Rm(RmArgs),
     /// Remove all unused networks
     Prune(PruneArgs),
+    /// Connect a container to a network
+    Connect(ConnectArgs),
+    /// Disconnect a container from a network
+    Disconnect(DisconnectArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ConnectArgs {
+    /// Add network-scoped alias for the container
+    #[arg(long = "alias")]
+    aliases: Vec<String>,
+    /// IPv4 address (e.g., "172.30.100.104")
+    #[arg(long)]
+    ip: Option<String>,
+    /// IPv6 address (e.g., "2001:db8::33")
+    #[arg(long)]
+    ip6: Option<String>,
+    #[arg(long, hide = true)]
+    link: Vec<String>,
+    #[arg(long = "link-local-ip", hide = true)]
+    link_local_ip: Vec<String>,
+    #[arg(long = "driver-opt", hide = true)]
+    driver_opt: Vec<String>,
+    network: String,
+    container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct DisconnectArgs {
+    /// Force the container to disconnect from a network
+    #[arg(short, long)]
+    force: bool,
+    network: String,
+    container: String,
 }
 
 #[derive(Args, Debug)]
@@ -128,7 +163,49 @@ pub fn run(root: &Path, command: &NetworkCommand) -> anyhow::Result<()> {
         NetworkCommand::Inspect(a) => inspect(&networks, a),
         NetworkCommand::Rm(a) => rm(&networks, a),
         NetworkCommand::Prune(a) => prune(&networks, a),
+        NetworkCommand::Connect(a) => connect(root, a),
+        NetworkCommand::Disconnect(a) => disconnect(root, a),
     }
+}
+
+fn connect(root: &Path, args: &ConnectArgs) -> anyhow::Result<()> {
+    if !args.link.is_empty() || !args.link_local_ip.is_empty() || !args.driver_opt.is_empty() {
+        bail!("--link, --link-local-ip and --driver-opt are not supported by berth yet");
+    }
+    for (flag, value, v4) in [("--ip", &args.ip, true), ("--ip6", &args.ip6, false)] {
+        if let Some(text) = value
+            && !text
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_ipv4() == v4)
+        {
+            bail!("invalid argument {text:?} for \"{flag}\" flag: invalid IP address");
+        }
+    }
+    let containers = crate::cli::container::open(root)?;
+    let id = containers.lookup(&args.container)?;
+    let ipam = (args.ip.is_some() || args.ip6.is_some()).then(|| EndpointIpamConfig {
+        ipv4_address: args.ip.clone().unwrap_or_default(),
+        ipv6_address: args.ip6.clone().unwrap_or_default(),
+    });
+    let settings = EndpointSettings {
+        ipam_config: ipam,
+        links: None,
+        aliases: (!args.aliases.is_empty()).then(|| args.aliases.clone()),
+        mac_address: String::new(),
+    };
+    containers.connect_network(&id, &args.network, settings)?;
+    Ok(())
+}
+
+fn disconnect(root: &Path, args: &DisconnectArgs) -> anyhow::Result<()> {
+    let containers = crate::cli::container::open(root)?;
+    let id = match containers.lookup(&args.container) {
+        Ok(id) => id,
+        Err(_) if args.force => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    containers.disconnect_network(&id, &args.network)?;
+    Ok(())
 }
 
 fn key_values(flag: &str, values: &[String]) -> anyhow::Result<BTreeMap<String, String>> {

@@ -308,3 +308,116 @@ fn port_holder(containers: &Containers, except: &str, proto: &str, port: u16) ->
     }
     None
 }
+
+impl Containers {
+    /// `network connect`: the container joins `network` (recorded for its next starts,
+    /// and at once while it runs: a new `ethN` in its namespace). Docker's words for a
+    /// container that is connected already or whose mode has no networks.
+    pub fn connect_network(
+        &self,
+        id: &str,
+        network: &str,
+        settings: super::config::EndpointSettings,
+    ) -> Result<(), super::ContainerError> {
+        use super::ContainerError::Invalid;
+        let mut record = self.record(id)?;
+        let networks = Networks::open(self.root()).map_err(|e| Invalid(e.to_string()))?;
+        let file = networks.find(network).map_err(|e| Invalid(e.to_string()))?;
+        let name = file.network.name.clone();
+        let mode = record.host_config.network_mode.clone();
+        if attach::mode_network(&mode).is_none() {
+            return Err(Invalid(format!(
+                "container {} cannot be connected to network {name}: its network mode is {mode}",
+                record.name
+            )));
+        }
+        if file.network.driver != "bridge" {
+            return Err(Invalid(format!(
+                "container cannot be connected to network {name} (driver {}) in addition to others",
+                file.network.driver
+            )));
+        }
+        if attach::container_networks(&record).iter().any(|(n, _)| {
+            networks
+                .find(n)
+                .is_ok_and(|f| f.network.id == file.network.id)
+        }) {
+            return Err(Invalid(format!(
+                "endpoint with name {} already exists in network {name}",
+                record.name
+            )));
+        }
+        if name == "bridge"
+            && (settings.ipam_config.is_some()
+                || settings.aliases.as_ref().is_some_and(|a| !a.is_empty()))
+        {
+            return Err(Invalid(
+                "user specified IP address or alias is supported on user defined networks only"
+                    .into(),
+            ));
+        }
+        if let Some(ipam) = &settings.ipam_config {
+            check_static(&file.network, &ipam.ipv4_address)?;
+            check_static(&file.network, &ipam.ipv6_address)?;
+        }
+        let state = self.state(id)?;
+        record
+            .networking_config
+            .endpoints_config
+            .insert(name.clone(), settings.clone());
+        if state.running {
+            let holder = state
+                .supervisor
+                .as_ref()
+                .and_then(|s| crate::network::holder::Holder::of(s.pid))
+                .ok_or_else(|| Invalid(format!("container {} is not running", record.name)))?;
+            let path = format!("/proc/{}/ns/net", state.pid);
+            let netns =
+                File::open(&path).map_err(|e| super::ContainerError::io("open", &path, e))?;
+            attach::connect_running(&networks, &record, &name, &settings, holder, netns.as_fd())
+                .map_err(|e| Invalid(e.to_string()))?;
+        }
+        super::record::write_record(&self.dir(id), &record)
+    }
+
+    /// `network disconnect`: the opposite of `connect_network`. The network the
+    /// container was created with (`--network`) stays (not supported yet).
+    pub fn disconnect_network(&self, id: &str, network: &str) -> Result<(), super::ContainerError> {
+        use super::ContainerError::Invalid;
+        let mut record = self.record(id)?;
+        let networks = Networks::open(self.root()).map_err(|e| Invalid(e.to_string()))?;
+        let file = networks.find(network).map_err(|e| Invalid(e.to_string()))?;
+        let name = file.network.name.clone();
+        let mode_network = attach::mode_network(&record.host_config.network_mode)
+            .and_then(|m| networks.find(m).ok())
+            .map(|f| f.network.id);
+        if mode_network.as_deref() == Some(file.network.id.as_str()) {
+            return Err(Invalid(format!(
+                "berth cannot disconnect container {} from {name}, the network it was created with (--network), yet",
+                record.name
+            )));
+        }
+        let key = record
+            .networking_config
+            .endpoints_config
+            .keys()
+            .find(|k| {
+                networks
+                    .find(k)
+                    .is_ok_and(|f| f.network.id == file.network.id)
+            })
+            .cloned()
+            .ok_or_else(|| {
+                Invalid(format!(
+                    "container {} is not connected to network {name}",
+                    record.name
+                ))
+            })?;
+        if self.state(id)?.running {
+            attach::disconnect_running(&networks, &file.network.id, &record.id)
+                .map_err(|e| Invalid(e.to_string()))?;
+        }
+        record.networking_config.endpoints_config.remove(&key);
+        super::record::write_record(&self.dir(id), &record)
+    }
+}

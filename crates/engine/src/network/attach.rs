@@ -74,7 +74,7 @@ fn parse_ip(text: &str, what: &str) -> Result<Option<IpAddr>, NetworkError> {
 pub fn prepare(networks: &Networks, record: &ContainerRecord) -> Result<Attachments, NetworkError> {
     let mut done = Attachments::default();
     for (name, settings) in container_networks(record) {
-        match prepare_one(networks, record, &name, &settings) {
+        match prepare_one(networks, record, &name, &settings, None) {
             Ok(a) => done.items.push(a),
             Err(e) => {
                 done.release(networks, &record.id);
@@ -90,6 +90,7 @@ fn prepare_one(
     record: &ContainerRecord,
     name: &str,
     settings: &EndpointSettings,
+    holder: Option<super::holder::Holder>,
 ) -> Result<Attached, NetworkError> {
     let file = networks.find(name)?;
     if file.network.driver != "bridge" {
@@ -123,6 +124,7 @@ fn prepare_one(
         ipv4: parse_ip(&ipam.ipv4_address, "IPv4")?,
         ipv6: parse_ip(&ipam.ipv6_address, "IPv6")?,
         mac: (!settings.mac_address.is_empty()).then(|| settings.mac_address.clone()),
+        holder,
     };
     let endpoint = networks.attach_endpoint(&file, &request)?;
     Ok(Attached {
@@ -164,36 +166,7 @@ impl Attachments {
         let mut routed_v4 = false;
         let mut routed_v6 = false;
         for (n, a) in self.items.iter().enumerate() {
-            let interface = format!("eth{n}");
-            let mac = parse_mac(&a.endpoint.mac_address).ok_or_else(|| {
-                NetworkError::Invalid(format!("invalid MAC address {:?}", a.endpoint.mac_address))
-            })?;
-            let veth = &a.endpoint.host_veth;
-            let created = host.add_veth(veth, a.bridge_index, &interface, mac, netns);
-            if let Err(e) = created {
-                // A namespace of this container's previous run may still be going away
-                // (the kernel tears namespaces down asynchronously) with the old veth.
-                if e.errno() != Some(libc::EEXIST) {
-                    return Err(kernel(e));
-                }
-                host.delete_link(veth).map_err(kernel)?;
-                host.add_veth(veth, a.bridge_index, &interface, mac, netns)
-                    .map_err(kernel)?;
-            }
-            let index = inner
-                .link_index(&interface)
-                .map_err(kernel)?
-                .ok_or_else(|| NetworkError::Kernel(format!("{interface} vanished")))?;
-            let config = &a.network.network.ipam.config;
-            for ip in [a.endpoint.ipv4, a.endpoint.ipv6].into_iter().flatten() {
-                let prefix = config
-                    .iter()
-                    .find(|c| c.subnet.contains(ip))
-                    .map(|c| c.subnet.prefix())
-                    .unwrap_or(if ip.is_ipv4() { 32 } else { 128 });
-                inner.add_address(index, ip, prefix).map_err(kernel)?;
-            }
-            inner.set_up(index).map_err(kernel)?;
+            a.plug(&mut host, &mut inner, netns, &format!("eth{n}"))?;
             if a.network.network.internal {
                 continue;
             }
@@ -221,4 +194,94 @@ impl Attachments {
             let _ = networks.detach_endpoint(&a.network.network.id, container_id);
         }
     }
+}
+
+impl Attached {
+    /// The veth pair of this endpoint, its inner end made inside `netns` as
+    /// `interface`, with its addresses, up.
+    pub fn plug(
+        &self,
+        host: &mut Netlink,
+        inner: &mut Netlink,
+        netns: BorrowedFd<'_>,
+        interface: &str,
+    ) -> Result<(), NetworkError> {
+        let mac = parse_mac(&self.endpoint.mac_address).ok_or_else(|| {
+            NetworkError::Invalid(format!(
+                "invalid MAC address {:?}",
+                self.endpoint.mac_address
+            ))
+        })?;
+        let veth = &self.endpoint.host_veth;
+        if let Err(e) = host.add_veth(veth, self.bridge_index, interface, mac, netns) {
+            // A namespace of this container's previous run may still be going away (the
+            // kernel tears namespaces down asynchronously) with the old veth.
+            if e.errno() != Some(libc::EEXIST) {
+                return Err(kernel(e));
+            }
+            host.delete_link(veth).map_err(kernel)?;
+            host.add_veth(veth, self.bridge_index, interface, mac, netns)
+                .map_err(kernel)?;
+        }
+        let index = inner
+            .link_index(interface)
+            .map_err(kernel)?
+            .ok_or_else(|| NetworkError::Kernel(format!("{interface} vanished")))?;
+        let config = &self.network.network.ipam.config;
+        for ip in [self.endpoint.ipv4, self.endpoint.ipv6]
+            .into_iter()
+            .flatten()
+        {
+            let prefix = config
+                .iter()
+                .find(|c| c.subnet.contains(ip))
+                .map(|c| c.subnet.prefix())
+                .unwrap_or(if ip.is_ipv4() { 32 } else { 128 });
+            inner.add_address(index, ip, prefix).map_err(kernel)?;
+        }
+        inner.set_up(index).map_err(kernel)
+    }
+}
+
+/// `network connect` of a running container: an endpoint on `name` held by its
+/// supervisor `holder`, plugged into the namespace `netns` as the first free `ethN`.
+pub fn connect_running(
+    networks: &Networks,
+    record: &ContainerRecord,
+    name: &str,
+    settings: &EndpointSettings,
+    holder: super::holder::Holder,
+    netns: BorrowedFd<'_>,
+) -> Result<(), NetworkError> {
+    let attached = prepare_one(networks, record, name, settings, Some(holder))?;
+    let plugged = (|| {
+        let mut host = Netlink::open().map_err(kernel)?;
+        let mut inner = Netlink::open_in(netns).map_err(kernel)?;
+        let names = inner.link_names().map_err(kernel)?;
+        let interface = (0..)
+            .map(|n| format!("eth{n}"))
+            .find(|i| !names.contains(i))
+            .unwrap_or_default();
+        attached.plug(&mut host, &mut inner, netns, &interface)
+    })();
+    if let Err(e) = plugged {
+        let _ = networks.detach_endpoint(&attached.network.network.id, &record.id);
+        let _ = Netlink::open().and_then(|mut nl| nl.delete_link(&attached.endpoint.host_veth));
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// `network disconnect` of a running container: its veth goes (the kernel takes the
+/// inner end with it) and its endpoint with it.
+pub fn disconnect_running(
+    networks: &Networks,
+    network_id: &str,
+    container_id: &str,
+) -> Result<(), NetworkError> {
+    let veth = super::endpoints::host_veth_name(container_id, network_id);
+    Netlink::open()
+        .and_then(|mut nl| nl.delete_link(&veth))
+        .map_err(kernel)?;
+    networks.detach_endpoint(network_id, container_id)
 }

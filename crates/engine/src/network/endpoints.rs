@@ -24,6 +24,8 @@ pub struct EndpointRequest {
     pub ipv4: Option<IpAddr>,
     pub ipv6: Option<IpAddr>,
     pub mac: Option<String>,
+    /// The supervisor holding the endpoint (default: the calling process).
+    pub holder: Option<super::holder::Holder>,
 }
 
 impl Networks {
@@ -169,7 +171,9 @@ impl Networks {
             ipv6,
             dns_names: request.dns_names.clone(),
             host_veth: host_veth_name(&request.container_id, id),
-            holder: super::holder::Holder::this_process(),
+            holder: request
+                .holder
+                .unwrap_or_else(super::holder::Holder::this_process),
         };
         file.endpoints
             .insert(request.container_id.clone(), endpoint.clone());

@@ -22,6 +22,14 @@ impl Holder {
         }
     }
 
+    /// Another process (a running container's supervisor), if it exists.
+    pub fn of(pid: i32) -> Option<Holder> {
+        Some(Holder {
+            pid,
+            start: start_time(pid)?,
+        })
+    }
+
     /// Whether the holding process still runs (and is the same process; a zombie, whose
     /// parent has not reaped it yet, has ended).
     pub fn alive(&self) -> bool {

@@ -365,6 +365,11 @@ impl Proxy {
                         down_shut: false,
                         closed: false,
                     });
+                    // A connect to the container's address usually completes at once,
+                    // and the client's request may be there already: no poll round.
+                    if let Some(p) = self.pairs.last_mut() {
+                        p.pump();
+                    }
                 }
             }
             Socket::Udp(u) => {
