@@ -10,32 +10,14 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use harness::containers::{Guarded, read_record, root};
+use harness::networks::{bridge_name, create_network, detached};
 use harness::remote::RemoteClient;
-
-/// A bridge name of this test process (`brt`, pid, a letter: within 15 characters).
-fn bridge_name(tag: char) -> String {
-    format!("brt{}{tag}", std::process::id() % 100_000)
-}
 
 fn link_exists(name: &str) -> bool {
     Command::new("ip")
         .args(["link", "show", "dev", name])
         .output()
         .is_ok_and(|o| o.status.success())
-}
-
-/// `network create` with the test's subnet and bridge; returns the network id.
-fn create_network(root: &Guarded, name: &str, subnet: &str, tag: char) -> String {
-    let bridge = format!("com.docker.network.bridge.name={}", bridge_name(tag));
-    root.ok(&["network", "create", "--subnet", subnet, "-o", &bridge, name])
-        .trim()
-        .to_string()
-}
-
-fn detached(root: &Guarded, args: &[&str]) -> String {
-    let mut all = vec!["run", "-d"];
-    all.extend_from_slice(args);
-    root.ok(&all).trim().to_string()
 }
 
 fn inspect_network(root: &Guarded, name: &str) -> serde_json::Value {
@@ -476,6 +458,8 @@ fn network_connect_and_disconnect_running_and_created_containers() {
             "first",
             "--name",
             "xx",
+            "--dns",
+            "127.0.0.1",
             "busybox",
             "sleep",
             "600",
@@ -531,6 +515,17 @@ fn network_connect_and_disconnect_running_and_created_containers() {
     assert_eq!(
         a.addresses,
         ["10.232.51.77".parse::<std::net::IpAddr>().unwrap()],
+        "{a:?}"
+    );
+    // And xx's own server has taken in the network it was connected to.
+    let xpid = harness::containers::inspect(&root, &x)["State"]["Pid"]
+        .as_i64()
+        .expect("pid");
+    let mut from_x = harness::dns::Client::inside(&harness::dns::netns_of(xpid));
+    let a = from_x.ask("yy.", hickory_proto::rr::RecordType::A);
+    assert_eq!(
+        a.addresses,
+        ["10.232.51.9".parse::<std::net::IpAddr>().unwrap()],
         "{a:?}"
     );
     let (code, _, err) = root.berth(&["network", "connect", "second", "xx"]);

@@ -10,33 +10,9 @@ use std::net::IpAddr;
 
 use harness::containers::{Guarded, inspect, root};
 use harness::dns::{Client, FakeUpstream, netns_of};
+use harness::networks::{create_network, detached};
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
-
-fn bridge_option(tag: char) -> String {
-    format!(
-        "com.docker.network.bridge.name=brt{}{tag}",
-        std::process::id() % 100_000
-    )
-}
-
-fn network(root: &Guarded, name: &str, subnet: &str, tag: char) {
-    root.ok(&[
-        "network",
-        "create",
-        "--subnet",
-        subnet,
-        "-o",
-        &bridge_option(tag),
-        name,
-    ]);
-}
-
-fn detached(root: &Guarded, args: &[&str]) -> String {
-    let mut all = vec!["run", "-d"];
-    all.extend_from_slice(args);
-    root.ok(&all).trim().to_string()
-}
 
 fn pid(root: &Guarded, id: &str) -> i64 {
     inspect(root, id)["State"]["Pid"].as_i64().expect("pid")
@@ -73,9 +49,9 @@ fn upstream(
 #[test]
 fn names_aliases_and_round_robin_on_a_user_network() {
     let root = root("dns-names");
-    network(&root, "upstream", "10.232.10.0/24", 'u');
-    network(&root, "apps", "10.232.11.0/24", 'a');
-    network(&root, "elsewhere", "10.232.12.0/24", 'e');
+    create_network(&root, "upstream", "10.232.10.0/24", 'u');
+    create_network(&root, "apps", "10.232.11.0/24", 'a');
+    create_network(&root, "elsewhere", "10.232.12.0/24", 'e');
     let (upstream_ip, server) = upstream(&root, "10.232.10", &[("outside.test", ip("10.99.0.7"))]);
     let dns = ["--dns", upstream_ip.as_str(), "--dns-search", "."];
     let mut webs = Vec::new();

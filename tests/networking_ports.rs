@@ -10,26 +10,13 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use harness::containers::{Guarded, inspect, root};
+use harness::containers::{inspect, root};
 use harness::dns::netns_of;
+use harness::networks::{create_network, detached};
 use harness::remote::RemoteClient;
 
 const HTTPD: &str =
     "mkdir -p /www && echo hello-from-berth > /www/index.html && exec httpd -f -p 80 -h /www";
-
-fn network(root: &Guarded, name: &str, subnet: &str, tag: char) {
-    let bridge = format!(
-        "com.docker.network.bridge.name=brt{}{tag}",
-        std::process::id() % 100_000
-    );
-    root.ok(&["network", "create", "--subnet", subnet, "-o", &bridge, name]);
-}
-
-fn detached(root: &Guarded, args: &[&str]) -> String {
-    let mut all = vec!["run", "-d"];
-    all.extend_from_slice(args);
-    root.ok(&all).trim().to_string()
-}
 
 /// An HTTP GET of `/` at `to`, retried until the server is up (bounded): the body.
 fn http_get(to: SocketAddr) -> String {
@@ -54,7 +41,7 @@ fn http_get(to: SocketAddr) -> String {
 #[test]
 fn published_tcp_ports_reach_httpd_over_loopback_and_from_another_namespace() {
     let root = root("ports-tcp");
-    network(&root, "web", "10.232.20.0/24", 'w');
+    create_network(&root, "web", "10.232.20.0/24", 'w');
     let web = detached(
         &root,
         &[
@@ -148,7 +135,7 @@ fn published_tcp_ports_reach_httpd_over_loopback_and_from_another_namespace() {
 #[test]
 fn publish_all_takes_ephemeral_ports_and_udp_is_relayed() {
     let root = root("ports-udp");
-    network(&root, "udpnet", "10.232.21.0/24", 'x');
+    create_network(&root, "udpnet", "10.232.21.0/24", 'x');
     let id = detached(
         &root,
         &[
@@ -224,7 +211,7 @@ fn publish_all_takes_ephemeral_ports_and_udp_is_relayed() {
 #[test]
 fn network_container_mode_shares_the_stack() {
     let root = root("ports-shared");
-    network(&root, "shared", "10.232.22.0/24", 's');
+    create_network(&root, "shared", "10.232.22.0/24", 's');
     let first = detached(
         &root,
         &[

@@ -1,6 +1,5 @@
 //! `berth network create|ls|inspect|rm|prune`, with Docker's flags and output.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -208,18 +207,6 @@ fn disconnect(root: &Path, args: &DisconnectArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn key_values(flag: &str, values: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for v in values {
-        let (k, val) = v.split_once('=').unwrap_or((v.as_str(), ""));
-        if k.is_empty() {
-            bail!("invalid {flag} {v:?}: expected key=value");
-        }
-        out.insert(k.to_string(), val.to_string());
-    }
-    Ok(out)
-}
-
 fn create(networks: &Networks, args: &CreateArgs) -> anyhow::Result<()> {
     let refused: [(&str, bool); 7] = [
         ("--aux-address", !args.aux_address.is_empty()),
@@ -261,8 +248,8 @@ fn create(networks: &Networks, args: &CreateArgs) -> anyhow::Result<()> {
         internal: args.internal,
         ipv6: args.ipv6,
         attachable: args.attachable,
-        labels: key_values("--label", &args.labels)?,
-        options: key_values("--opt", &args.opts)?,
+        labels: output::key_values("--label", &args.labels)?,
+        options: output::key_values("--opt", &args.opts)?,
     };
     let file = networks.create(&request)?;
     println!("{}", file.network.id);
@@ -424,22 +411,9 @@ pub fn inspect_value(networks: &Networks, file: &NetworkFile) -> anyhow::Result<
 }
 
 fn inspect(networks: &Networks, args: &InspectArgs) -> anyhow::Result<()> {
-    let mut values = Vec::new();
-    let mut failed = false;
-    for name in &args.names {
-        match networks.find(name) {
-            Ok(file) => values.push(inspect_value(networks, &file)?),
-            Err(e) => {
-                output::error(&e.into());
-                failed = true;
-            }
-        }
-    }
-    crate::cli::image::inspect::print(&values, args.format.as_deref())?;
-    if failed {
-        return Err(output::Reported.into());
-    }
-    Ok(())
+    output::inspect_each(&args.names, args.format.as_deref(), |name| {
+        inspect_value(networks, &networks.find(name)?)
+    })
 }
 
 fn rm(networks: &Networks, args: &RmArgs) -> anyhow::Result<()> {

@@ -137,3 +137,45 @@ impl std::fmt::Display for Reported {
 }
 
 impl std::error::Error for Reported {}
+
+/// `inspect` of several objects, Docker's way: every one that is found is printed
+/// (JSON, or `format`), each one that is not gets its error line, and the exit is 1 if
+/// any was missing.
+pub fn inspect_each(
+    names: &[String],
+    format: Option<&str>,
+    mut get: impl FnMut(&str) -> anyhow::Result<serde_json::Value>,
+) -> anyhow::Result<()> {
+    let mut values = Vec::new();
+    let mut failed = false;
+    for name in names {
+        match get(name) {
+            Ok(v) => values.push(v),
+            Err(e) => {
+                error(&e);
+                failed = true;
+            }
+        }
+    }
+    crate::cli::image::inspect::print(&values, format)?;
+    if failed {
+        return Err(Reported.into());
+    }
+    Ok(())
+}
+
+/// `--label k=v`, `--opt k=v` and the like as a map (a bare `k` is `k=`).
+pub fn key_values(
+    flag: &str,
+    values: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for v in values {
+        let (k, val) = v.split_once('=').unwrap_or((v.as_str(), ""));
+        if k.is_empty() {
+            anyhow::bail!("invalid {flag} {v:?}: expected key=value");
+        }
+        out.insert(k.to_string(), val.to_string());
+    }
+    Ok(out)
+}

@@ -1,6 +1,5 @@
 //! `berth volume create|ls|inspect|rm|prune`, with Docker's flags and output.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::bail;
@@ -97,24 +96,12 @@ pub fn run(root: &Path, command: &VolumeCommand) -> anyhow::Result<()> {
     }
 }
 
-fn key_values(flag: &str, values: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for v in values {
-        let (k, val) = v.split_once('=').unwrap_or((v.as_str(), ""));
-        if k.is_empty() {
-            bail!("invalid {flag} {v:?}: expected key=value");
-        }
-        out.insert(k.to_string(), val.to_string());
-    }
-    Ok(out)
-}
-
 fn create(volumes: &Volumes, args: &CreateArgs) -> anyhow::Result<()> {
     let volume = volumes.create(VolumeRequest {
         name: args.name.clone(),
         driver: args.driver.clone(),
-        labels: key_values("--label", &args.labels)?,
-        options: key_values("--opt", &args.opts)?,
+        labels: output::key_values("--label", &args.labels)?,
+        options: output::key_values("--opt", &args.opts)?,
     })?;
     println!("{}", volume.name);
     Ok(())
@@ -242,22 +229,9 @@ fn ls(root: &Path, volumes: &Volumes, args: &LsArgs) -> anyhow::Result<()> {
 }
 
 fn inspect(volumes: &Volumes, args: &InspectArgs) -> anyhow::Result<()> {
-    let mut values = Vec::new();
-    let mut failed = false;
-    for name in &args.names {
-        match volumes.get(name) {
-            Ok(v) => values.push(serde_json::to_value(v)?),
-            Err(e) => {
-                output::error(&e.into());
-                failed = true;
-            }
-        }
-    }
-    crate::cli::image::inspect::print(&values, args.format.as_deref())?;
-    if failed {
-        return Err(output::Reported.into());
-    }
-    Ok(())
+    output::inspect_each(&args.names, args.format.as_deref(), |name| {
+        Ok(serde_json::to_value(volumes.get(name)?)?)
+    })
 }
 
 fn rm(root: &Path, volumes: &Volumes, args: &RmArgs) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@
 pub mod containers;
 pub mod dns;
 pub mod dockerd;
+pub mod networks;
 pub mod pty;
 pub mod remote;
 pub mod state;

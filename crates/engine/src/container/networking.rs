@@ -22,6 +22,7 @@ pub struct Attachment {
     addresses: Vec<IpAddr>,
     /// `--network container:<x>`: x's directory.
     shared_from: Option<std::path::PathBuf>,
+    container_dir: std::path::PathBuf,
 }
 
 impl Attachment {
@@ -34,6 +35,7 @@ impl Attachment {
             items: Attachments::default(),
             addresses: Vec::new(),
             shared_from: None,
+            container_dir: containers.dir(&record.id),
         };
         if let Some(other) = record.host_config.network_mode.strip_prefix("container:") {
             let id = containers.lookup(other).map_err(|e| e.to_string())?;
@@ -103,9 +105,15 @@ impl Attachment {
             &record.host_config,
             &host_resolv,
         ));
-        DnsServer::new(sockets, networks, ids, upstreams)
-            .map(Some)
-            .map_err(dns_error)
+        DnsServer::new(
+            sockets,
+            networks,
+            ids,
+            upstreams,
+            self.container_dir.clone(),
+        )
+        .map(Some)
+        .map_err(dns_error)
     }
 }
 

@@ -92,6 +92,7 @@ pub struct DnsServer {
     next_connection: u64,
     buf: Vec<u8>,
     accept_paused_until: Option<Instant>,
+    container_dir: std::path::PathBuf,
 }
 
 /// The sockets, made inside the container's namespace (by `netns::within`) before its
@@ -125,11 +126,14 @@ pub fn upstream_addresses(servers: &[String]) -> Vec<SocketAddr> {
 }
 
 impl DnsServer {
+    /// A server for the container whose directory is `container_dir` (its record is
+    /// watched too: `network connect` adds networks), on `network_ids` at first.
     pub fn new(
         sockets: Sockets,
         networks: Networks,
         network_ids: Vec<String>,
         upstreams: Vec<SocketAddr>,
+        container_dir: std::path::PathBuf,
     ) -> io::Result<DnsServer> {
         let watch = inotify::init(inotify::CreateFlags::NONBLOCK | inotify::CreateFlags::CLOEXEC)?;
         for id in &network_ids {
@@ -137,6 +141,7 @@ impl DnsServer {
                 inotify::add_watch(&watch, dir, inotify::WatchFlags::MOVED_TO)?;
             }
         }
+        inotify::add_watch(&watch, &container_dir, inotify::WatchFlags::MOVED_TO)?;
         let mut server = DnsServer {
             udp: sockets.udp,
             listener: sockets.listener,
@@ -150,6 +155,7 @@ impl DnsServer {
             next_connection: 0,
             buf: vec![0u8; 65536],
             accept_paused_until: None,
+            container_dir,
         };
         server.reload();
         Ok(server)
@@ -160,6 +166,7 @@ impl DnsServer {
     /// as Docker's), with its address on that network; reverse names are
     /// `<container>.<network>`.
     fn reload(&mut self) {
+        self.follow_record();
         let mut zone = Zone::new();
         for id in &self.network_ids {
             let Ok(file) = self.networks.read_endpoints(id) else {
@@ -184,6 +191,36 @@ impl DnsServer {
             }
         }
         self.zone = zone;
+    }
+
+    /// Takes in the networks with names that the container's record has now (a
+    /// `network connect` while it runs), watching their endpoints from then on.
+    fn follow_record(&mut self) {
+        let Ok(bytes) = std::fs::read(self.container_dir.join("container.json")) else {
+            return;
+        };
+        let Ok(record) = serde_json::from_slice::<crate::container::ContainerRecord>(&bytes) else {
+            return;
+        };
+        let mut ids = Vec::new();
+        for (name, _) in super::attach::container_networks(&record) {
+            if let Ok(file) = self.networks.find(&name)
+                && file.network.has_dns()
+            {
+                ids.push(file.network.id);
+            }
+        }
+        for id in &ids {
+            if !self.network_ids.contains(id)
+                && let Some(dir) = self.networks.endpoints_path(id).parent()
+            {
+                let _ = inotify::add_watch(&self.watch, dir, inotify::WatchFlags::MOVED_TO);
+            }
+        }
+        // A disconnected network's watch stays (harmless: its changes only reload).
+        if !ids.is_empty() {
+            self.network_ids = ids;
+        }
     }
 
     /// Adds the server's descriptors to a poll set.
