@@ -5,7 +5,6 @@
 
 mod harness;
 
-use std::os::fd::AsFd;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -387,17 +386,7 @@ fn outbound_traffic_is_masqueraded_and_internal_networks_stay_inside() {
     // A "machine outside": a namespace behind the host, which knows no route to the
     // containers' subnet; only masqueraded traffic (from the host's address) gets back.
     let outside = RemoteClient::new("o", "10.233.2.1", "10.233.2.2");
-    let listener = berth_net::netns::within(outside.netns().as_fd(), || {
-        std::net::TcpListener::bind("10.233.2.2:7070")
-    })
-    .expect("enter the netns")
-    .expect("listen outside");
-    listener.set_nonblocking(false).expect("blocking");
-    let accepted = std::thread::spawn(move || {
-        let (mut stream, peer) = listener.accept().expect("a connection from the container");
-        let _ = std::io::Write::write_all(&mut stream, b"hi\n");
-        peer.ip().to_string()
-    });
+    let accepted = outside.serve_once("10.233.2.2:7070");
     let (code, out, err) = root.berth(&[
         "run",
         "--rm",

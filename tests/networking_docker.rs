@@ -10,7 +10,6 @@
 
 mod harness;
 
-use std::os::fd::AsFd;
 use std::process::Command;
 
 use harness::containers::root;
@@ -126,16 +125,7 @@ fn berth_networks_work_beside_dockerds_firewall_and_leave_its_rules_alone() {
 
     // And the outside, through the host.
     let outside = RemoteClient::new("d", "10.233.3.1", "10.233.3.2");
-    let listener = berth_net::netns::within(outside.netns().as_fd(), || {
-        std::net::TcpListener::bind("10.233.3.2:7071")
-    })
-    .expect("enter the netns")
-    .expect("listen outside");
-    let accepted = std::thread::spawn(move || {
-        let (mut stream, peer) = listener.accept().expect("a connection from the container");
-        let _ = std::io::Write::write_all(&mut stream, b"hi\n");
-        peer.ip().to_string()
-    });
+    let accepted = outside.serve_once("10.233.3.2:7071");
     let (code, out, err) = root.berth(&["exec", "one", "sh", "-c", "nc -w 5 10.233.3.2 7071"]);
     assert_eq!((code, out.as_str()), (0, "hi\n"), "{err}");
     assert_eq!(accepted.join().expect("listener"), "10.233.3.1");

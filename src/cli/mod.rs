@@ -4,6 +4,7 @@
 
 mod compose;
 mod container;
+mod filters;
 mod image;
 mod name_filter;
 mod network;

@@ -8,7 +8,7 @@ use berth_engine::network::{CreateRequest, NetworkError, NetworkFile, Networks};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use crate::cli::{output, template};
+use crate::cli::{filters, output};
 
 #[derive(Subcommand, Debug)]
 pub enum NetworkCommand {
@@ -261,15 +261,10 @@ fn create(networks: &Networks, args: &CreateArgs) -> anyhow::Result<()> {
 struct Filters(Vec<(String, String)>);
 
 impl Filters {
-    fn parse(raw: &[String], allowed: &[&str]) -> anyhow::Result<Filters> {
+    fn parse(raw: &[String], known: &[&str]) -> anyhow::Result<Filters> {
         let mut out = Vec::new();
         for f in raw {
-            let Some((k, v)) = f.split_once('=') else {
-                bail!("bad format of filter (expected name=value): {f}");
-            };
-            if !allowed.contains(&k) {
-                bail!("invalid filter '{k}'");
-            }
+            let (k, v) = filters::split(f, known)?;
             if k == "type" && !["builtin", "custom"].contains(&v) {
                 bail!("invalid filter: 'type'='{v}'");
             }
@@ -280,31 +275,13 @@ impl Filters {
 
     fn matches(&self, file: &NetworkFile) -> bool {
         let n = &file.network;
-        let mut keys: Vec<&str> = self.0.iter().map(|(k, _)| k.as_str()).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        keys.iter().all(|key| {
-            let mut values = self
-                .0
-                .iter()
-                .filter(|(k, _)| k == key)
-                .map(|(_, val)| val.as_str());
-            let one = |val: &str| match *key {
-                "driver" => n.driver == val,
-                "id" => n.id.starts_with(val),
-                "name" => n.name.contains(val),
-                "scope" => n.scope == val,
-                "type" => (val == "builtin") == n.is_predefined(),
-                _ => match val.split_once('=') {
-                    Some((k, want)) => n.labels.get(k).map(String::as_str) == Some(want),
-                    None => n.labels.contains_key(val),
-                },
-            };
-            if *key == "label" {
-                values.all(one)
-            } else {
-                values.any(one)
-            }
+        filters::matches_all(&self.0, |key, val| match key {
+            "driver" => n.driver == val,
+            "id" => n.id.starts_with(val),
+            "name" => n.name.contains(val),
+            "scope" => n.scope == val,
+            "type" => (val == "builtin") == n.is_predefined(),
+            _ => filters::label_matches(val, |k| n.labels.get(k).map(String::as_str)),
         })
     }
 }
@@ -344,16 +321,6 @@ fn ls(networks: &Networks, args: &LsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     const DEFAULT: &str = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}";
-    let format = match args.format.as_deref() {
-        None | Some("table") => DEFAULT,
-        Some(f) => f,
-    };
-    if format == "json" {
-        for r in &rows {
-            println!("{}", serde_json::to_string(r)?);
-        }
-        return Ok(());
-    }
     const HEADERS: [(&str, &str); 8] = [
         ("ID", "NETWORK ID"),
         ("Name", "NAME"),
@@ -364,11 +331,7 @@ fn ls(networks: &Networks, args: &LsArgs) -> anyhow::Result<()> {
         ("Labels", "LABELS"),
         ("CreatedAt", "CREATED AT"),
     ];
-    print!(
-        "{}",
-        template::render_table_with_headers(format, &rows, &HEADERS)?
-    );
-    Ok(())
+    output::print_listing(&rows, args.format.as_deref(), DEFAULT, &HEADERS)
 }
 
 /// Docker's `network inspect` object: the record with the running containers' endpoints
@@ -377,13 +340,7 @@ pub fn inspect_value(networks: &Networks, file: &NetworkFile) -> anyhow::Result<
     let record = serde_json::to_value(&file.network)?;
     let endpoints = networks.read_endpoints(&file.network.id)?;
     let prefix_of = |ip: std::net::IpAddr| {
-        file.network
-            .ipam
-            .config
-            .iter()
-            .find(|c| c.subnet.contains(ip))
-            .map(|c| c.subnet.prefix())
-            .unwrap_or(if ip.is_ipv4() { 32 } else { 128 })
+        (file.network.prefix_of(ip)).unwrap_or(if ip.is_ipv4() { 32 } else { 128 })
     };
     let mut containers = serde_json::Map::new();
     for (id, e) in endpoints.endpoints.iter().filter(|(_, e)| e.holder.alive()) {
@@ -402,7 +359,8 @@ pub fn inspect_value(networks: &Networks, file: &NetworkFile) -> anyhow::Result<
     if let Value::Object(map) = record {
         for (k, v) in map {
             if k == "Options" {
-                out.insert("Containers".into(), Value::Object(containers.clone()));
+                let containers = std::mem::take(&mut containers);
+                out.insert("Containers".into(), Value::Object(containers));
             }
             out.insert(k, v);
         }

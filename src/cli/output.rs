@@ -179,3 +179,28 @@ pub fn key_values(
     }
     Ok(out)
 }
+
+/// An `ls` listing: `--format` absent or `table` is `default`; `json` prints each row
+/// as a JSON line; anything else is a template (`table …` with `headers`).
+pub fn print_listing(
+    rows: &[serde_json::Value],
+    format: Option<&str>,
+    default: &str,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    let format = match format {
+        None | Some("table") => default,
+        Some(f) => f,
+    };
+    if format == "json" {
+        for r in rows {
+            println!("{}", serde_json::to_string(r)?);
+        }
+        return Ok(());
+    }
+    print!(
+        "{}",
+        crate::cli::template::render_table_with_headers(format, rows, headers)?
+    );
+    Ok(())
+}

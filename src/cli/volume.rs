@@ -8,7 +8,7 @@ use berth_engine::volume::{Volume, VolumeError, VolumeRequest, Volumes};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use crate::cli::{output, template, units};
+use crate::cli::{filters, output, units};
 
 #[derive(Subcommand, Debug)]
 pub enum VolumeCommand {
@@ -115,12 +115,7 @@ impl Filters {
     fn parse(raw: &[String]) -> anyhow::Result<Filters> {
         let mut out = Vec::new();
         for f in raw {
-            let Some((k, v)) = f.split_once('=') else {
-                bail!("bad format of filter (expected name=value): {f}");
-            };
-            if !["dangling", "driver", "label", "name"].contains(&k) {
-                bail!("invalid filter '{k}'");
-            }
+            let (k, v) = filters::split(f, &["dangling", "driver", "label", "name"])?;
             if k == "name" {
                 crate::cli::name_filter::compile(v)?;
             }
@@ -133,31 +128,11 @@ impl Filters {
     }
 
     fn matches(&self, v: &Volume, used: bool) -> bool {
-        let mut keys: Vec<&str> = self.0.iter().map(|(k, _)| k.as_str()).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        keys.iter().all(|key| {
-            let mut values = self
-                .0
-                .iter()
-                .filter(|(k, _)| k == key)
-                .map(|(_, val)| val.as_str());
-            let one = |val: &str| match *key {
-                "dangling" => matches!(val, "true" | "1") != used,
-                "driver" => v.driver == val,
-                "name" => {
-                    crate::cli::name_filter::compile(val).is_ok_and(|re| re.is_match(&v.name))
-                }
-                _ => match val.split_once('=') {
-                    Some((k, want)) => v.label(k) == Some(want),
-                    None => v.label(val).is_some(),
-                },
-            };
-            if *key == "label" {
-                values.all(one)
-            } else {
-                values.any(one)
-            }
+        filters::matches_all(&self.0, |key, val| match key {
+            "dangling" => matches!(val, "true" | "1") != used,
+            "driver" => v.driver == val,
+            "name" => crate::cli::name_filter::compile(val).is_ok_and(|re| re.is_match(&v.name)),
+            _ => filters::label_matches(val, |k| v.label(k)),
         })
     }
 }
@@ -204,16 +179,6 @@ fn ls(root: &Path, volumes: &Volumes, args: &LsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     const DEFAULT: &str = "table {{.Driver}}\t{{.Name}}";
-    let format = match args.format.as_deref() {
-        None | Some("table") => DEFAULT,
-        Some(f) => f,
-    };
-    if format == "json" {
-        for r in &rows {
-            println!("{}", serde_json::to_string(r)?);
-        }
-        return Ok(());
-    }
     const HEADERS: [(&str, &str); 5] = [
         ("Driver", "DRIVER"),
         ("Name", "VOLUME NAME"),
@@ -221,11 +186,7 @@ fn ls(root: &Path, volumes: &Volumes, args: &LsArgs) -> anyhow::Result<()> {
         ("Labels", "LABELS"),
         ("Scope", "SCOPE"),
     ];
-    print!(
-        "{}",
-        template::render_table_with_headers(format, &rows, &HEADERS)?
-    );
-    Ok(())
+    output::print_listing(&rows, args.format.as_deref(), DEFAULT, &HEADERS)
 }
 
 fn inspect(volumes: &Volumes, args: &InspectArgs) -> anyhow::Result<()> {

@@ -84,4 +84,19 @@ impl RemoteClient {
     pub fn netns(&self) -> File {
         File::open(format!("/run/netns/{}", self.name)).expect("open the namespace")
     }
+
+    /// A TCP server at `at` inside the namespace that answers one connection with `hi`;
+    /// the thread returns the address the connection came from.
+    pub fn serve_once(&self, at: &str) -> std::thread::JoinHandle<String> {
+        use std::os::fd::AsFd;
+        let listener =
+            berth_net::netns::within(self.netns().as_fd(), || std::net::TcpListener::bind(at))
+                .expect("enter the netns")
+                .expect("listen outside");
+        std::thread::spawn(move || {
+            let (mut stream, peer) = listener.accept().expect("a connection from the container");
+            let _ = std::io::Write::write_all(&mut stream, b"hi\n");
+            peer.ip().to_string()
+        })
+    }
 }

@@ -53,10 +53,6 @@ impl Zone {
         Zone::default()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
     /// Adds `ip` under `name`.
     pub fn insert(&mut self, name: &str, ip: IpAddr) {
         let name = key(name);
@@ -72,10 +68,6 @@ impl Zone {
     /// Makes `name` the answer to the reverse query of `ip` (the first one given stays).
     pub fn insert_reverse(&mut self, ip: IpAddr, name: &str) {
         self.reverse.entry(ip).or_insert_with(|| key(name));
-    }
-
-    pub fn knows(&self, name: &str) -> bool {
-        self.names.contains_key(&key(name))
     }
 
     /// Answers `query` (wire format, as received over UDP when `udp`).

@@ -79,8 +79,16 @@ fn name_match(key: &str, op: &str, bridge: &str) -> Value {
     json!({"match": {"op": op, "left": {"meta": {"key": key}}, "right": bridge}})
 }
 
-fn rule(family: &str, table: &str, chain: &str, comment: &str, expr: Vec<Value>) -> Value {
-    json!({"add": {"rule": {"family": family, "table": table, "chain": chain,
+/// `verb` (`add` appends, `insert` puts it first) a rule with berth's comment.
+fn rule(
+    verb: &str,
+    family: &str,
+    table: &str,
+    chain: &str,
+    comment: &str,
+    expr: Vec<Value>,
+) -> Value {
+    json!({verb: {"rule": {"family": family, "table": table, "chain": chain,
         "comment": comment, "expr": expr}}})
 }
 
@@ -105,44 +113,76 @@ fn dropping_forward_chains(rules: &[Value]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Installs a network's rules (replacing any it had).
+/// What the listed ruleset holds of berth's for `comment`: the commands deleting those
+/// rules, how many other rules berth's table has, and whether the table exists.
+fn ours(listed: &[Value], comment: &str) -> (Vec<Value>, usize, bool) {
+    let mut deletions = Vec::new();
+    let mut others = 0;
+    let mut table_exists = false;
+    for item in listed {
+        if let Some(t) = item.get("table")
+            && t["family"] == "inet"
+            && t["name"] == TABLE
+        {
+            table_exists = true;
+        }
+        let Some(r) = item.get("rule") else {
+            continue;
+        };
+        if r["comment"] == comment {
+            deletions.push(
+                json!({"delete": {"rule": {"family": r["family"], "table": r["table"],
+                "chain": r["chain"], "handle": r["handle"]}}}),
+            );
+        } else if r["family"] == "inet" && r["table"] == TABLE {
+            others += 1;
+        }
+    }
+    (deletions, others, table_exists)
+}
+
+fn apply(commands: Vec<Value>, bridge: &str) -> Result<(), NftError> {
+    run(
+        &["-j", "-f", "-"],
+        Some(&json!({"nftables": commands})),
+        &format!("bridge {bridge}"),
+    )
+    .map(|_| ())
+}
+
+/// Installs a network's rules, replacing any it had, in one transaction.
 pub fn add_network(rules: &NetworkRules) -> Result<(), NftError> {
-    remove_network(&rules.bridge)?;
+    let listed = ruleset()?;
     let comment = tag(&rules.bridge);
     let bridge = rules.bridge.as_str();
-    let mut commands = vec![
+    let (mut commands, _, _) = ours(&listed, &comment);
+    commands.extend([
         json!({"add": {"table": {"family": "inet", "name": TABLE}}}),
         json!({"add": {"chain": {"family": "inet", "table": TABLE, "name": "postrouting",
             "type": "nat", "hook": "postrouting", "prio": 100, "policy": "accept"}}}),
         json!({"add": {"chain": {"family": "inet", "table": TABLE, "name": "forward",
             "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}}}),
-    ];
+    ]);
     if rules.internal {
-        commands.push(rule(
-            "inet",
-            TABLE,
-            "forward",
-            &comment,
-            vec![
-                name_match("iifname", "==", bridge),
-                name_match("oifname", "!=", bridge),
-                json!({"drop": null}),
-            ],
-        ));
-        commands.push(rule(
-            "inet",
-            TABLE,
-            "forward",
-            &comment,
-            vec![
-                name_match("oifname", "==", bridge),
-                name_match("iifname", "!=", bridge),
-                json!({"drop": null}),
-            ],
-        ));
+        // Nothing from the bridge to elsewhere, nothing from elsewhere to the bridge.
+        for (from, to) in [("iifname", "oifname"), ("oifname", "iifname")] {
+            commands.push(rule(
+                "add",
+                "inet",
+                TABLE,
+                "forward",
+                &comment,
+                vec![
+                    name_match(from, "==", bridge),
+                    name_match(to, "!=", bridge),
+                    json!({"drop": null}),
+                ],
+            ));
+        }
     } else {
         for subnet in &rules.subnets {
             commands.push(rule(
+                "add",
                 "inet",
                 TABLE,
                 "postrouting",
@@ -155,7 +195,7 @@ pub fn add_network(rules: &NetworkRules) -> Result<(), NftError> {
             ));
         }
     }
-    for (family, table) in dropping_forward_chains(&ruleset()?) {
+    for (family, table) in dropping_forward_chains(&listed) {
         let accepts: Vec<Vec<Value>> = if rules.internal {
             vec![vec![
                 name_match("iifname", "==", bridge),
@@ -170,81 +210,28 @@ pub fn add_network(rules: &NetworkRules) -> Result<(), NftError> {
         };
         for expr in accepts {
             // Inserted first: Docker's own rules end in drops for foreign bridges.
-            let mut r = rule(&family, &table, "FORWARD", &comment, expr);
-            if let Some(inner) = r.get_mut("add").and_then(|a| a.get_mut("rule")).cloned() {
-                r = json!({"insert": {"rule": inner}});
-            }
-            commands.push(r);
+            commands.push(rule("insert", &family, &table, "FORWARD", &comment, expr));
         }
     }
-    run(
-        &["-j", "-f", "-"],
-        Some(&json!({"nftables": commands})),
-        &format!("bridge {bridge}"),
-    )?;
-    Ok(())
+    apply(commands, bridge)
 }
 
 /// Removes every rule tagged for `bridge`, and berth's table once it holds none.
 pub fn remove_network(bridge: &str) -> Result<(), NftError> {
-    let rules = match ruleset() {
+    let listed = match ruleset() {
         Ok(r) => r,
         // No nft: berth cannot have made rules either.
         Err(NftError::Missing(_)) => return Ok(()),
         Err(e) => return Err(e),
     };
-    let comment = tag(bridge);
-    let mut commands = Vec::new();
-    let mut ours_left = 0;
-    let mut table_exists = false;
-    for item in &rules {
-        if let Some(t) = item.get("table")
-            && t["family"] == "inet"
-            && t["name"] == TABLE
-        {
-            table_exists = true;
-        }
-        let Some(r) = item.get("rule") else {
-            continue;
-        };
-        if r["comment"] == comment.as_str() {
-            commands.push(
-                json!({"delete": {"rule": {"family": r["family"], "table": r["table"],
-                "chain": r["chain"], "handle": r["handle"]}}}),
-            );
-        } else if r["family"] == "inet" && r["table"] == TABLE {
-            ours_left += 1;
-        }
-    }
-    if table_exists && ours_left == 0 {
+    let (mut commands, others, table_exists) = ours(&listed, &tag(bridge));
+    if table_exists && others == 0 {
         commands.push(json!({"delete": {"table": {"family": "inet", "name": TABLE}}}));
     }
     if commands.is_empty() {
         return Ok(());
     }
-    run(
-        &["-j", "-f", "-"],
-        Some(&json!({"nftables": commands})),
-        &format!("bridge {bridge}"),
-    )?;
-    Ok(())
-}
-
-/// The bridges berth has rules for (for the leak check and diagnostics).
-pub fn tagged_bridges() -> Result<Vec<String>, NftError> {
-    let mut out: Vec<String> = ruleset()?
-        .iter()
-        .filter_map(|v| v.get("rule"))
-        .filter_map(|r| {
-            r["comment"]
-                .as_str()?
-                .strip_prefix("berth:")
-                .map(String::from)
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    Ok(out)
+    apply(commands, bridge)
 }
 
 #[cfg(test)]

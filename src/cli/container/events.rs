@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::bail;
 use berth_engine::container::events::{self, Event};
 use berth_engine::container::logs;
 use clap::Args;
@@ -41,12 +40,8 @@ pub fn run(root: &Path, args: &EventsArgs) -> anyhow::Result<()> {
         .transpose()?;
     let mut filters = Vec::new();
     for f in &args.filter {
-        let Some((key, value)) = f.split_once('=') else {
-            bail!("bad format of filter (expected name=value): {f}");
-        };
-        if !["container", "event", "image", "label", "type"].contains(&key) {
-            bail!("invalid filter '{key}'");
-        }
+        let (key, value) =
+            crate::cli::filters::split(f, &["container", "event", "image", "label", "type"])?;
         filters.push((key.to_string(), value.to_string()));
     }
     let template = match args.format.as_deref() {
@@ -120,16 +115,7 @@ fn default_line(event: &Event) -> String {
 
 /// Docker's rule: values of one key are ORed (labels are ANDed), keys are ANDed.
 fn passes(event: &Event, filters: &[(String, String)]) -> bool {
-    filters.iter().all(|(key, value)| {
-        if key == "label" {
-            return matches(event, key, value);
-        }
-        filters
-            .iter()
-            .filter(|(k, _)| k == key)
-            .any(|(k, v)| matches(event, k, v))
-            || matches(event, key, value)
-    })
+    crate::cli::filters::matches_all(filters, |k, v| matches(event, k, v))
 }
 
 fn matches(event: &Event, key: &str, value: &str) -> bool {
@@ -140,10 +126,7 @@ fn matches(event: &Event, key: &str, value: &str) -> bool {
         // Docker's filter does.
         "event" => event.action == value || event.action.split(':').next() == Some(value),
         "image" => event.from == value || attr("image") == Some(value),
-        "label" => match value.split_once('=') {
-            Some((k, v)) => attr(k) == Some(v),
-            None => attr(value).is_some(),
-        },
+        "label" => crate::cli::filters::label_matches(value, attr),
         "type" => event.kind == value,
         _ => false,
     }

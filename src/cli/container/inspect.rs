@@ -75,17 +75,6 @@ pub fn container_json(containers: &Containers, c: &Container) -> Value {
     value
 }
 
-/// The prefix length of `ip` in the network's subnets.
-fn prefix_len(network: &berth_engine::network::Network, ip: std::net::IpAddr) -> u8 {
-    network
-        .ipam
-        .config
-        .iter()
-        .find(|c| c.subnet.contains(ip))
-        .map(|c| c.subnet.prefix())
-        .unwrap_or(0)
-}
-
 /// Docker's `NetworkSettings`: per network the settings asked for and, while the
 /// container runs, its endpoint; the top-level address fields mirror the default
 /// `bridge` network's endpoint, as Docker's do.
@@ -150,12 +139,12 @@ fn network_settings(containers: &Containers, c: &Container) -> Value {
             if let Some(ip) = e.ipv4 {
                 entry["Gateway"] = json!(gateway(true));
                 entry["IPAddress"] = json!(ip.to_string());
-                entry["IPPrefixLen"] = json!(prefix_len(n, ip));
+                entry["IPPrefixLen"] = json!(n.prefix_of(ip).unwrap_or(0));
             }
             if let Some(ip) = e.ipv6 {
                 entry["IPv6Gateway"] = json!(gateway(false));
                 entry["GlobalIPv6Address"] = json!(ip.to_string());
-                entry["GlobalIPv6PrefixLen"] = json!(prefix_len(n, ip));
+                entry["GlobalIPv6PrefixLen"] = json!(n.prefix_of(ip).unwrap_or(0));
             }
             if n.has_dns() {
                 let mut names = vec![r.name.clone()];

@@ -61,7 +61,10 @@ pub fn run(root: &Path, args: &PsArgs) -> anyhow::Result<()> {
     let limit = if args.latest { 1 } else { args.last };
     // As Docker: a status filter (not `exited`) and `-n`/`-l` include stopped containers.
     let show_all = args.all || limit > 0 || filters.iter().any(|(k, _)| k == "status");
-    all.retain(|c| (show_all || c.state.running) && matches_all(c, &filters));
+    all.retain(|c| {
+        (show_all || c.state.running)
+            && crate::cli::filters::matches_all(&filters, |k, v| matches(c, k, v))
+    });
     if limit > 0 {
         all.truncate(limit as usize);
     }
@@ -180,12 +183,7 @@ const FILTERS: [&str; 7] = [
 fn parse_filters(raw: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     raw.iter()
         .map(|f| {
-            let Some((k, v)) = f.split_once('=') else {
-                bail!("bad format of filter (expected name=value): {f}");
-            };
-            if !FILTERS.contains(&k) {
-                bail!("invalid filter '{k}'");
-            }
+            let (k, v) = crate::cli::filters::split(f, &FILTERS)?;
             if k == "status"
                 && !["created", "restarting", "running", "removing", "paused", "exited", "dead"]
                     .contains(&v)
@@ -228,22 +226,6 @@ fn resolve_ancestors(
         .collect())
 }
 
-/// Docker's rules: values of one key OR (`name=a` or `name=b`), except `label`, whose
-/// values AND; different keys AND.
-fn matches_all(c: &Container, filters: &[(String, String)]) -> bool {
-    let mut keys: Vec<&str> = filters.iter().map(|(k, _)| k.as_str()).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys.iter().all(|key| {
-        let mut values = filters.iter().filter(|(k, _)| k == key).map(|(_, v)| v);
-        if *key == "label" {
-            values.all(|v| matches(c, key, v))
-        } else {
-            values.any(|v| matches(c, key, v))
-        }
-    })
-}
-
 fn matches(c: &Container, key: &str, value: &str) -> bool {
     let r = &c.record;
     match key {
@@ -252,10 +234,9 @@ fn matches(c: &Container, key: &str, value: &str) -> bool {
         "name" => crate::cli::name_filter::compile(value)
             .is_ok_and(|re| re.is_match(&r.name) || re.is_match(&format!("/{}", r.name))),
         "id" => r.id.starts_with(value),
-        "label" => match value.split_once('=') {
-            Some((k, v)) => r.config.labels.get(k).is_some_and(|l| l == v),
-            None => r.config.labels.contains_key(value),
-        },
+        "label" => crate::cli::filters::label_matches(value, |k| {
+            r.config.labels.get(k).map(String::as_str)
+        }),
         "status" => c.state.status.as_str() == value,
         "health" => {
             c.state

@@ -66,13 +66,14 @@ impl Attachment {
         }
     }
 
-    /// The networks whose names the container resolves through the embedded server.
-    fn dns_network_ids(&self) -> Vec<String> {
+    /// The networks whose names the container resolves through the embedded server,
+    /// as (id, name).
+    fn dns_networks(&self) -> Vec<(String, String)> {
         self.items
             .items
             .iter()
             .filter(|a| a.network.network.has_dns())
-            .map(|a| a.network.network.id.clone())
+            .map(|a| (a.network.network.id.clone(), a.network.network.name.clone()))
             .collect()
     }
 
@@ -91,7 +92,7 @@ impl Attachment {
         self.items
             .connect(netns.as_fd())
             .map_err(|e| format!("cannot connect the container to its networks: {e}"))?;
-        let ids = self.dns_network_ids();
+        let ids = self.dns_networks();
         let Some(networks) = self.networks.clone().filter(|_| !ids.is_empty()) else {
             return Ok(None);
         };
@@ -165,23 +166,34 @@ pub fn check_create(
         let Some(settings) = networking.endpoints_config.get(name) else {
             continue;
         };
-        if network.name == "bridge" {
-            if settings.ipam_config.is_some() {
-                return Err(Invalid(
-                    "user specified IP address is supported on user defined networks only".into(),
-                ));
-            }
-            if settings.aliases.as_ref().is_some_and(|a| !a.is_empty()) {
-                return Err(Invalid(
-                    "network-scoped alias is supported only for containers in user defined networks"
-                        .into(),
-                ));
-            }
+        check_settings(network, settings)?;
+    }
+    Ok(())
+}
+
+/// What a container asks of one network, checked as Docker does: static addresses and
+/// aliases only on user-defined networks, static addresses inside a subnet.
+fn check_settings(
+    network: &crate::network::Network,
+    settings: &super::config::EndpointSettings,
+) -> Result<(), super::ContainerError> {
+    use super::ContainerError::Invalid;
+    if network.name == "bridge" {
+        if settings.ipam_config.is_some() {
+            return Err(Invalid(
+                "user specified IP address is supported on user defined networks only".into(),
+            ));
         }
-        if let Some(ipam) = &settings.ipam_config {
-            check_static(network, &ipam.ipv4_address)?;
-            check_static(network, &ipam.ipv6_address)?;
+        if settings.aliases.as_ref().is_some_and(|a| !a.is_empty()) {
+            return Err(Invalid(
+                "network-scoped alias is supported only for containers in user defined networks"
+                    .into(),
+            ));
         }
+    }
+    if let Some(ipam) = &settings.ipam_config {
+        check_static(network, &ipam.ipv4_address)?;
+        check_static(network, &ipam.ipv6_address)?;
     }
     Ok(())
 }
@@ -355,19 +367,7 @@ impl Containers {
                 record.name
             )));
         }
-        if name == "bridge"
-            && (settings.ipam_config.is_some()
-                || settings.aliases.as_ref().is_some_and(|a| !a.is_empty()))
-        {
-            return Err(Invalid(
-                "user specified IP address or alias is supported on user defined networks only"
-                    .into(),
-            ));
-        }
-        if let Some(ipam) = &settings.ipam_config {
-            check_static(&file.network, &ipam.ipv4_address)?;
-            check_static(&file.network, &ipam.ipv6_address)?;
-        }
+        check_settings(&file.network, &settings)?;
         let state = self.state(id)?;
         record
             .networking_config

@@ -143,13 +143,6 @@ impl Attachments {
         self.items.is_empty()
     }
 
-    /// The first address (the one `/etc/hosts` names the container by).
-    pub fn primary_address(&self) -> Option<IpAddr> {
-        self.items
-            .iter()
-            .find_map(|a| a.endpoint.ipv4.or(a.endpoint.ipv6))
-    }
-
     /// Creates the veths into `netns` (the container's new network namespace) and
     /// configures them there.
     pub fn connect(&self, netns: BorrowedFd<'_>) -> Result<(), NetworkError> {
@@ -227,16 +220,12 @@ impl Attached {
             .link_index(interface)
             .map_err(kernel)?
             .ok_or_else(|| NetworkError::Kernel(format!("{interface} vanished")))?;
-        let config = &self.network.network.ipam.config;
         for ip in [self.endpoint.ipv4, self.endpoint.ipv6]
             .into_iter()
             .flatten()
         {
-            let prefix = config
-                .iter()
-                .find(|c| c.subnet.contains(ip))
-                .map(|c| c.subnet.prefix())
-                .unwrap_or(if ip.is_ipv4() { 32 } else { 128 });
+            let prefix =
+                (self.network.network.prefix_of(ip)).unwrap_or(if ip.is_ipv4() { 32 } else { 128 });
             inner.add_address(index, ip, prefix).map_err(kernel)?;
         }
         inner.set_up(index).map_err(kernel)

@@ -84,7 +84,8 @@ pub struct DnsServer {
     listener: TcpListener,
     watch: OwnedFd,
     networks: Networks,
-    network_ids: Vec<String>,
+    /// The networks served, as (id, name).
+    served: Vec<(String, String)>,
     upstreams: Vec<SocketAddr>,
     zone: Zone,
     pending: Vec<Pending>,
@@ -127,16 +128,16 @@ pub fn upstream_addresses(servers: &[String]) -> Vec<SocketAddr> {
 
 impl DnsServer {
     /// A server for the container whose directory is `container_dir` (its record is
-    /// watched too: `network connect` adds networks), on `network_ids` at first.
+    /// watched too: `network connect` adds networks), on `served` (id, name) at first.
     pub fn new(
         sockets: Sockets,
         networks: Networks,
-        network_ids: Vec<String>,
+        served: Vec<(String, String)>,
         upstreams: Vec<SocketAddr>,
         container_dir: std::path::PathBuf,
     ) -> io::Result<DnsServer> {
         let watch = inotify::init(inotify::CreateFlags::NONBLOCK | inotify::CreateFlags::CLOEXEC)?;
-        for id in &network_ids {
+        for (id, _) in &served {
             if let Some(dir) = networks.endpoints_path(id).parent() {
                 inotify::add_watch(&watch, dir, inotify::WatchFlags::MOVED_TO)?;
             }
@@ -147,7 +148,7 @@ impl DnsServer {
             listener: sockets.listener,
             watch,
             networks,
-            network_ids,
+            served,
             upstreams,
             zone: Zone::new(),
             pending: Vec::new(),
@@ -166,25 +167,17 @@ impl DnsServer {
     /// as Docker's), with its address on that network; reverse names are
     /// `<container>.<network>`.
     fn reload(&mut self) {
-        self.follow_record();
         let mut zone = Zone::new();
-        for id in &self.network_ids {
+        for (id, network) in &self.served {
             let Ok(file) = self.networks.read_endpoints(id) else {
                 continue;
             };
-            let network = self
-                .networks
-                .find(id)
-                .map(|f| f.network.name)
-                .unwrap_or_default();
             for endpoint in file.endpoints.values().filter(|e| e.holder.alive()) {
                 for ip in [endpoint.ipv4, endpoint.ipv6].into_iter().flatten() {
                     let names = std::iter::once(&endpoint.name).chain(&endpoint.dns_names);
                     for name in names {
                         zone.insert(name, ip);
-                        if !network.is_empty() {
-                            zone.insert(&format!("{name}.{network}"), ip);
-                        }
+                        zone.insert(&format!("{name}.{network}"), ip);
                     }
                     zone.insert_reverse(ip, &format!("{}.{network}", endpoint.name));
                 }
@@ -202,24 +195,24 @@ impl DnsServer {
         let Ok(record) = serde_json::from_slice::<crate::container::ContainerRecord>(&bytes) else {
             return;
         };
-        let mut ids = Vec::new();
+        let mut served = Vec::new();
         for (name, _) in super::attach::container_networks(&record) {
             if let Ok(file) = self.networks.find(&name)
                 && file.network.has_dns()
             {
-                ids.push(file.network.id);
+                served.push((file.network.id, file.network.name));
             }
         }
-        for id in &ids {
-            if !self.network_ids.contains(id)
+        for (id, _) in &served {
+            if !self.served.iter().any(|(known, _)| known == id)
                 && let Some(dir) = self.networks.endpoints_path(id).parent()
             {
                 let _ = inotify::add_watch(&self.watch, dir, inotify::WatchFlags::MOVED_TO);
             }
         }
         // A disconnected network's watch stays (harmless: its changes only reload).
-        if !ids.is_empty() {
-            self.network_ids = ids;
+        if !served.is_empty() {
+            self.served = served;
         }
     }
 
@@ -259,9 +252,24 @@ impl DnsServer {
     pub fn ready(&mut self, slot: DnsSlot) {
         match slot {
             DnsSlot::Watch => {
-                let mut buf = [0u8; 4096];
-                while matches!(rustix::io::read(&self.watch, &mut buf), Ok(n) if n > 0) {}
-                self.reload();
+                // Only a replaced `endpoints.json` changes the zone; a replaced
+                // `container.json` (a `network connect`) may add networks.
+                let (mut endpoints, mut record) = (false, false);
+                let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+                let mut events = inotify::Reader::new(&self.watch, &mut buf);
+                while let Ok(event) = events.next() {
+                    match event.file_name().map(|n| n.to_bytes()) {
+                        Some(b"endpoints.json") => endpoints = true,
+                        Some(b"container.json") => record = true,
+                        _ => {}
+                    }
+                }
+                if record {
+                    self.follow_record();
+                }
+                if endpoints || record {
+                    self.reload();
+                }
             }
             DnsSlot::Udp => self.serve_udp(),
             DnsSlot::Listener => self.accept(),
@@ -486,10 +494,5 @@ impl DnsServer {
         let client = std::mem::replace(&mut self.pending[i].client, Client::Tcp(u64::MAX));
         self.pending[i].query.clear();
         self.answer_client(&client, &answer);
-    }
-
-    /// For tests and diagnostics: whether the zone has `name`.
-    pub fn knows(&self, name: &str) -> bool {
-        self.zone.knows(name)
     }
 }

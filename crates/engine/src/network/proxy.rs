@@ -257,10 +257,6 @@ fn connect_nonblocking(to: SocketAddr) -> io::Result<TcpStream> {
 }
 
 impl Proxy {
-    pub fn is_empty(&self) -> bool {
-        self.listeners.is_empty()
-    }
-
     pub fn register<'a>(&'a self, fds: &mut Vec<PollFd<'a>>, slots: &mut Vec<ProxySlot>) {
         for (i, l) in self.listeners.iter().enumerate() {
             let fd = match &l.socket {

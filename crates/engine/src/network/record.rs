@@ -121,6 +121,15 @@ impl Network {
         self.ipam.config.iter().find(|c| !c.subnet.is_ipv4())
     }
 
+    /// The prefix length of the subnet holding `ip`, if one does.
+    pub fn prefix_of(&self, ip: IpAddr) -> Option<u8> {
+        self.ipam
+            .config
+            .iter()
+            .find(|c| c.subnet.contains(ip))
+            .map(|c| c.subnet.prefix())
+    }
+
     /// The default `bridge`, `host` and `none` networks.
     pub fn is_predefined(&self) -> bool {
         matches!(self.name.as_str(), "bridge" | "host" | "none")
