@@ -552,4 +552,35 @@ fn network_connect_and_disconnect_running_and_created_containers() {
     let (code, out, err) = root.berth(&["exec", &z, "ip", "-o", "-4", "addr", "show", "eth1"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("10.232.51."), "{out}");
+
+    // Off the network it was created with (`--network first`), while it runs: the
+    // default route moves to the network left, and a restart joins only that one.
+    root.ok(&["network", "connect", "second", "xx"]);
+    root.ok(&["network", "disconnect", "first", "xx"]);
+    let (code, out, err) = root.berth(&["exec", "xx", "ip", "route"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("default via 10.232.51.1"), "{out}");
+    assert!(!out.contains("10.232.50."), "{out}");
+    assert!(
+        inspect_network(&root, "first")["Containers"]
+            .get(&x)
+            .is_none()
+    );
+    root.ok(&["restart", "-t", "0", "xx"]);
+    let settings = &harness::containers::inspect(&root, &x)["NetworkSettings"]["Networks"];
+    let names: Vec<&String> = settings.as_object().expect("networks").keys().collect();
+    assert_eq!(names, ["second"], "{settings}");
+    let (code, out, err) = root.berth(&["exec", "xx", "ip", "-o", "-4", "addr", "show"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("eth0") && out.contains("10.232.51.") && !out.contains("eth1"),
+        "{out}"
+    );
+    let (code, out, err) = root.berth(&["exec", "xx", "ping", "-c", "1", "-W", "2", "10.232.51.9"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // And back on it: under its own name again.
+    root.ok(&["network", "connect", "first", "xx"]);
+    let (code, out, err) = root.berth(&["exec", "xx", "ip", "-o", "-4", "addr", "show"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("10.232.50."), "{out}");
 }

@@ -182,6 +182,15 @@ fn names_aliases_and_round_robin_on_a_user_network() {
     let (code, out, _) = root.berth(&["exec", "client", "nslookup", "outside.test"]);
     assert_eq!(code, 0);
     assert!(out.contains("10.99.0.7"), "{out}");
+    // Over TCP: known names answered here, others forwarded upstream over TCP.
+    let a = asker.ask_tcp("web1.", RecordType::A);
+    assert_eq!(a.addresses, [web_ips[0]], "{a:?}");
+    let a = asker.ask_tcp("outside.test.", RecordType::A);
+    assert_eq!(
+        (a.code, a.addresses.clone()),
+        (ResponseCode::NoError, vec![ip("10.99.0.7")])
+    );
+    assert_eq!(server.asked_over_tcp(), ["outside.test."]);
 
     // A removed container stops resolving at once.
     root.ok(&["rm", "-f", "web3"]);

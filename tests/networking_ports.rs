@@ -267,3 +267,86 @@ fn network_container_mode_shares_the_stack() {
     assert_eq!(code, 125);
     assert!(err.contains("nosuch"), "{err}");
 }
+
+#[test]
+fn the_proxy_passes_half_closes_on_and_keeps_up_with_many_connections() {
+    let root = root("ports-relay");
+    create_network(&root, "relay", "10.232.23.0/24", 'h');
+    // A container that only sleeps: the test serves inside its namespace, so it decides
+    // who closes first. Port 7000 has that server; nothing listens on 7001.
+    let id = detached(
+        &root,
+        &[
+            "--network",
+            "relay",
+            "-p",
+            "127.0.0.1:18083:7000",
+            "-p",
+            "127.0.0.1:18084:7001",
+            "busybox",
+            "sleep",
+            "600",
+        ],
+    );
+    let c = inspect(&root, &id);
+    let address = c["NetworkSettings"]["Networks"]["relay"]["IPAddress"]
+        .as_str()
+        .expect("address")
+        .to_string();
+    let netns = netns_of(c["State"]["Pid"].as_i64().expect("pid"));
+    let listener = berth_net::netns::within(netns.as_fd(), || {
+        std::net::TcpListener::bind((address.as_str(), 7000))
+    })
+    .expect("enter the netns")
+    .expect("bind the server");
+    const ROUNDS: usize = 500;
+    // Reads until the client's half-close, then answers with the byte count and closes.
+    let server = std::thread::spawn(move || {
+        for _ in 0..=ROUNDS {
+            let (mut s, _) = listener.accept().expect("a connection through the proxy");
+            let mut got = Vec::new();
+            s.read_to_end(&mut got).expect("read to the half-close");
+            s.write_all(got.len().to_string().as_bytes())
+                .expect("answer");
+        }
+    });
+    let exchange = |payload: &[u8]| -> String {
+        let mut s = TcpStream::connect("127.0.0.1:18083").expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        s.write_all(payload).expect("send");
+        s.shutdown(std::net::Shutdown::Write).expect("half-close");
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).expect("the answer");
+        answer
+    };
+    // More than the proxy's buffers hold, in one direction, before the answer comes back.
+    let big = vec![7u8; 1_000_003];
+    assert_eq!(exchange(&big), "1000003");
+    // The client closes first every time, so each relayed connection leaves a TIME_WAIT
+    // on the proxy's side; every one of them must still get through.
+    for i in 0..ROUNDS {
+        let payload = format!("request {i}");
+        assert_eq!(
+            exchange(payload.as_bytes()),
+            payload.len().to_string(),
+            "round {i}"
+        );
+    }
+    server.join().expect("server");
+
+    // Nothing listens on 7001: the proxy accepts, and the client then sees its
+    // connection end, at once rather than at a timeout.
+    let mut s = TcpStream::connect("127.0.0.1:18084").expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut buf = [0u8; 16];
+    let read = s.read(&mut buf);
+    assert!(
+        matches!(read, Ok(0))
+            || read
+                .as_ref()
+                .is_err_and(|e| e.kind() != std::io::ErrorKind::WouldBlock),
+        "{read:?}"
+    );
+}

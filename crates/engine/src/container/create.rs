@@ -170,6 +170,7 @@ impl Containers {
             networking_config: request.networking_config,
             layers: layers.iter().map(|d| d.to_string()).collect(),
             mount_points: resolved.points,
+            left_mode_network: false,
         };
         if let Err(e) = self.write_new(&record) {
             let _ = fs::remove_dir_all(self.dir(&id));

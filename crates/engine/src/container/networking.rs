@@ -369,10 +369,21 @@ impl Containers {
         }
         check_settings(&file.network, &settings)?;
         let state = self.state(id)?;
+        // Back on the network it was created with: under that name, first again.
+        let mode_name = attach::mode_network(&mode)
+            .filter(|m| {
+                networks
+                    .find(m)
+                    .is_ok_and(|f| f.network.id == file.network.id)
+            })
+            .map(str::to_string);
+        if mode_name.is_some() {
+            record.left_mode_network = false;
+        }
         record
             .networking_config
             .endpoints_config
-            .insert(name.clone(), settings.clone());
+            .insert(mode_name.unwrap_or_else(|| name.clone()), settings.clone());
         if state.running {
             let holder = state
                 .supervisor
@@ -384,48 +395,61 @@ impl Containers {
                 File::open(&path).map_err(|e| super::ContainerError::io("open", &path, e))?;
             attach::connect_running(&networks, &record, &name, &settings, holder, netns.as_fd())
                 .map_err(|e| Invalid(e.to_string()))?;
+            self.reroute(&networks, &record, &state)?;
         }
         super::record::write_record(&self.dir(id), &record)
     }
 
-    /// `network disconnect`: the opposite of `connect_network`. The network the
-    /// container was created with (`--network`) stays (not supported yet).
+    /// `network disconnect`: the opposite of `connect_network`, the network the
+    /// container was created with (`--network`) included.
     pub fn disconnect_network(&self, id: &str, network: &str) -> Result<(), super::ContainerError> {
         use super::ContainerError::Invalid;
         let mut record = self.record(id)?;
         let networks = Networks::open(self.root()).map_err(|e| Invalid(e.to_string()))?;
         let file = networks.find(network).map_err(|e| Invalid(e.to_string()))?;
-        let name = file.network.name.clone();
-        let mode_network = attach::mode_network(&record.host_config.network_mode)
-            .and_then(|m| networks.find(m).ok())
-            .map(|f| f.network.id);
-        if mode_network.as_deref() == Some(file.network.id.as_str()) {
+        let joined = attach::container_networks(&record).iter().any(|(n, _)| {
+            networks
+                .find(n)
+                .is_ok_and(|f| f.network.id == file.network.id)
+        });
+        if !joined {
             return Err(Invalid(format!(
-                "berth cannot disconnect container {} from {name}, the network it was created with (--network), yet",
-                record.name
+                "container {} is not connected to network {}",
+                record.name, file.network.name
             )));
         }
-        let key = record
-            .networking_config
-            .endpoints_config
-            .keys()
-            .find(|k| {
-                networks
-                    .find(k)
-                    .is_ok_and(|f| f.network.id == file.network.id)
-            })
-            .cloned()
-            .ok_or_else(|| {
-                Invalid(format!(
-                    "container {} is not connected to network {name}",
-                    record.name
-                ))
-            })?;
-        if self.state(id)?.running {
+        let state = self.state(id)?;
+        if state.running {
             attach::disconnect_running(&networks, &file.network.id, &record.id)
                 .map_err(|e| Invalid(e.to_string()))?;
         }
-        record.networking_config.endpoints_config.remove(&key);
+        let is_mode_network = attach::mode_network(&record.host_config.network_mode)
+            .and_then(|m| networks.find(m).ok())
+            .is_some_and(|f| f.network.id == file.network.id);
+        if is_mode_network {
+            record.left_mode_network = true;
+        }
+        record.networking_config.endpoints_config.retain(|k, _| {
+            !networks
+                .find(k)
+                .is_ok_and(|f| f.network.id == file.network.id)
+        });
+        if state.running {
+            self.reroute(&networks, &record, &state)?;
+        }
         super::record::write_record(&self.dir(id), &record)
+    }
+
+    /// A running container's default routes after its networks changed.
+    fn reroute(
+        &self,
+        networks: &Networks,
+        record: &super::ContainerRecord,
+        state: &super::record::State,
+    ) -> Result<(), super::ContainerError> {
+        let path = format!("/proc/{}/ns/net", state.pid);
+        let netns = File::open(&path).map_err(|e| super::ContainerError::io("open", &path, e))?;
+        attach::route_through_first(networks, record, netns.as_fd())
+            .map_err(|e| super::ContainerError::Invalid(e.to_string()))
     }
 }

@@ -39,6 +39,10 @@ pub struct ContainerRecord {
     /// The mounts resolved at create (Docker's `MountPoints`), in mount order.
     #[serde(default)]
     pub mount_points: Vec<super::mounts::MountPoint>,
+    /// `network disconnect` took the container off its `NetworkMode` network (Docker
+    /// keeps `NetworkMode` as it was; the next start joins only the other networks).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub left_mode_network: bool,
 }
 
 /// Docker's `State`, plus what berth needs to tell a live container from a dead one.

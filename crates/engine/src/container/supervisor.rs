@@ -527,15 +527,15 @@ fn supervise(
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => break,
         }
-        let ready: Vec<Tag> = fds
+        let ready: Vec<(Tag, PollFlags)> = fds
             .iter()
             .zip(&tags)
             .filter(|(fd, _)| !fd.revents().is_empty())
-            .map(|(_, tag)| *tag)
+            .map(|(fd, tag)| (*tag, fd.revents()))
             .collect();
         drop(fds);
         let mut probe_ended = false;
-        for tag in ready {
+        for (tag, revents) in ready {
             let w = match tag {
                 Tag::Probe => {
                     probe_ended = true;
@@ -565,7 +565,7 @@ fn supervise(
                 }
                 Tag::Proxy(slot) => {
                     if let Some(proxy) = running.proxy.as_mut() {
-                        proxy.ready(slot);
+                        proxy.ready(slot, revents);
                     }
                     continue;
                 }

@@ -28,17 +28,21 @@ pub fn mode_network(mode: &str) -> Option<&str> {
     }
 }
 
-/// The networks a container joins, in interface order: its `NetworkMode` network first,
-/// then the other networks of its endpoint settings by name.
+/// The networks a container joins, in interface order: its `NetworkMode` network first
+/// (unless `network disconnect` took it off), then the other networks of its endpoint
+/// settings by name.
 pub fn container_networks(record: &ContainerRecord) -> Vec<(String, EndpointSettings)> {
     let endpoints = &record.networking_config.endpoints_config;
     let Some(first) = mode_network(&record.host_config.network_mode) else {
         return Vec::new();
     };
-    let mut out = vec![(
-        first.to_string(),
-        endpoints.get(first).cloned().unwrap_or_default(),
-    )];
+    let mut out = Vec::new();
+    if !record.left_mode_network {
+        out.push((
+            first.to_string(),
+            endpoints.get(first).cloned().unwrap_or_default(),
+        ));
+    }
     for (name, settings) in endpoints {
         if name != first {
             out.push((name.clone(), settings.clone()));
@@ -273,4 +277,54 @@ pub fn disconnect_running(
         .and_then(|mut nl| nl.delete_link(&veth))
         .map_err(kernel)?;
     networks.detach_endpoint(network_id, container_id)
+}
+
+/// After `network connect` or `disconnect` of a running container: a default route (per
+/// address family) through the first of its networks, in interface order, that can give
+/// one, if it has none (the network that gave it may have just gone). As Docker's, the
+/// container keeps reaching out while any non-internal network is left.
+pub fn route_through_first(
+    networks: &Networks,
+    record: &ContainerRecord,
+    netns: BorrowedFd<'_>,
+) -> Result<(), NetworkError> {
+    let mut inner = Netlink::open_in(netns).map_err(kernel)?;
+    let (mut v4, mut v6) = (false, false);
+    for (name, _) in container_networks(record) {
+        let Ok(file) = networks.find(&name) else {
+            continue;
+        };
+        if file.network.internal {
+            continue;
+        }
+        let Ok(endpoints) = networks.read_endpoints(&file.network.id) else {
+            continue;
+        };
+        let Some(endpoint) = endpoints.endpoints.get(&record.id) else {
+            continue;
+        };
+        let gateways = [
+            (
+                endpoint.ipv4.is_some(),
+                file.network.ipv4().and_then(|c| c.gateway),
+                &mut v4,
+            ),
+            (
+                endpoint.ipv6.is_some(),
+                file.network.ipv6().and_then(|c| c.gateway),
+                &mut v6,
+            ),
+        ];
+        for (has_address, gateway, done) in gateways {
+            let (true, Some(gw), false) = (has_address, gateway, *done) else {
+                continue;
+            };
+            // EEXIST: the route it has stays.
+            match inner.add_default_route(gw) {
+                Err(e) if e.errno() != Some(libc::EEXIST) => return Err(kernel(e)),
+                _ => *done = true,
+            }
+        }
+    }
+    Ok(())
 }

@@ -4,9 +4,8 @@
 //! for names the container's networks know are answered from a zone built from their
 //! `endpoints.json` files, rebuilt whenever one of them is replaced (inotify); everything
 //! else is forwarded, unchanged, from the host's namespace to the upstream servers
-//! (`--dns`, or the host's resolvers, loopback stubs included). Queries that came over
-//! TCP are forwarded over UDP too; an upstream's truncated answer reaches such a client
-//! truncated (forwarding over TCP is not built yet).
+//! (`--dns`, or the host's resolvers, loopback stubs included), over the transport the
+//! client used (`dns_forward`).
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -18,6 +17,7 @@ use rustix::event::{PollFd, PollFlags};
 use rustix::fs::inotify;
 
 use super::Networks;
+use super::dns_forward::{Client, Forward};
 
 /// Where the server listens inside the container.
 pub const ADDRESS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
@@ -44,20 +44,6 @@ const MAX_CONNECTIONS: usize = 64;
 
 /// UDP datagrams handled per wakeup before others get their turn.
 const BATCH: usize = 64;
-
-/// Where a forwarded query's answer goes.
-enum Client {
-    Udp(SocketAddr),
-    Tcp(u64),
-}
-
-struct Pending {
-    socket: UdpSocket,
-    query: Vec<u8>,
-    client: Client,
-    upstream: usize,
-    deadline: Instant,
-}
 
 struct Connection {
     id: u64,
@@ -88,7 +74,7 @@ pub struct DnsServer {
     served: Vec<(String, String)>,
     upstreams: Vec<SocketAddr>,
     zone: Zone,
-    pending: Vec<Pending>,
+    pending: Vec<Forward>,
     connections: Vec<Connection>,
     next_connection: u64,
     buf: Vec<u8>,
@@ -227,7 +213,7 @@ impl DnsServer {
             slots.push(DnsSlot::Listener);
         }
         for (i, p) in self.pending.iter().enumerate() {
-            fds.push(PollFd::new(&p.socket, PollFlags::IN));
+            fds.push(PollFd::from_borrowed_fd(p.fd(), p.interest()));
             slots.push(DnsSlot::Pending(i));
         }
         for (i, c) in self.connections.iter().enumerate() {
@@ -285,7 +271,7 @@ impl DnsServer {
         let mut i = 0;
         while i < self.pending.len() {
             let p = &self.pending[i];
-            if p.query.is_empty() {
+            if p.done {
                 self.pending.swap_remove(i);
                 continue;
             }
@@ -302,6 +288,7 @@ impl DnsServer {
         let waiting: Vec<u64> = self
             .pending
             .iter()
+            .filter(|p| !p.done)
             .filter_map(|p| match p.client {
                 Client::Tcp(id) => Some(id),
                 Client::Udp(_) => None,
@@ -432,67 +419,44 @@ impl DnsServer {
         }
     }
 
-    /// Sends `query` to upstream `upstream` from a socket of its own (in the host's
-    /// namespace), or answers SERVFAIL when there is none left.
+    /// Sends `query` to upstream `upstream` (or the next that takes it), or answers
+    /// SERVFAIL when there is none left.
     fn forward(&mut self, query: Vec<u8>, client: Client, upstream: usize) {
-        let fail = |server: &mut DnsServer, query: &[u8], client: &Client| {
-            if let Some(bytes) = dns::servfail(query) {
-                server.answer_client(client, &bytes);
-            }
-        };
-        if self.pending.len() >= MAX_PENDING {
-            return fail(self, &query, &client);
-        }
-        for (index, to) in self.upstreams.iter().enumerate().skip(upstream) {
-            let any: SocketAddr = if to.is_ipv4() {
-                (Ipv4Addr::UNSPECIFIED, 0).into()
-            } else {
-                (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-            };
-            let sent = UdpSocket::bind(any).and_then(|s| {
-                s.set_nonblocking(true)?;
-                s.connect(to)?;
-                s.send(&query)?;
-                Ok(s)
-            });
-            if let Ok(socket) = sent {
-                self.pending.push(Pending {
-                    socket,
-                    query,
-                    client,
-                    upstream: index,
-                    deadline: Instant::now() + UPSTREAM_TIMEOUT,
-                });
-                return;
+        if self.pending.len() < MAX_PENDING {
+            let deadline = Instant::now() + UPSTREAM_TIMEOUT;
+            for (index, to) in self.upstreams.iter().enumerate().skip(upstream) {
+                if let Ok(f) = Forward::start(&query, client, index, *to, deadline) {
+                    return self.pending.push(f);
+                }
             }
         }
-        fail(self, &query, &client);
+        self.servfail(&query, &client);
     }
 
-    fn retry(&mut self, p: Pending) {
+    fn servfail(&mut self, query: &[u8], client: &Client) {
+        if let Some(bytes) = dns::servfail(query) {
+            self.answer_client(client, &bytes);
+        }
+    }
+
+    fn retry(&mut self, p: Forward) {
         self.forward(p.query, p.client, p.upstream + 1);
     }
 
-    /// An upstream's answer goes back to the client as it came.
+    /// An upstream's answer goes back to the client as it came; a failed upstream has
+    /// the next one asked at once.
     fn relay(&mut self, i: usize) {
-        let Some(p) = self.pending.get(i) else {
+        let Some(p) = self.pending.get_mut(i) else {
             return;
         };
-        let n = match p.socket.recv(&mut self.buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-            // Refused (ICMP): the next upstream is asked at once.
-            Err(_) => {
-                self.pending[i].deadline = Instant::now();
-                return;
+        match p.progress(&mut self.buf) {
+            Ok(None) => {}
+            Ok(Some(answer)) => {
+                p.done = true;
+                let client = p.client;
+                self.answer_client(&client, &answer);
             }
-        };
-        if dns::message_id(&self.buf[..n]) != dns::message_id(&p.query) {
-            return;
+            Err(_) => p.deadline = Instant::now(),
         }
-        let answer = self.buf[..n].to_vec();
-        let client = std::mem::replace(&mut self.pending[i].client, Client::Tcp(u64::MAX));
-        self.pending[i].query.clear();
-        self.answer_client(&client, &answer);
     }
 }

@@ -25,6 +25,7 @@ use rustix::fs::{FlockOperation, flock};
 use crate::store::write_atomic;
 
 pub mod attach;
+mod dns_forward;
 pub mod dns_server;
 mod endpoints;
 pub mod holder;

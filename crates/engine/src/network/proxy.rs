@@ -5,7 +5,7 @@
 //! with half-closes passed on, and each UDP client given a flow of its own. It reaches
 //! the container from every host address, 127.0.0.1 included, with no kernel rule.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{
     IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket,
 };
@@ -60,10 +60,11 @@ struct Listener {
     target: SocketAddr,
 }
 
+/// What one direction holds between a read and a write: `data[start..]`, read into
+/// spare capacity (no zeroing per connection), allocated on first use.
 struct Buf {
     data: Vec<u8>,
     start: usize,
-    end: usize,
 }
 
 impl Buf {
@@ -71,35 +72,34 @@ impl Buf {
         Buf {
             data: Vec::new(),
             start: 0,
-            end: 0,
         }
     }
     fn is_empty(&self) -> bool {
-        self.start == self.end
+        self.start == self.data.len()
     }
     fn has_room(&self) -> bool {
-        self.end < BUFFER
+        self.data.len() < BUFFER
     }
     /// Reads what `from` has into the free space; `Ok(false)` at EOF.
-    fn fill(&mut self, from: &mut TcpStream) -> io::Result<bool> {
-        if self.data.is_empty() {
-            self.data = vec![0u8; BUFFER];
+    fn fill(&mut self, from: &TcpStream) -> io::Result<bool> {
+        if self.data.capacity() == 0 {
+            self.data.reserve_exact(BUFFER);
         }
-        while self.end < BUFFER {
-            match from.read(&mut self.data[self.end..]) {
+        while self.data.len() < BUFFER {
+            match rustix::io::read(from, rustix::buffer::spare_capacity(&mut self.data)) {
                 Ok(0) => return Ok(false),
-                Ok(n) => self.end += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Ok(_) => {}
+                Err(rustix::io::Errno::AGAIN) => break,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(true)
     }
     /// Writes what it holds to `to`, as far as `to` takes it.
     fn drain(&mut self, to: &mut TcpStream) -> io::Result<()> {
-        while self.start < self.end {
-            match to.write(&self.data[self.start..self.end]) {
+        while self.start < self.data.len() {
+            match to.write(&self.data[self.start..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => self.start += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -107,9 +107,9 @@ impl Buf {
                 Err(e) => return Err(e),
             }
         }
-        if self.start == self.end {
+        if self.is_empty() {
             self.start = 0;
-            self.end = 0;
+            self.data.clear();
         }
         Ok(())
     }
@@ -155,6 +155,7 @@ pub struct Proxy {
     /// After `accept` failed (out of file descriptors) the TCP listeners rest until
     /// then, so that a listener that stays readable does not spin the poll loop.
     accept_paused_until: Option<Instant>,
+    source_ports: SourcePorts,
 }
 
 /// How long the TCP listeners rest after `accept` failed.
@@ -237,8 +238,87 @@ pub fn bind(wanted: &[Wanted], target: IpAddr) -> Result<(Proxy, Vec<Bound>), Bi
     Ok((proxy, bound))
 }
 
-/// A TCP connection to `to` started without waiting (completion shows as writable).
-fn connect_nonblocking(to: SocketAddr) -> io::Result<TcpStream> {
+/// Source ports for connections to the container, chosen by the proxy rather than the
+/// kernel. The proxy usually passes a client's close on first, so the host side of each
+/// relayed connection ends in TIME_WAIT; at a few thousand connections a second those
+/// fill the even half of the ephemeral range within seconds, and every kernel-chosen
+/// connect then scans it (measured: three quarters of the proxy's CPU in
+/// `__inet_check_established`). A socket bound to a port before `connect` may take over
+/// a TIME_WAIT entry of the same four-tuple when the connection used TCP timestamps
+/// (PAWS keeps that safe; it is what `tcp_tw_reuse` does, for this socket only), so the
+/// proxy walks the range itself and binds each connection's port.
+struct SourcePorts {
+    low: u16,
+    high: u16,
+    next: u16,
+}
+
+/// Ports tried before the kernel is left to choose.
+const SOURCE_TRIES: usize = 8;
+
+impl SourcePorts {
+    fn new() -> SourcePorts {
+        let (low, high) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|s| {
+                let mut it = s.split_whitespace().map(|v| v.parse::<u16>());
+                Some((it.next()?.ok()?, it.next()?.ok()?))
+            })
+            .filter(|(l, h)| l < h)
+            .unwrap_or((32768, 60999));
+        // Supervisors start at different places in the range.
+        let span = u32::from(high - low) + 1;
+        let offset = std::process::id() % span;
+        SourcePorts {
+            low,
+            high,
+            next: low + offset as u16,
+        }
+    }
+
+    /// The next odd port of the range: the kernel's own connects start with even ones
+    /// (and leave odd ones to `bind`), so odd ports are the ones most likely free.
+    fn take(&mut self) -> u16 {
+        let mut port = self.next | 1;
+        if port > self.high {
+            port = self.low | 1;
+        }
+        self.next = if port >= self.high - 1 {
+            self.low
+        } else {
+            port + 2
+        };
+        port
+    }
+
+    /// A TCP connection to `to` started without waiting (completion shows as writable).
+    fn connect(&mut self, to: SocketAddr) -> io::Result<TcpStream> {
+        for _ in 0..SOURCE_TRIES {
+            let port = self.take();
+            match connect_nonblocking(to, Some(port)) {
+                Ok(s) => return Ok(s),
+                // Held by a socket that does not share, or the same four-tuple live or
+                // in TIME_WAIT without timestamps: the next port.
+                Err(e)
+                    if matches!(
+                        rustix::io::Errno::from_io_error(&e),
+                        Some(rustix::io::Errno::ADDRINUSE | rustix::io::Errno::ADDRNOTAVAIL)
+                    ) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        connect_nonblocking(to, None)
+    }
+}
+
+impl Default for SourcePorts {
+    fn default() -> SourcePorts {
+        SourcePorts::new()
+    }
+}
+
+/// A TCP connection to `to` started without waiting, from `source` port when given.
+pub(super) fn connect_nonblocking(to: SocketAddr, source: Option<u16>) -> io::Result<TcpStream> {
     let family = if to.is_ipv4() {
         AddressFamily::INET
     } else {
@@ -250,6 +330,10 @@ fn connect_nonblocking(to: SocketAddr) -> io::Result<TcpStream> {
         SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
         None,
     )?;
+    if let Some(port) = source {
+        rustix::net::sockopt::set_socket_reuseaddr(&fd, true)?;
+        rustix::net::bind(&fd, &SocketAddr::new(unspecified(to.is_ipv4()), port))?;
+    }
     match rustix::net::connect(&fd, &to) {
         Ok(()) | Err(rustix::io::Errno::INPROGRESS) => Ok(TcpStream::from(fd)),
         Err(e) => Err(e.into()),
@@ -297,11 +381,31 @@ impl Proxy {
         }
     }
 
-    pub fn ready(&mut self, slot: ProxySlot) {
+    /// Serves a slot that poll found ready with `revents`.
+    pub fn ready(&mut self, slot: ProxySlot, revents: PollFlags) {
         match slot {
             ProxySlot::Listener(i) => self.accept(i),
-            ProxySlot::Client(i) | ProxySlot::Backend(i) => {
+            ProxySlot::Client(i) => {
                 if let Some(p) = self.pairs.get_mut(i) {
+                    // A client reset before the container side is there.
+                    if !p.connected && revents.intersects(PollFlags::ERR | PollFlags::HUP) {
+                        p.closed = true;
+                        return;
+                    }
+                    p.pump();
+                }
+            }
+            ProxySlot::Backend(i) => {
+                if let Some(p) = self.pairs.get_mut(i) {
+                    if !p.connected {
+                        // Asked for writability only: the connect is done, one way or
+                        // the other.
+                        if revents.intersects(PollFlags::ERR | PollFlags::HUP) {
+                            p.closed = true;
+                            return;
+                        }
+                        p.connected = true;
+                    }
                     p.pump();
                 }
             }
@@ -332,20 +436,19 @@ impl Proxy {
         match &listener.socket {
             Socket::Tcp(l) => {
                 for _ in 0..BATCH {
-                    let client = match l.accept() {
-                        Ok((client, _)) => client,
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
+                    let client = match rustix::net::accept_with(l, flags) {
+                        Ok(fd) => TcpStream::from(fd),
+                        Err(rustix::io::Errno::AGAIN) => break,
+                        Err(rustix::io::Errno::INTR | rustix::io::Errno::CONNABORTED) => continue,
                         Err(_) => {
                             self.accept_paused_until = Some(Instant::now() + ACCEPT_PAUSE);
                             break;
                         }
                     };
-                    if client.set_nonblocking(true).is_err() {
-                        continue;
-                    }
                     let _ = client.set_nodelay(true);
                     // A container not listening: the client's connection is closed.
-                    let Ok(backend) = connect_nonblocking(target) else {
+                    let Ok(backend) = self.source_ports.connect(target) else {
                         continue;
                     };
                     let _ = backend.set_nodelay(true);
@@ -361,11 +464,6 @@ impl Proxy {
                         down_shut: false,
                         closed: false,
                     });
-                    // A connect to the container's address usually completes at once,
-                    // and the client's request may be there already: no poll round.
-                    if let Some(p) = self.pairs.last_mut() {
-                        p.pump();
-                    }
                 }
             }
             Socket::Udp(u) => {
@@ -432,26 +530,16 @@ impl Pair {
     /// Moves whatever can move, in both directions, without blocking.
     fn pump(&mut self) {
         if !self.connected {
-            match rustix::net::sockopt::socket_error(&self.backend) {
-                Ok(Ok(())) => {
-                    // Writable means connected; not yet writable shows as ENOTCONN.
-                    if self.backend.peer_addr().is_err() {
-                        return;
-                    }
-                    self.connected = true;
-                }
-                _ => {
-                    self.close();
-                    return;
-                }
-            }
+            // Only a client's hang-up is reported before the connect is done; its EOF is
+            // read once the container side is there.
+            return;
         }
         let result = (|| -> io::Result<()> {
-            if !self.client_eof && self.up.has_room() && !self.up.fill(&mut self.client)? {
+            if !self.client_eof && self.up.has_room() && !self.up.fill(&self.client)? {
                 self.client_eof = true;
             }
             self.up.drain(&mut self.backend)?;
-            if !self.backend_eof && self.down.has_room() && !self.down.fill(&mut self.backend)? {
+            if !self.backend_eof && self.down.has_room() && !self.down.fill(&self.backend)? {
                 self.backend_eof = true;
             }
             self.down.drain(&mut self.client)?;
@@ -465,14 +553,9 @@ impl Pair {
             }
             Ok(())
         })();
+        // Both sockets are closed when the pair is swept.
         if result.is_err() || (self.up_shut && self.down_shut) {
-            self.close();
+            self.closed = true;
         }
-    }
-
-    fn close(&mut self) {
-        let _ = self.client.shutdown(Shutdown::Both);
-        let _ = self.backend.shutdown(Shutdown::Both);
-        self.closed = true;
     }
 }
