@@ -11,8 +11,7 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use harness::containers::{inspect, root};
-use harness::dns::netns_of;
-use harness::networks::{create_network, detached};
+use harness::networks::{address_and_netns, create_network, detached};
 use harness::remote::RemoteClient;
 
 const HTTPD: &str =
@@ -169,11 +168,7 @@ fn publish_all_takes_ephemeral_ports_and_udp_is_relayed() {
         .expect("port 9999/udp");
 
     // A UDP echo server inside the container's namespace, on its address.
-    let address = c["NetworkSettings"]["Networks"]["udpnet"]["IPAddress"]
-        .as_str()
-        .expect("address")
-        .to_string();
-    let netns = netns_of(c["State"]["Pid"].as_i64().expect("pid"));
+    let (address, netns) = address_and_netns(&c, "udpnet");
     let server =
         berth_net::netns::within(netns.as_fd(), || UdpSocket::bind((address.as_str(), 9999)))
             .expect("enter the netns")
@@ -289,11 +284,7 @@ fn the_proxy_passes_half_closes_on_and_keeps_up_with_many_connections() {
         ],
     );
     let c = inspect(&root, &id);
-    let address = c["NetworkSettings"]["Networks"]["relay"]["IPAddress"]
-        .as_str()
-        .expect("address")
-        .to_string();
-    let netns = netns_of(c["State"]["Pid"].as_i64().expect("pid"));
+    let (address, netns) = address_and_netns(&c, "relay");
     let listener = berth_net::netns::within(netns.as_fd(), || {
         std::net::TcpListener::bind((address.as_str(), 7000))
     })

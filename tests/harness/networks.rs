@@ -22,3 +22,14 @@ pub fn detached(root: &Guarded, args: &[&str]) -> String {
     all.extend_from_slice(args);
     root.ok(&all).trim().to_string()
 }
+
+/// A container's address on `network` and its network namespace, from its inspect
+/// output: where a test serves on its behalf.
+pub fn address_and_netns(container: &serde_json::Value, network: &str) -> (String, std::fs::File) {
+    let address = container["NetworkSettings"]["Networks"][network]["IPAddress"]
+        .as_str()
+        .expect("address")
+        .to_string();
+    let pid = container["State"]["Pid"].as_i64().expect("pid");
+    (address, super::dns::netns_of(pid))
+}

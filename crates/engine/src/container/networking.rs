@@ -329,6 +329,43 @@ fn port_holder(containers: &Containers, except: &str, proto: &str, port: u16) ->
     None
 }
 
+/// Whether `name` (a name or id as a record holds it) is the network `id`.
+fn names(networks: &Networks, name: &str, id: &str) -> bool {
+    networks.find(name).is_ok_and(|f| f.network.id == id)
+}
+
+/// Whether the container joins the network `id` (at its next start, or now).
+fn joins(networks: &Networks, record: &super::ContainerRecord, id: &str) -> bool {
+    attach::container_networks(record)
+        .iter()
+        .any(|(n, _)| names(networks, n, id))
+}
+
+/// The name of the container's `NetworkMode` network when that is the network `id`.
+fn mode_name<'a>(
+    networks: &Networks,
+    record: &'a super::ContainerRecord,
+    id: &str,
+) -> Option<&'a str> {
+    attach::mode_network(&record.host_config.network_mode).filter(|m| names(networks, m, id))
+}
+
+/// The network namespace of a running container.
+fn netns_of(state: &super::record::State) -> Result<File, super::ContainerError> {
+    let path = format!("/proc/{}/ns/net", state.pid);
+    File::open(&path).map_err(|e| super::ContainerError::io("open", &path, e))
+}
+
+/// A running container's default routes after its networks changed.
+fn reroute(
+    networks: &Networks,
+    record: &super::ContainerRecord,
+    netns: &File,
+) -> Result<(), super::ContainerError> {
+    attach::route_through_first(networks, record, netns.as_fd())
+        .map_err(|e| super::ContainerError::Invalid(e.to_string()))
+}
+
 impl Containers {
     /// `network connect`: the container joins `network` (recorded for its next starts,
     /// and at once while it runs: a new `ethN` in its namespace). Docker's words for a
@@ -357,11 +394,7 @@ impl Containers {
                 file.network.driver
             )));
         }
-        if attach::container_networks(&record).iter().any(|(n, _)| {
-            networks
-                .find(n)
-                .is_ok_and(|f| f.network.id == file.network.id)
-        }) {
+        if joins(&networks, &record, &file.network.id) {
             return Err(Invalid(format!(
                 "endpoint with name {} already exists in network {name}",
                 record.name
@@ -370,32 +403,25 @@ impl Containers {
         check_settings(&file.network, &settings)?;
         let state = self.state(id)?;
         // Back on the network it was created with: under that name, first again.
-        let mode_name = attach::mode_network(&mode)
-            .filter(|m| {
-                networks
-                    .find(m)
-                    .is_ok_and(|f| f.network.id == file.network.id)
-            })
-            .map(str::to_string);
-        if mode_name.is_some() {
+        let mode_key = mode_name(&networks, &record, &file.network.id).map(str::to_string);
+        if mode_key.is_some() {
             record.left_mode_network = false;
         }
+        let key = mode_key.unwrap_or_else(|| name.clone());
         record
             .networking_config
             .endpoints_config
-            .insert(mode_name.unwrap_or_else(|| name.clone()), settings.clone());
+            .insert(key, settings.clone());
         if state.running {
             let holder = state
                 .supervisor
                 .as_ref()
                 .and_then(|s| crate::network::holder::Holder::of(s.pid))
                 .ok_or_else(|| Invalid(format!("container {} is not running", record.name)))?;
-            let path = format!("/proc/{}/ns/net", state.pid);
-            let netns =
-                File::open(&path).map_err(|e| super::ContainerError::io("open", &path, e))?;
+            let netns = netns_of(&state)?;
             attach::connect_running(&networks, &record, &name, &settings, holder, netns.as_fd())
                 .map_err(|e| Invalid(e.to_string()))?;
-            self.reroute(&networks, &record, &state)?;
+            reroute(&networks, &record, &netns)?;
         }
         super::record::write_record(&self.dir(id), &record)
     }
@@ -407,12 +433,8 @@ impl Containers {
         let mut record = self.record(id)?;
         let networks = Networks::open(self.root()).map_err(|e| Invalid(e.to_string()))?;
         let file = networks.find(network).map_err(|e| Invalid(e.to_string()))?;
-        let joined = attach::container_networks(&record).iter().any(|(n, _)| {
-            networks
-                .find(n)
-                .is_ok_and(|f| f.network.id == file.network.id)
-        });
-        if !joined {
+        let network_id = file.network.id.as_str();
+        if !joins(&networks, &record, network_id) {
             return Err(Invalid(format!(
                 "container {} is not connected to network {}",
                 record.name, file.network.name
@@ -420,36 +442,19 @@ impl Containers {
         }
         let state = self.state(id)?;
         if state.running {
-            attach::disconnect_running(&networks, &file.network.id, &record.id)
+            attach::disconnect_running(&networks, network_id, &record.id)
                 .map_err(|e| Invalid(e.to_string()))?;
         }
-        let is_mode_network = attach::mode_network(&record.host_config.network_mode)
-            .and_then(|m| networks.find(m).ok())
-            .is_some_and(|f| f.network.id == file.network.id);
-        if is_mode_network {
+        if mode_name(&networks, &record, network_id).is_some() {
             record.left_mode_network = true;
         }
-        record.networking_config.endpoints_config.retain(|k, _| {
-            !networks
-                .find(k)
-                .is_ok_and(|f| f.network.id == file.network.id)
-        });
+        record
+            .networking_config
+            .endpoints_config
+            .retain(|k, _| !names(&networks, k, network_id));
         if state.running {
-            self.reroute(&networks, &record, &state)?;
+            reroute(&networks, &record, &netns_of(&state)?)?;
         }
         super::record::write_record(&self.dir(id), &record)
-    }
-
-    /// A running container's default routes after its networks changed.
-    fn reroute(
-        &self,
-        networks: &Networks,
-        record: &super::ContainerRecord,
-        state: &super::record::State,
-    ) -> Result<(), super::ContainerError> {
-        let path = format!("/proc/{}/ns/net", state.pid);
-        let netns = File::open(&path).map_err(|e| super::ContainerError::io("open", &path, e))?;
-        attach::route_through_first(networks, record, netns.as_fd())
-            .map_err(|e| super::ContainerError::Invalid(e.to_string()))
     }
 }
