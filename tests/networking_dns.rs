@@ -231,3 +231,123 @@ fn the_default_bridge_has_no_embedded_dns() {
         "{hosts}"
     );
 }
+
+#[test]
+fn links_on_the_default_bridge_write_hosts_and_env_and_on_a_user_network_a_private_name() {
+    let root = root("dns-links");
+    let db = detached(
+        &root,
+        &[
+            "--name",
+            "db",
+            "-e",
+            "PGDATA=/data",
+            "--expose",
+            "5432",
+            "busybox",
+            "sleep",
+            "600",
+        ],
+    );
+    let db_ip = inspect(&root, &db)["NetworkSettings"]["IPAddress"]
+        .as_str()
+        .expect("address")
+        .to_string();
+    let web = detached(
+        &root,
+        &[
+            "--name", "web", "--link", "db:my-db", "busybox", "sleep", "600",
+        ],
+    );
+    let hosts = root.ok(&["exec", &web, "cat", "/etc/hosts"]);
+    assert!(
+        hosts.contains(&format!("{db_ip}\tmy-db {} db\n", &db[..12])),
+        "{hosts}"
+    );
+    let env = root.ok(&["exec", &web, "env"]);
+    for want in [
+        format!("MY_DB_PORT=tcp://{db_ip}:5432"),
+        format!("MY_DB_PORT_5432_TCP_ADDR={db_ip}"),
+        "MY_DB_PORT_5432_TCP_PORT=5432".to_string(),
+        "MY_DB_NAME=/web/my-db".to_string(),
+        "MY_DB_ENV_PGDATA=/data".to_string(),
+    ] {
+        assert!(env.lines().any(|l| l == want), "{want} in {env}");
+    }
+    assert!(!env.contains("MY_DB_ENV_PATH"), "{env}");
+    // The alias reaches the linked container.
+    root.ok(&["exec", &web, "ping", "-c", "1", "-W", "2", "my-db"]);
+    assert_eq!(
+        inspect(&root, &web)["HostConfig"]["Links"],
+        serde_json::json!(["/db:/web/my-db"])
+    );
+    let names = root.ok(&["ps", "--filter", "name=^db$", "--format", "{{.Names}}"]);
+    assert_eq!(names.trim(), "db,web/my-db");
+
+    // The linked container must run when the linking one starts.
+    root.ok(&["stop", "-t", "0", "db"]);
+    root.ok(&["stop", "-t", "0", "web"]);
+    let (code, _, err) = root.berth(&["start", "web"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("Cannot link to a non running container: /db AS /web/my-db"),
+        "{err}"
+    );
+
+    // Bad links are refused before anything exists.
+    let before = root.count("containers");
+    for (args, message) in [
+        (
+            vec!["--link", "nosuch", "busybox", "true"],
+            "could not get container for nosuch",
+        ),
+        (
+            vec!["--network", "host", "--link", "db", "busybox", "true"],
+            "host type networking can't be used with links",
+        ),
+        (
+            vec!["--link", "db:a/b", "busybox", "true"],
+            "invalid --link \"db:a/b\"",
+        ),
+    ] {
+        let mut all = vec!["run"];
+        all.extend(args);
+        let (code, _, err) = root.berth(&all);
+        assert_eq!(code, 125, "{err}");
+        assert!(err.contains(message), "{message} in {err}");
+    }
+    assert_eq!(root.count("containers"), before);
+
+    // On a user network the alias is a name the linking container alone resolves.
+    create_network(&root, "upstream", "10.232.61.0/24", 'm');
+    create_network(&root, "linked", "10.232.60.0/24", 'l');
+    let (upstream_ip, _server) = upstream(&root, "10.232.61", &[("tgt", ip("10.99.0.9"))]);
+    let on_net = |name: &str, extra: &[&str]| {
+        let mut args = vec!["--network", "linked", "--name", name, "--dns", &upstream_ip];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["busybox", "sleep", "600"]);
+        detached(&root, &args)
+    };
+    let target = on_net("target", &[]);
+    let asker = on_net("asker", &["--link", "target:tgt"]);
+    let other = on_net("other", &[]);
+    let target_ip = inspect(&root, &target)["NetworkSettings"]["Networks"]["linked"]["IPAddress"]
+        .as_str()
+        .map(ip)
+        .expect("address");
+    assert_eq!(
+        inspect(&root, &asker)["NetworkSettings"]["Networks"]["linked"]["Links"],
+        serde_json::json!(["target:tgt"])
+    );
+    let a = Client::inside(&netns_of(pid(&root, &asker))).ask("tgt.", RecordType::A);
+    assert_eq!(
+        (a.code, a.addresses),
+        (ResponseCode::NoError, vec![target_ip])
+    );
+    let a = Client::inside(&netns_of(pid(&root, &other))).ask("tgt.", RecordType::A);
+    assert_eq!(
+        (a.code, a.addresses),
+        (ResponseCode::NoError, vec![ip("10.99.0.9")]),
+        "another container's query for the alias goes upstream"
+    );
+}

@@ -168,8 +168,8 @@ pub fn run(root: &Path, command: &NetworkCommand) -> anyhow::Result<()> {
 }
 
 fn connect(root: &Path, args: &ConnectArgs) -> anyhow::Result<()> {
-    if !args.link.is_empty() || !args.link_local_ip.is_empty() || !args.driver_opt.is_empty() {
-        bail!("--link, --link-local-ip and --driver-opt are not supported by berth yet");
+    if !args.link_local_ip.is_empty() || !args.driver_opt.is_empty() {
+        bail!("--link-local-ip and --driver-opt are not supported by berth yet");
     }
     for (flag, value, v4) in [("--ip", &args.ip, true), ("--ip6", &args.ip6, false)] {
         if let Some(text) = value
@@ -188,7 +188,7 @@ fn connect(root: &Path, args: &ConnectArgs) -> anyhow::Result<()> {
     });
     let settings = EndpointSettings {
         ipam_config: ipam,
-        links: None,
+        links: (!args.link.is_empty()).then(|| args.link.clone()),
         aliases: (!args.aliases.is_empty()).then(|| args.aliases.clone()),
         mac_address: String::new(),
     };

@@ -546,6 +546,7 @@ impl ContainerFlags {
         host_config.dns_search = self.dns_search.clone();
         host_config.dns_options = self.dns_option.clone();
         host_config.extra_hosts = (!self.add_host.is_empty()).then(|| self.add_host.clone());
+        host_config.links = (!self.link.is_empty()).then(|| self.link.clone());
         let check_ip = |flag: &str, value: &Option<String>, v4: bool| {
             if let Some(text) = value {
                 let ok = text
@@ -644,8 +645,7 @@ impl ContainerFlags {
     }
 
     fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 3] = [
-            ("--link", !self.link.is_empty()),
+        let set: [(&str, bool); 2] = [
             ("--platform", self.platform.is_some()),
             ("--pull", self.pull.is_some()),
         ];
@@ -971,11 +971,11 @@ mod tests {
     #[test]
     fn unsupported_flags_are_refused_by_name() {
         let flags = ContainerFlags {
-            link: vec!["db".into()],
+            pull: Some("always".into()),
             network: "none".into(),
             ..ContainerFlags::default()
         };
         let e = flags.to_request("busybox", &[]).unwrap_err().to_string();
-        assert!(e.starts_with("--link is not supported by berth yet"), "{e}");
+        assert!(e.starts_with("--pull is not supported by berth yet"), "{e}");
     }
 }

@@ -58,6 +58,7 @@ pub fn run(root: &Path, args: &PsArgs) -> anyhow::Result<()> {
     let filters = resolve_ancestors(root, parse_filters(&args.filter)?)?;
     let containers = super::open(root)?;
     let mut all = containers.list()?;
+    let link_names = link_names(&all);
     let limit = if args.latest { 1 } else { args.last };
     // As Docker: a status filter (not `exited`) and `-n`/`-l` include stopped containers.
     let show_all = args.all || limit > 0 || filters.iter().any(|(k, _)| k == "status");
@@ -69,7 +70,14 @@ pub fn run(root: &Path, args: &PsArgs) -> anyhow::Result<()> {
         all.truncate(limit as usize);
     }
     let now = now_seconds();
-    let rows: Vec<Value> = all.iter().map(|c| row(c, args.no_trunc, now)).collect();
+    let mut rows: Vec<Value> = all.iter().map(|c| row(c, args.no_trunc, now)).collect();
+    if !args.no_trunc {
+        for (c, r) in all.iter().zip(&mut rows) {
+            if let Some(extra) = link_names.get(&c.record.name) {
+                r["Names"] = Value::from(format!("{},{}", c.record.name, extra.join(",")));
+            }
+        }
+    }
     if args.quiet {
         for r in &rows {
             println!("{}", r["ID"].as_str().unwrap_or_default());
@@ -93,6 +101,26 @@ pub fn run(root: &Path, args: &PsArgs) -> anyhow::Result<()> {
         template::render_table_with_headers(format, &rows, &HEADERS)?
     );
     Ok(())
+}
+
+/// The names legacy links give containers (`web/db` for `web`'s `--link db`), which
+/// Docker's `ps` lists after the container's own (but not with `--no-trunc`).
+fn link_names(all: &[Container]) -> std::collections::HashMap<String, Vec<String>> {
+    let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for c in all {
+        for link in c.record.host_config.links.iter().flatten() {
+            if let Some((child, path)) = link.split_once(':') {
+                let entry = out.entry(child.trim_start_matches('/').to_string());
+                entry
+                    .or_default()
+                    .push(path.trim_start_matches('/').to_string());
+            }
+        }
+    }
+    for names in out.values_mut() {
+        names.sort();
+    }
+    out
 }
 
 fn now_seconds() -> i64 {

@@ -56,6 +56,11 @@ impl Containers {
         let warnings = resources::verify(&mut request.host_config, &support)?;
         sharing::check(&request.host_config)?;
         super::networking::check_create(self, &request.host_config, &request.networking_config)?;
+        let links = super::links::check_create(
+            self,
+            &mut request.host_config,
+            &mut request.networking_config,
+        )?;
         let security = super::security_opt::parse(
             request
                 .host_config
@@ -157,6 +162,7 @@ impl Containers {
                 return Err(e);
             }
         };
+        request.host_config.links = super::links::inspect_form(&links, &name);
         let record = ContainerRecord {
             schema_version: CONTAINER_SCHEMA,
             id: id.clone(),

@@ -35,6 +35,8 @@ pub struct EtcInputs<'a> {
     pub embedded_dns: bool,
     /// `--network container:<x>`: x's directory, whose files it shares (Docker's).
     pub shared_from: Option<std::path::PathBuf>,
+    /// `/etc/hosts` lines of the legacy links (`links::resolve`).
+    pub links: &'a [String],
 }
 
 pub fn write(dir: &Path, record: &ContainerRecord, inputs: &EtcInputs<'_>) -> io::Result<()> {
@@ -96,6 +98,10 @@ fn hosts_file(config: &Config, host: &HostConfig, inputs: &EtcInputs<'_>) -> io:
             ip.to_string()
         };
         out.push_str(&format!("{ip}\t{name}\n"));
+    }
+    for line in inputs.links {
+        out.push_str(line);
+        out.push('\n');
     }
     let names = if config.domainname.is_empty() {
         config.hostname.clone()
@@ -312,12 +318,13 @@ mod tests {
                 host_gateway: Some("172.18.0.1".parse().unwrap()),
                 embedded_dns: true,
                 shared_from: None,
+                links: &["172.18.0.3\tdb 0123456789cd".to_string()],
             },
         )
         .unwrap();
         assert!(text.starts_with(DEFAULT_HOSTS), "{text}");
         assert!(text.ends_with(
-            "10.1.2.3\tdb.local\n172.18.0.1\thost.docker.internal\nfd00::1\tv6\n172.18.0.2\t0123456789ab\n"
+            "10.1.2.3\tdb.local\n172.18.0.1\thost.docker.internal\nfd00::1\tv6\n172.18.0.3\tdb 0123456789cd\n172.18.0.2\t0123456789ab\n"
         ), "{text}");
     }
 

@@ -155,10 +155,14 @@ impl Containers {
             &[root],
             exec.host_config.group_add.as_deref().unwrap_or_default(),
         )?;
+        // Docker gives an exec the links' variables too; a linked container that has
+        // stopped since only takes them away (Docker refuses the exec).
+        let linked = super::links::resolve(self, record).unwrap_or_default();
         let spec = spec::derive(
             &exec,
             &SpecInputs {
                 container_dir: &self.dir(&record.id),
+                link_env: &linked.env,
                 user: &resolved,
                 init_binary: None,
                 first_start: false,

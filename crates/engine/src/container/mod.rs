@@ -24,6 +24,7 @@ pub mod exec;
 pub mod health;
 pub mod id;
 mod initlayer;
+pub mod links;
 mod liveness;
 pub mod logs;
 pub mod mount_spec;

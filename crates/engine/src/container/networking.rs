@@ -23,6 +23,8 @@ pub struct Attachment {
     /// `--network container:<x>`: x's directory.
     shared_from: Option<std::path::PathBuf>,
     container_dir: std::path::PathBuf,
+    /// What the default bridge's legacy links give the container.
+    pub linked: super::links::Linked,
 }
 
 impl Attachment {
@@ -36,6 +38,7 @@ impl Attachment {
             addresses: Vec::new(),
             shared_from: None,
             container_dir: containers.dir(&record.id),
+            linked: super::links::Linked::default(),
         };
         if let Some(other) = record.host_config.network_mode.strip_prefix("container:") {
             let id = containers.lookup(other).map_err(|e| e.to_string())?;
@@ -47,6 +50,7 @@ impl Attachment {
         let networks = Networks::open(containers.root()).map_err(|e| e.to_string())?;
         out.items = attach::prepare(&networks, record).map_err(|e| e.to_string())?;
         out.networks = Some(networks);
+        out.linked = super::links::resolve(containers, record)?;
         if let Some(first) = out.items.items.first() {
             out.addresses = [first.endpoint.ipv4, first.endpoint.ipv6]
                 .into_iter()
@@ -63,6 +67,7 @@ impl Attachment {
             host_gateway: first.and_then(|a| a.network.network.ipv4().and_then(|c| c.gateway)),
             embedded_dns: first.is_some_and(|a| a.network.network.has_dns()),
             shared_from: self.shared_from.clone(),
+            links: &self.linked.hosts,
         }
     }
 
@@ -190,6 +195,14 @@ fn check_settings(
                     .into(),
             ));
         }
+        if settings.links.as_ref().is_some_and(|l| !l.is_empty()) {
+            return Err(Invalid(
+                "links are only supported for user-defined networks".into(),
+            ));
+        }
+    }
+    for link in settings.links.iter().flatten() {
+        super::links::parse(link)?;
     }
     if let Some(ipam) = &settings.ipam_config {
         check_static(network, &ipam.ipv4_address)?;
@@ -401,6 +414,10 @@ impl Containers {
             )));
         }
         check_settings(&file.network, &settings)?;
+        for link in settings.links.iter().flatten() {
+            let (target, _) = super::links::parse(link)?;
+            self.lookup(target)?;
+        }
         let state = self.state(id)?;
         // Back on the network it was created with: under that name, first again.
         let mode_key = mode_name(&networks, &record, &file.network.id).map(str::to_string);

@@ -28,6 +28,8 @@ use crate::runtime::CAPABILITY_NAMES as ALL_CAPABILITIES;
 /// Files the supervisor wrote for the container and the berth binary for `--init`.
 pub struct SpecInputs<'a> {
     pub container_dir: &'a Path,
+    /// The legacy links' variables (`links::resolve`), which the container's own override.
+    pub link_env: &'a [String],
     pub user: &'a ResolvedUser,
     pub init_binary: Option<&'a Path>,
     /// The container never ran: empty volumes are filled from the image (Docker does
@@ -62,6 +64,11 @@ pub fn derive(record: &ContainerRecord, inputs: &SpecInputs<'_>) -> Result<Spec,
     if config.tty && !config.env.iter().any(|e| e.starts_with("TERM=")) {
         env.push("TERM=xterm".to_string());
     }
+    let own_key = |entry: &str| {
+        let key = entry.split('=').next().unwrap_or_default();
+        config.env.iter().any(|e| e.split('=').next() == Some(key))
+    };
+    env.extend(inputs.link_env.iter().filter(|e| !own_key(e)).cloned());
     env.extend(config.env.iter().cloned());
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         env.push(format!("HOME={}", inputs.user.home));

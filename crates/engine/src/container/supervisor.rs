@@ -287,6 +287,7 @@ fn prepare_and_spawn(
         &record,
         &SpecInputs {
             container_dir: &dir,
+            link_env: &network.linked.env,
             user: &resolved,
             init_binary: init_binary.as_deref(),
             first_start: previous.started_at == super::record::ZERO_TIME,

@@ -72,6 +72,9 @@ pub struct DnsServer {
     networks: Networks,
     /// The networks served, as (id, name).
     served: Vec<(String, String)>,
+    /// The container's links on them (`EndpointSettings.Links`), as (network id,
+    /// linked container, alias): names only this container resolves.
+    links: Vec<(String, String, String)>,
     upstreams: Vec<SocketAddr>,
     zone: Zone,
     pending: Vec<Forward>,
@@ -135,6 +138,7 @@ impl DnsServer {
             watch,
             networks,
             served,
+            links: Vec::new(),
             upstreams,
             zone: Zone::new(),
             pending: Vec::new(),
@@ -144,6 +148,7 @@ impl DnsServer {
             accept_paused_until: None,
             container_dir,
         };
+        server.follow_record();
         server.reload();
         Ok(server)
     }
@@ -168,6 +173,19 @@ impl DnsServer {
                     zone.insert_reverse(ip, &format!("{}.{network}", endpoint.name));
                 }
             }
+            let links = self.links.iter().filter(|(net, _, _)| net == id);
+            for (_, target, alias) in links {
+                let linked = file.endpoints.iter().find(|(cid, e)| {
+                    e.holder.alive()
+                        && (e.name == *target
+                            || (target.len() >= 12 && cid.starts_with(target.as_str())))
+                });
+                if let Some((_, e)) = linked {
+                    for ip in [e.ipv4, e.ipv6].into_iter().flatten() {
+                        zone.insert(alias, ip);
+                    }
+                }
+            }
         }
         self.zone = zone;
     }
@@ -182,13 +200,24 @@ impl DnsServer {
             return;
         };
         let mut served = Vec::new();
-        for (name, _) in super::attach::container_networks(&record) {
+        let mut links = Vec::new();
+        for (name, settings) in super::attach::container_networks(&record) {
             if let Ok(file) = self.networks.find(&name)
                 && file.network.has_dns()
             {
+                for link in settings.links.iter().flatten() {
+                    if let Ok((target, alias)) = crate::container::links::parse(link) {
+                        links.push((
+                            file.network.id.clone(),
+                            target.to_string(),
+                            alias.to_string(),
+                        ));
+                    }
+                }
                 served.push((file.network.id, file.network.name));
             }
         }
+        self.links = links;
         for (id, _) in &served {
             if !self.served.iter().any(|(known, _)| known == id)
                 && let Some(dir) = self.networks.endpoints_path(id).parent()
