@@ -584,3 +584,46 @@ fn network_connect_and_disconnect_running_and_created_containers() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("10.232.50."), "{out}");
 }
+
+#[test]
+fn a_network_whose_bridge_name_another_interface_took_is_refused_clearly() {
+    let root = root("net-taken");
+    create_network(&root, "taken", "10.232.62.0/24", 'n');
+    let bridge = bridge_name('n');
+    let ip = |args: &[&str]| {
+        let ok = Command::new("ip").args(args).status();
+        assert!(ok.is_ok_and(|s| s.success()), "ip {args:?}");
+    };
+    // As after a reboot where another program made an interface of that name first.
+    ip(&["link", "del", &bridge]);
+    let peer = format!("{bridge}p");
+    ip(&[
+        "link", "add", &bridge, "type", "veth", "peer", "name", &peer,
+    ]);
+    struct Veth(String);
+    impl Drop for Veth {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["link", "del", &self.0]).status();
+        }
+    }
+    let veth = Veth(bridge.clone());
+    let before = root.count("containers");
+    let (code, _, err) = root.berth(&["run", "--rm", "--network", "taken", "busybox", "true"]);
+    assert_eq!(code, 125, "{err}");
+    assert!(
+        err.contains(&format!(
+            "network taken: its interface {bridge} exists but is not a bridge"
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(
+        root.count("containers"),
+        before,
+        "nothing left of the refused run"
+    );
+    drop(veth);
+    // With the interface gone, the network makes its bridge again.
+    root.ok(&["run", "--rm", "--network", "taken", "busybox", "true"]);
+    assert!(link_exists(&bridge));
+}

@@ -8,7 +8,7 @@ mod harness;
 
 use std::net::IpAddr;
 
-use harness::containers::{Guarded, inspect, root};
+use harness::containers::{Guarded, inspect, read_record, root};
 use harness::dns::{Client, FakeUpstream, netns_of};
 use harness::networks::{create_network, detached};
 use hickory_proto::op::ResponseCode;
@@ -199,6 +199,30 @@ fn names_aliases_and_round_robin_on_a_user_network() {
     let a = asker.ask("web.", RecordType::A);
     assert_eq!(a.addresses.len(), 2, "{a:?}");
     assert!(!a.addresses.contains(&web_ips[2]));
+
+    // A container whose supervisor was killed (nothing updated the network's records)
+    // stops resolving within a second or so.
+    let supervisor = read_record(&root, &webs[1], "state.json")["Supervisor"]["pid"]
+        .as_i64()
+        .expect("supervisor pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &supervisor.to_string()])
+        .status();
+    assert!(killed.is_ok_and(|s| s.success()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let a = asker.ask("web2.", RecordType::A);
+        if a.code == ResponseCode::NXDomain {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "web2 still resolves 3 s after its supervisor was killed: {a:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let a = asker.ask("web.", RecordType::A);
+    assert_eq!(a.addresses, vec![web_ips[0]], "{a:?}");
 }
 
 #[test]

@@ -147,6 +147,29 @@ impl Netlink {
         }
     }
 
+    /// The index of the link called `name` and whether it is a bridge, if there is one.
+    pub fn link_index_and_bridge(&mut self, name: &str) -> Result<Option<(u32, bool)>> {
+        let mut m = LinkMessage::default();
+        m.attributes.push(LinkAttribute::IfName(name.to_string()));
+        let what = || format!("look up link {name}");
+        match self.request(&what, RouteNetlinkMessage::GetLink(m), 0) {
+            Ok(replies) => Ok(replies.into_iter().find_map(|r| match r {
+                RouteNetlinkMessage::NewLink(l) => {
+                    let bridge = l.attributes.iter().any(|a| match a {
+                        LinkAttribute::LinkInfo(info) => info
+                            .iter()
+                            .any(|i| matches!(i, LinkInfo::Kind(InfoKind::Bridge))),
+                        _ => false,
+                    });
+                    Some((l.header.index, bridge))
+                }
+                _ => None,
+            })),
+            Err(e) if e.errno() == Some(libc_enodev()) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The names of every link in this namespace.
     pub fn link_names(&mut self) -> Result<Vec<String>> {
         let what = || "list links".to_string();
@@ -336,6 +359,11 @@ fn route_address(ip: IpAddr) -> RouteAddress {
         IpAddr::V4(a) => RouteAddress::Inet(a),
         IpAddr::V6(a) => RouteAddress::Inet6(a),
     }
+}
+
+/// `EEXIST`, as `errno` reports it.
+pub fn libc_eexist() -> i32 {
+    rustix::io::Errno::EXIST.raw_os_error()
 }
 
 fn libc_enodev() -> i32 {

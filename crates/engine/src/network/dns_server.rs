@@ -42,6 +42,11 @@ const TCP_IDLE: Duration = Duration::from_secs(30);
 /// TCP clients at once.
 const MAX_CONNECTIONS: usize = 64;
 
+/// How stale the zone's view of which containers run may get: a container whose
+/// supervisor was killed (and so could not update `endpoints.json`) stops resolving
+/// this long after, at most.
+const REVALIDATE: Duration = Duration::from_secs(1);
+
 /// UDP datagrams handled per wakeup before others get their turn.
 const BATCH: usize = 64;
 
@@ -77,6 +82,9 @@ pub struct DnsServer {
     links: Vec<(String, String, String)>,
     upstreams: Vec<SocketAddr>,
     zone: Zone,
+    /// The processes holding the zone's endpoints, and when they were last seen alive.
+    holders: Vec<super::holder::Holder>,
+    validated: Instant,
     pending: Vec<Forward>,
     connections: Vec<Connection>,
     next_connection: u64,
@@ -141,6 +149,8 @@ impl DnsServer {
             links: Vec::new(),
             upstreams,
             zone: Zone::new(),
+            holders: Vec::new(),
+            validated: Instant::now(),
             pending: Vec::new(),
             connections: Vec::new(),
             next_connection: 0,
@@ -159,11 +169,13 @@ impl DnsServer {
     /// `<container>.<network>`.
     fn reload(&mut self) {
         let mut zone = Zone::new();
+        let mut holders = Vec::new();
         for (id, network) in &self.served {
             let Ok(file) = self.networks.read_endpoints(id) else {
                 continue;
             };
             for endpoint in file.endpoints.values().filter(|e| e.holder.alive()) {
+                holders.push(endpoint.holder);
                 for ip in [endpoint.ipv4, endpoint.ipv6].into_iter().flatten() {
                     let names = std::iter::once(&endpoint.name).chain(&endpoint.dns_names);
                     for name in names {
@@ -188,6 +200,23 @@ impl DnsServer {
             }
         }
         self.zone = zone;
+        holders.sort_by_key(|h| (h.pid, h.start));
+        holders.dedup();
+        self.holders = holders;
+        self.validated = Instant::now();
+    }
+
+    /// Rebuilds the zone if one of its holders has died since it was last checked
+    /// (at most once per `REVALIDATE`, and only when queries come).
+    fn revalidate(&mut self) {
+        if self.validated.elapsed() < REVALIDATE {
+            return;
+        }
+        if self.holders.iter().all(|h| h.alive()) {
+            self.validated = Instant::now();
+        } else {
+            self.reload();
+        }
     }
 
     /// Takes in the networks with names that the container's record has now (a
@@ -286,10 +315,16 @@ impl DnsServer {
                     self.reload();
                 }
             }
-            DnsSlot::Udp => self.serve_udp(),
+            DnsSlot::Udp => {
+                self.revalidate();
+                self.serve_udp();
+            }
             DnsSlot::Listener => self.accept(),
             DnsSlot::Pending(i) => self.relay(i),
-            DnsSlot::Connection(i) => self.serve_tcp(i),
+            DnsSlot::Connection(i) => {
+                self.revalidate();
+                self.serve_tcp(i);
+            }
         }
     }
 

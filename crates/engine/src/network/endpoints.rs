@@ -57,8 +57,8 @@ impl Networks {
     /// after a reboot. Returns the record and the bridge's index.
     pub fn ready_bridge(&self, file: NetworkFile) -> Result<(NetworkFile, u32), NetworkError> {
         if !file.bridge.is_empty()
-            && let Ok(Some(index)) =
-                berth_net::Netlink::open().and_then(|mut nl| nl.link_index(&file.bridge))
+            && let Ok(Some((index, true))) =
+                berth_net::Netlink::open().and_then(|mut nl| nl.link_index_and_bridge(&file.bridge))
         {
             return Ok((file, index));
         }

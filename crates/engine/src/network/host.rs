@@ -78,8 +78,8 @@ pub fn link_exists(_lock: &HostLock, name: &str) -> Result<bool, NetworkError> {
 /// (after a reboot it does not); returns its index.
 pub fn ensure_bridge(_lock: &HostLock, name: &str, network: &Network) -> Result<u32, NetworkError> {
     let mut nl = Netlink::open().map_err(kernel)?;
-    if let Some(index) = nl.link_index(name).map_err(kernel)? {
-        return Ok(index);
+    if let Some((index, bridge)) = nl.link_index_and_bridge(name).map_err(kernel)? {
+        return adopt(&mut nl, index, bridge, name, network);
     }
     let index = nl.add_bridge(name).map_err(kernel)?;
     let configured = (|| {
@@ -111,6 +111,34 @@ pub fn ensure_bridge(_lock: &HostLock, name: &str, network: &Network) -> Result<
         let _ = berth_net::nft::remove_network(name);
         let _ = nl.delete_link(name);
         return Err(e);
+    }
+    Ok(index)
+}
+
+/// The network's bridge exists already (another command made it a moment ago, or it
+/// outlived its rules): it must be a bridge, and gets back a gateway address it lost.
+fn adopt(
+    nl: &mut Netlink,
+    index: u32,
+    bridge: bool,
+    name: &str,
+    network: &Network,
+) -> Result<u32, NetworkError> {
+    if !bridge {
+        return Err(NetworkError::Invalid(format!(
+            "network {}: its interface {name} exists but is not a bridge (another program made it); remove that interface or the network",
+            network.name
+        )));
+    }
+    for c in &network.ipam.config {
+        if let Some(gateway) = c.gateway {
+            match nl.add_address(index, gateway, c.subnet.prefix()) {
+                Err(e) if e.errno() != Some(berth_net::netlink::libc_eexist()) => {
+                    return Err(kernel(e));
+                }
+                _ => {}
+            }
+        }
     }
     Ok(index)
 }
