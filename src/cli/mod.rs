@@ -50,6 +50,8 @@ enum ImageCommand {
     Inspect(image::inspect::InspectArgs),
     /// Load an image from a tar archive or STDIN
     Load(image::load::LoadArgs),
+    /// Download an image from a registry
+    Pull(image::pull::PullArgs),
     /// Save one or more images to a tar archive
     Save(image::save::SaveArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
@@ -109,6 +111,8 @@ enum Command {
     Version,
     /// Load an image from a tar archive or STDIN
     Load(image::load::LoadArgs),
+    /// Download an image from a registry
+    Pull(image::pull::PullArgs),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     Save(image::save::SaveArgs),
     /// List images
@@ -193,6 +197,7 @@ pub fn main() -> ExitCode {
             Ok(())
         }
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => image::load::run(&root, &a),
+        Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => image::pull::run(&root, &a),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save::run(&root, &a),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => image::images::run(&root, &a),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => image::tag::run(&root, &a),

@@ -12,6 +12,7 @@ pub mod in_root;
 pub mod layer;
 pub mod network;
 pub mod reference;
+pub mod registry;
 pub mod runtime;
 pub mod seccomp;
 pub mod store;

@@ -6,6 +6,7 @@ pub mod import;
 pub mod inspect;
 pub mod load;
 pub mod prune;
+pub mod pull;
 pub mod rmi;
 pub mod save;
 pub mod tag;

@@ -14,7 +14,8 @@ mod save;
 pub mod testimage;
 
 pub use load::{
-    ArchiveImage, ArchiveLayer, StoredFile, config_diff_ids, read_archive, read_archive_observed,
+    ArchiveImage, ArchiveLayer, LAYER_MEDIA_TYPES, StoredFile, config_diff_ids, read_archive,
+    read_archive_observed,
 };
 pub use memstore::MemoryBlobStore;
 pub(crate) use oci::host_arch;

@@ -59,7 +59,7 @@ impl Images {
         loaded
     }
 
-    fn load_image(
+    pub(super) fn load_image(
         &self,
         image: &ArchiveImage,
         early: &EarlyLayers<'_>,
@@ -315,7 +315,7 @@ pub(super) const STREAM_BUFFER: usize = 256 * 1024;
 /// How many layers are unpacked at once: one per core, plus one so that the last layers of
 /// an image share the cores instead of one core finishing alone (3 layers on 2 cores took
 /// two layers' time, the third after the first two).
-fn layer_threads() -> usize {
+pub(super) fn layer_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()) + 1
 }
 

@@ -9,6 +9,7 @@ mod history;
 mod import;
 mod load;
 mod prune;
+pub mod pull;
 mod remove;
 mod save;
 
@@ -59,6 +60,8 @@ pub enum ImageError {
     Filter(#[from] filter::FilterError),
     #[error("failed to write the archive: {0}")]
     Write(std::io::Error),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
 }
 
 /// The images of one store.
