@@ -6,6 +6,7 @@ mod compose;
 mod container;
 mod filters;
 mod image;
+mod login;
 mod name_filter;
 mod network;
 mod output;
@@ -113,6 +114,10 @@ enum Command {
     Load(image::load::LoadArgs),
     /// Download an image from a registry
     Pull(image::pull::PullArgs),
+    /// Log in to a registry
+    Login(login::LoginArgs),
+    /// Log out from a registry
+    Logout(login::LogoutArgs),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     Save(image::save::SaveArgs),
     /// List images
@@ -198,6 +203,8 @@ pub fn main() -> ExitCode {
         }
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => image::load::run(&root, &a),
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => image::pull::run(&root, &a),
+        Command::Login(a) => login::login(&a),
+        Command::Logout(a) => login::logout(&a),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save::run(&root, &a),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => image::images::run(&root, &a),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => image::tag::run(&root, &a),

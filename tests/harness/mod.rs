@@ -8,6 +8,7 @@ pub mod dns;
 pub mod dockerd;
 pub mod networks;
 pub mod pty;
+pub mod registry;
 pub mod remote;
 pub mod state;
 pub mod tarball;

@@ -24,7 +24,18 @@ impl StateRoot {
 
     /// Runs `berth --root <state> <args>` with `stdin` piped in; (exit code, stdout, stderr).
     pub fn berth_with(&self, args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+        self.berth_env(&[], args, stdin)
+    }
+
+    /// [`StateRoot::berth_with`] with variables added to berth's environment.
+    pub fn berth_env(
+        &self,
+        env: &[(&str, &str)],
+        args: &[&str],
+        stdin: &[u8],
+    ) -> (i32, String, String) {
         let mut child = Command::new(berth_bin())
+            .envs(env.iter().copied())
             .arg("--root")
             .arg(self.0.join("state"))
             .args(args)

@@ -1,0 +1,363 @@
+//! Registries end to end, against Debian's real `docker-registry` (distribution 2.8) that
+//! each test starts on 127.0.0.1 with a port and storage of its own, seeded with the
+//! busybox test image by skopeo: pull, an image already present, authentication, content
+//! that does not match its digest, a connection cut in the middle of a layer. berth runs
+//! with its own config file and Docker config directory, and with a proxy that does not
+//! exist for any address but loopback, so no request can leave the machine.
+
+mod harness;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use harness::registry::{Env, Registry, seed};
+use harness::state::StateRoot;
+
+fn skopeo_digest(reference: &str, args: &[&str]) -> String {
+    let out = Command::new("skopeo")
+        .args(["inspect", "--format", "{{.Digest}}"])
+        .args(args)
+        .arg(format!("docker://{reference}"))
+        .output()
+        .expect("skopeo inspect");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The layer digests of `reference`'s manifest, as the registry has it.
+fn layer_digests(reference: &str) -> Vec<String> {
+    let out = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{reference}"))
+        .output()
+        .expect("skopeo inspect --raw");
+    let manifest: serde_json::Value = serde_json::from_slice(&out.stdout).expect("manifest json");
+    manifest["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| l["digest"].as_str().expect("digest").to_string())
+        .collect()
+}
+
+fn image_id(root: &StateRoot, env: &Env, reference: &str) -> String {
+    let out = env.ok(
+        root,
+        &["image", "inspect", "--format", "{{.Id}}", reference],
+    );
+    out.trim().to_string()
+}
+
+/// What the store holds: image records, layers, blobs.
+fn store_counts(root: &StateRoot) -> (usize, usize, usize) {
+    (
+        root.count("images"),
+        root.count("layers"),
+        root.count("blobs/sha256"),
+    )
+}
+
+#[test]
+fn pull_brings_the_image_and_a_second_pull_finds_it_up_to_date() {
+    harness::require_root();
+    let root = StateRoot::new("reg-pull");
+    let registry = Registry::start(root.path(), "registry", "", "");
+    let tar = root.busybox_tar();
+    let name = format!("{}/test/busybox:1.0", registry.host);
+    seed(
+        &tar,
+        &format!("docker://{name}"),
+        &["--dest-tls-verify=false"],
+    );
+    let digest = skopeo_digest(&name, &["--tls-verify=false"]);
+    let env = Env::new(&root, "{}");
+
+    let out = env.ok(&root, &["pull", &name]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "1.0: Pulling from test/busybox", "{out}");
+    let layers = layer_digests(&name);
+    let short = &layers[0]["sha256:".len()..][..12];
+    assert!(
+        lines.contains(&format!("{short}: Pull complete").as_str()),
+        "{out}"
+    );
+    assert!(
+        lines.contains(&format!("Digest: {digest}").as_str()),
+        "{out}"
+    );
+    assert!(
+        lines.contains(&format!("Status: Downloaded newer image for {name}").as_str()),
+        "{out}"
+    );
+    assert_eq!(lines.last(), Some(&name.as_str()), "{out}");
+
+    // The same image as loading the archive gives, with the registry's digest recorded.
+    let loaded = StateRoot::new("reg-pull-load");
+    loaded.ok(&["load", "-q", "-i", tar.to_str().expect("path")]);
+    let want_id = loaded.ok(&["image", "inspect", "--format", "{{.Id}}", "busybox"]);
+    assert_eq!(image_id(&root, &env, &name), want_id.trim());
+    let digests = env.ok(
+        &root,
+        &[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .RepoDigests}}",
+            &name,
+        ],
+    );
+    assert_eq!(
+        digests.trim(),
+        format!("[\"{}/test/busybox@{digest}\"]", registry.host)
+    );
+    let hello = env.ok(
+        &root,
+        &["run", "--rm", "--network", "none", &name, "echo", "pulled"],
+    );
+    assert_eq!(hello, "pulled\n");
+
+    // Already there: no layer moves, the tag is confirmed.
+    let before = store_counts(&root);
+    let out = env.ok(&root, &["pull", &name]);
+    assert!(
+        out.contains(&format!("Status: Image is up to date for {name}")),
+        "{out}"
+    );
+    assert!(!out.contains("Pull complete"), "{out}");
+    assert_eq!(store_counts(&root), before);
+    assert_eq!(env.ok(&root, &["pull", "-q", &name]), format!("{name}\n"));
+
+    // Pinned by digest.
+    let pinned = format!("{}/test/busybox@{digest}", registry.host);
+    assert_eq!(
+        env.ok(&root, &["pull", "-q", &pinned]),
+        format!("{pinned}\n")
+    );
+
+    // A tag the registry does not have: one line, exit 1, nothing stored.
+    let (code, _, err) = env.berth(
+        &root,
+        &["pull", &format!("{}/test/busybox:nosuch", registry.host)],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "error: manifest for {}/test/busybox:nosuch not found: manifest unknown: manifest unknown",
+            registry.host
+        )
+    );
+    assert_eq!(store_counts(&root), before);
+
+    // A platform the image is not for.
+    let (code, _, err) = env.berth(&root, &["pull", "--platform", "linux/arm64", &name]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "does not match the specified platform: wanted linux/arm64, actual: linux/amd64"
+        ),
+        "{err}"
+    );
+
+    // The registry gone: it says which and why.
+    drop(registry);
+    let (code, _, err) = env.berth(&root, &["pull", &name]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot reach registry 127.0.0.1:"), "{err}");
+    assert!(err.to_lowercase().contains("connection refused"), "{err}");
+}
+
+#[test]
+fn a_blob_whose_content_does_not_match_its_digest_is_refused_and_nothing_is_stored() {
+    harness::require_root();
+    let root = StateRoot::new("reg-corrupt");
+    let registry = Registry::start(root.path(), "registry", "", "");
+    let name = format!("{}/test/busybox:1.0", registry.host);
+    seed(
+        &root.busybox_tar(),
+        &format!("docker://{name}"),
+        &["--dest-tls-verify=false"],
+    );
+    let layer = layer_digests(&name).remove(0);
+    let file = registry.blob_file(&layer["sha256:".len()..]);
+    let mut bytes = std::fs::read(&file).expect("blob file");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&file, &bytes).expect("corrupt the blob");
+    let env = Env::new(&root, "{}");
+    let (code, _, err) = env.berth(&root, &["pull", &name]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("layer {layer} from {}", registry.host)),
+        "{err}"
+    );
+    assert!(err.contains("refused, nothing was stored"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(store_counts(&root), (0, 0, 0), "nothing of the pull stays");
+    assert_eq!(root.count("tmp"), 0, "no staging file stays");
+}
+
+/// A proxy in front of the registry that, while `cut` is set, closes each connection
+/// after relaying `limit` bytes of answers.
+fn cutting_proxy(upstream: String, cut: Arc<AtomicBool>, limit: usize) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("proxy");
+    let host = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let (mut c_read, mut s_write) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_read, &mut s_write);
+                let _ = s_write.shutdown(Shutdown::Write);
+            });
+            let cut = cut.clone();
+            std::thread::spawn(move || {
+                let (mut server, mut client) = (server, client);
+                let mut sent = 0;
+                let mut buf = vec![0u8; 16 << 10];
+                loop {
+                    let n = match server.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    let n = if cut.load(Ordering::Relaxed) {
+                        n.min(limit.saturating_sub(sent))
+                    } else {
+                        n
+                    };
+                    if n == 0 || client.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    sent += n;
+                }
+                let _ = client.shutdown(Shutdown::Both);
+                let _ = server.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    host
+}
+
+#[test]
+fn a_connection_cut_in_the_middle_of_a_layer_is_a_clear_error_and_a_retry_succeeds() {
+    harness::require_root();
+    let root = StateRoot::new("reg-cut");
+    let registry = Registry::start(root.path(), "registry", "", "");
+    seed(
+        &root.busybox_tar(),
+        &format!("docker://{}/test/busybox:1.0", registry.host),
+        &["--dest-tls-verify=false"],
+    );
+    let cut = Arc::new(AtomicBool::new(true));
+    // The layer is about 2 MB; the manifest and config answers come first.
+    let proxy = cutting_proxy(registry.host.clone(), cut.clone(), 200 << 10);
+    let name = format!("{proxy}/test/busybox:1.0");
+    let env = Env::new(&root, "{}");
+    let (code, _, err) = env.berth(&root, &["pull", &name]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("cannot reach registry {proxy}: downloading layer")),
+        "{err}"
+    );
+    assert_eq!(
+        store_counts(&root),
+        (0, 0, 0),
+        "nothing of the cut pull stays"
+    );
+    cut.store(false, Ordering::Relaxed);
+    let out = env.ok(&root, &["pull", &name]);
+    assert!(out.contains("Status: Downloaded newer image"), "{out}");
+    let hello = env.ok(
+        &root,
+        &["run", "--rm", "--network", "none", &name, "echo", "whole"],
+    );
+    assert_eq!(hello, "whole\n");
+}
+
+#[test]
+fn a_registry_with_basic_auth_needs_a_login_that_is_checked_and_stored() {
+    harness::require_root();
+    let root = StateRoot::new("reg-basic");
+    let htpasswd = root.path().join("htpasswd");
+    let made = Command::new("htpasswd")
+        .args(["-Bbc", htpasswd.to_str().expect("path"), "alice", "s3cret"])
+        .output()
+        .expect("htpasswd (package apache2-utils)");
+    assert!(made.status.success());
+    let auth = format!(
+        "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+        htpasswd.display()
+    );
+    let registry = Registry::start(root.path(), "registry", "", &auth);
+    let name = format!("{}/private/busybox:1.0", registry.host);
+    seed(
+        &root.busybox_tar(),
+        &format!("docker://{name}"),
+        &["--dest-tls-verify=false", "--dest-creds", "alice:s3cret"],
+    );
+    let env = Env::new(&root, "{}");
+
+    let (code, _, err) = env.berth(&root, &["pull", &name]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "error: {0}: unauthorized: the registry needs a user name and password: run `berth login {0}`",
+            registry.host
+        )
+    );
+    assert_eq!(store_counts(&root), (0, 0, 0));
+
+    let (code, _, err) = env.berth_in(
+        &root,
+        &["login", "-u", "alice", "--password-stdin", &registry.host],
+        b"wrong\n",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("unauthorized"), "{err}");
+    assert!(
+        !env.docker_config.join("config.json").exists(),
+        "a failed login stores nothing"
+    );
+
+    let (code, out, err) = env.berth_in(
+        &root,
+        &["login", "-u", "alice", "--password-stdin", &registry.host],
+        b"s3cret\n",
+    );
+    assert_eq!((code, out.as_str()), (0, "Login Succeeded\n"), "{err}");
+    let stored: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(env.docker_config.join("config.json")).expect("docker config"),
+    )
+    .expect("json");
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");
+    assert_eq!(stored["auths"][&registry.host]["auth"], auth.as_str());
+
+    let out = env.ok(&root, &["pull", "-q", &name]);
+    assert_eq!(out, format!("{name}\n"));
+
+    let out = env.ok(&root, &["logout", &registry.host]);
+    assert_eq!(
+        out,
+        format!("Removing login credentials for {}\n", registry.host)
+    );
+    let (code, _, err) = env.berth(
+        &root,
+        &["pull", &format!("{}/private/busybox:other", registry.host)],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("unauthorized"), "{err}");
+}
