@@ -360,4 +360,86 @@ fn a_registry_with_basic_auth_needs_a_login_that_is_checked_and_stored() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("unauthorized"), "{err}");
+    // Pushing needs the login too.
+    let copy = format!("{}/private/copy:1", registry.host);
+    env.ok(&root, &["tag", &name, &copy]);
+    let (code, _, err) = env.berth(&root, &["push", &copy]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("run `berth login {}`", registry.host)),
+        "{err}"
+    );
+}
+
+#[test]
+fn push_then_pull_into_a_fresh_root_gives_the_same_image_and_digest() {
+    harness::require_root();
+    let root = StateRoot::new("reg-push");
+    let registry = Registry::start(root.path(), "registry", "", "");
+    let env = Env::new(&root, "{}");
+    let tar = root.busybox_tar();
+    env.ok(&root, &["load", "-q", "-i", tar.to_str().expect("path")]);
+    let name = format!("{}/team/busybox:2.0", registry.host);
+    env.ok(&root, &["tag", "busybox", &name]);
+    let id = image_id(&root, &env, &name);
+
+    let out = env.ok(&root, &["push", &name]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "The push refers to repository [{}/team/busybox]",
+            registry.host
+        )
+    );
+    assert!(lines.iter().any(|l| l.ends_with(": Pushed")), "{out}");
+    let last = lines.last().copied().unwrap_or_default();
+    assert!(
+        last.starts_with("2.0: digest: sha256:") && last.contains(" size: "),
+        "{out}"
+    );
+    let digest = last.split_whitespace().nth(2).expect("digest").to_string();
+    assert_eq!(skopeo_digest(&name, &["--tls-verify=false"]), digest);
+
+    // Again: the registry has every layer.
+    let out = env.ok(&root, &["push", &name]);
+    assert!(out.contains(": Layer already exists"), "{out}");
+    assert!(!out.contains(": Pushed"), "{out}");
+    // To another repository of the same registry: mounted, not uploaded.
+    let other = format!("{}/other/busybox:2.0", registry.host);
+    env.ok(&root, &["tag", &name, &other]);
+    let out = env.ok(&root, &["push", &other]);
+    assert!(out.contains(": Mounted from team/busybox"), "{out}");
+
+    let fresh = StateRoot::new("reg-push-fresh");
+    let fresh_env = Env::new(&fresh, "{}");
+    let out = fresh_env.ok(&fresh, &["pull", &name]);
+    assert!(out.contains(&format!("Digest: {digest}")), "{out}");
+    assert_eq!(image_id(&fresh, &fresh_env, &name), id);
+    let hello = fresh_env.ok(
+        &fresh,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            &name,
+            "echo",
+            "round trip",
+        ],
+    );
+    assert_eq!(hello, "round trip\n");
+
+    let (code, _, err) = env.berth(
+        &root,
+        &["push", &format!("{}/team/nothing:1", registry.host)],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        err.trim(),
+        format!(
+            "error: An image does not exist locally with the tag: {}/team/nothing",
+            registry.host
+        )
+    );
 }

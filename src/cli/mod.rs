@@ -53,6 +53,8 @@ enum ImageCommand {
     Load(image::load::LoadArgs),
     /// Download an image from a registry
     Pull(image::pull::PullArgs),
+    /// Upload an image to a registry
+    Push(image::push::PushArgs),
     /// Save one or more images to a tar archive
     Save(image::save::SaveArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
@@ -114,6 +116,8 @@ enum Command {
     Load(image::load::LoadArgs),
     /// Download an image from a registry
     Pull(image::pull::PullArgs),
+    /// Upload an image to a registry
+    Push(image::push::PushArgs),
     /// Log in to a registry
     Login(login::LoginArgs),
     /// Log out from a registry
@@ -203,6 +207,7 @@ pub fn main() -> ExitCode {
         }
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => image::load::run(&root, &a),
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => image::pull::run(&root, &a),
+        Command::Push(a) | Command::Image(ImageCommand::Push(a)) => image::push::run(&root, &a),
         Command::Login(a) => login::login(&a),
         Command::Logout(a) => login::logout(&a),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save::run(&root, &a),

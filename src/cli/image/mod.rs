@@ -7,6 +7,7 @@ pub mod inspect;
 pub mod load;
 pub mod prune;
 pub mod pull;
+pub mod push;
 pub mod rmi;
 pub mod save;
 pub mod tag;

@@ -299,11 +299,8 @@ impl Client {
         service: Option<&str>,
         scope: &str,
     ) -> Result<String, RegistryError> {
-        let scopes: Vec<String> = if scope.is_empty() {
-            Vec::new()
-        } else {
-            vec![scope.to_string()]
-        };
+        // Several scopes, space-separated (a cross-repository mount needs two).
+        let scopes: Vec<String> = scope.split_whitespace().map(str::to_string).collect();
         let url = auth::token_url(realm, service, &scopes);
         let basic;
         let authorization = match &self.credential {
