@@ -519,9 +519,16 @@ fn bad_input_gets_one_line_and_leaves_nothing() {
     root.ok(&["import", &rootfs, "nocmd:1"]);
     let cases: [(&[&str], i32, &str); 5] = [
         (
-            &["run", "--network", "none", "no-such-image"],
+            &[
+                "run",
+                "--network",
+                "none",
+                "--pull",
+                "never",
+                "no-such-image",
+            ],
             125,
-            "no such image: no-such-image",
+            "No such image: no-such-image (--pull never)",
         ),
         (
             &[
@@ -586,6 +593,7 @@ fn wait_for_log(root: &Root, id: &str, text: &str) {
     // Reads `logs -f` (both streams) until the text is there: no sleep, the follower wakes
     // on writes.
     let mut child = Command::new("sh")
+        .envs(harness::OFFLINE_ENV)
         .args(["-c", "exec \"$0\" --root \"$1\" logs -f \"$2\" 2>&1"])
         .arg(harness::berth_bin())
         .arg(root.path().join("state"))

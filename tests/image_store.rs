@@ -245,7 +245,7 @@ fn layer_bounds_come_from_the_environment() {
     let root = Root::new("layer-bounds");
     let tar = root.busybox_tar();
     let run = |env: (&str, &str)| {
-        std::process::Command::new(harness::berth_bin())
+        harness::berth_command()
             .arg("--root")
             .arg(root.path().join("state"))
             .args(["load", "-i", tar.to_str().expect("utf-8")])

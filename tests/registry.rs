@@ -430,6 +430,52 @@ fn push_then_pull_into_a_fresh_root_gives_the_same_image_and_digest() {
     );
     assert_eq!(hello, "round trip\n");
 
+    // `run` pulls what it does not have, showing the pull on stderr; `--pull never` does not.
+    let auto = StateRoot::new("reg-push-run");
+    let auto_env = Env::new(&auto, "{}");
+    let (code, _, err) = auto_env.berth(
+        &auto,
+        &[
+            "run",
+            "--rm",
+            "--pull",
+            "never",
+            "--network",
+            "none",
+            &name,
+            "true",
+        ],
+    );
+    assert_eq!(code, 125);
+    assert!(err.contains(&format!("No such image: {name}")), "{err}");
+    let (code, out, err) = auto_env.berth(
+        &auto,
+        &["run", "--rm", "--network", "none", &name, "echo", "auto"],
+    );
+    assert_eq!((code, out.as_str()), (0, "auto\n"), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "Unable to find image '{name}' locally\n2.0: Pulling from team/busybox\n"
+        )),
+        "{err}"
+    );
+    assert!(err.contains(&format!("Digest: {digest}")), "{err}");
+    let (code, _, err) = auto_env.berth(
+        &auto,
+        &[
+            "run",
+            "--rm",
+            "--pull",
+            "sometimes",
+            "--network",
+            "none",
+            &name,
+            "true",
+        ],
+    );
+    assert_eq!(code, 125);
+    assert!(err.contains("invalid pull option: 'sometimes'"), "{err}");
+
     let (code, _, err) = env.berth(
         &root,
         &["push", &format!("{}/team/nothing:1", registry.host)],

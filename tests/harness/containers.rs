@@ -76,7 +76,7 @@ pub fn assert_refused(root: &Root, flags: &[&str], message: &str) {
 
 /// `berth --root <the test's state>`, for commands a test runs in the background.
 pub fn berth_command(root: &Root) -> Command {
-    let mut command = Command::new(super::berth_bin());
+    let mut command = super::berth_command();
     command.arg("--root").arg(root.path().join("state"));
     command
 }

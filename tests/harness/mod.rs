@@ -141,6 +141,24 @@ pub fn berth_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_berth"))
 }
 
+/// The environment every berth a test runs gets: no request may leave the machine (every
+/// address but loopback goes to a proxy that does not exist, so a pull of an image no
+/// test registry has fails at once, without even a DNS lookup), and no host config.
+pub const OFFLINE_ENV: [(&str, &str); 5] = [
+    ("HTTPS_PROXY", "http://127.0.0.1:9"),
+    ("HTTP_PROXY", "http://127.0.0.1:9"),
+    ("ALL_PROXY", "http://127.0.0.1:9"),
+    ("NO_PROXY", "127.0.0.1,localhost"),
+    ("BERTH_CONFIG", "/nonexistent/berth-test/config.json"),
+];
+
+/// `berth` with [`OFFLINE_ENV`].
+pub fn berth_command() -> Command {
+    let mut command = Command::new(berth_bin());
+    command.envs(OFFLINE_ENV);
+    command
+}
+
 /// Runs `berth compose <args>` in `dir` with only PATH, HOME and `env` set.
 pub fn run_berth(
     dir: &Path,
@@ -155,6 +173,7 @@ pub fn run_berth(
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("HOME", "/home/tester")
+        .envs(OFFLINE_ENV)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(if stdin.is_some() {
             Stdio::piped()

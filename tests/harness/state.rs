@@ -3,9 +3,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-use super::berth_bin;
+use std::process::Stdio;
 
 pub struct StateRoot(pub PathBuf);
 
@@ -34,7 +32,7 @@ impl StateRoot {
         args: &[&str],
         stdin: &[u8],
     ) -> (i32, String, String) {
-        let mut child = Command::new(berth_bin())
+        let mut child = super::berth_command()
             .envs(env.iter().copied())
             .arg("--root")
             .arg(self.0.join("state"))

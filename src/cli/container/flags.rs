@@ -237,16 +237,17 @@ pub struct ContainerFlags {
     /// Mount the container's root filesystem as read only
     #[arg(long = "read-only")]
     pub read_only: bool,
-    #[arg(long, hide = true)]
+    /// Set platform if server is multi-platform capable
+    #[arg(long)]
     pub platform: Option<String>,
-    #[arg(long, hide = true)]
+    /// Pull image before running ("always", "missing", "never")
+    #[arg(long)]
     pub pull: Option<String>,
 }
 
 impl ContainerFlags {
     /// The request for `image` and its command words; refuses what berth cannot apply.
     pub fn to_request(&self, image: &str, command: &[String]) -> anyhow::Result<CreateRequest> {
-        self.refuse_unsupported()?;
         let mut env = Vec::new();
         for file in &self.env_files {
             env.extend(read_env_file(file)?);
@@ -643,19 +644,6 @@ impl ContainerFlags {
             retries,
         }))
     }
-
-    fn refuse_unsupported(&self) -> anyhow::Result<()> {
-        let set: [(&str, bool); 2] = [
-            ("--platform", self.platform.is_some()),
-            ("--pull", self.pull.is_some()),
-        ];
-        if let Some((flag, _)) = set.iter().find(|(_, on)| *on) {
-            bail!(
-                "{flag} is not supported by berth yet; see the compatibility table in the README"
-            );
-        }
-        Ok(())
-    }
 }
 
 /// Docker's `RAMInBytes`: a number with an optional binary unit (`b`, `k`, `m`, `g`, `t`,
@@ -966,16 +954,5 @@ mod tests {
                 .to_string()
                 .contains("unknown ulimit type")
         );
-    }
-
-    #[test]
-    fn unsupported_flags_are_refused_by_name() {
-        let flags = ContainerFlags {
-            pull: Some("always".into()),
-            network: "none".into(),
-            ..ContainerFlags::default()
-        };
-        let e = flags.to_request("busybox", &[]).unwrap_err().to_string();
-        assert!(e.starts_with("--pull is not supported by berth yet"), "{e}");
     }
 }

@@ -43,9 +43,10 @@ pub struct CreateArgs {
 
 /// Everything that fails before the container runs is berth's own error: exit 125,
 /// except what Docker reports as 126 (cannot execute) and 127 (not found).
-fn create(root: &Path, request: CreateRequest) -> Result<String, Exit> {
+fn create(root: &Path, request: CreateRequest, flags: &ContainerFlags) -> Result<String, Exit> {
     let images = Images::open(root).map_err(|e| Exit::error(125, &e))?;
     let containers = super::open(root).map_err(|e| Exit::error(125, &*e))?;
+    bring_image(&images, &request.config.image, flags).map_err(|e| Exit::error(125, &*e))?;
     let created = containers
         .create(&images, request)
         .map_err(|e| Exit::error(125, &e))?;
@@ -55,12 +56,72 @@ fn create(root: &Path, request: CreateRequest) -> Result<String, Exit> {
     Ok(created.record.id)
 }
 
+/// `--pull missing` (the default), `always` or `never`, and `--platform`: Docker's run
+/// and create pull an image they do not have, showing the pull on stderr.
+fn bring_image(images: &Images, image: &str, flags: &ContainerFlags) -> anyhow::Result<()> {
+    use berth_engine::image::ImageError;
+    let policy = flags.pull.as_deref().unwrap_or("missing");
+    let platform = flags
+        .platform
+        .as_deref()
+        .map(berth_engine::registry::Platform::parse)
+        .transpose()?;
+    let present = match images.resolve(image) {
+        Ok(record) => Some(record),
+        Err(ImageError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let wanted = match (policy, &present) {
+        ("always", _) => true,
+        ("missing", Some(_)) | ("never", Some(_)) => false,
+        ("missing", None) => true,
+        ("never", None) => anyhow::bail!("No such image: {image} (--pull never)"),
+        (other, _) => anyhow::bail!(
+            "invalid pull option: '{other}': must be one of \"always\", \"missing\" or \"never\""
+        ),
+    };
+    if !wanted {
+        if let (Some(p), Some(record)) = (&platform, &present)
+            && (record.os != p.os || record.architecture != p.architecture)
+        {
+            anyhow::bail!(
+                "image {image} is {}/{}, not the requested platform {p}: pull it with --platform {p}",
+                record.os,
+                record.architecture
+            );
+        }
+        return Ok(());
+    }
+    // An id or id prefix is not pulled.
+    let reference = berth_engine::reference::Reference::parse(image)?;
+    if present.is_none() {
+        eprintln!(
+            "Unable to find image '{}' locally",
+            if reference.digest().is_some() {
+                reference.familiar_string()
+            } else {
+                reference.clone().with_default_tag().familiar_string()
+            }
+        );
+    }
+    let registry = berth_engine::registry::Registry::from_environment()?;
+    crate::cli::image::pull::pull_one(
+        images,
+        &registry,
+        &reference,
+        platform.as_ref(),
+        false,
+        crate::cli::image::pull::Out::Stderr,
+    )?;
+    Ok(())
+}
+
 pub fn run_create(root: &Path, args: &CreateArgs) -> anyhow::Result<()> {
     let request = args
         .flags
         .to_request(&args.image, &args.command)
         .map_err(|e| Exit::error(125, &*e))?;
-    let id = create(root, request)?;
+    let id = create(root, request, &args.flags)?;
     println!("{id}");
     Ok(())
 }
@@ -91,7 +152,7 @@ pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
     {
         request.host_config.console_size = [u32::from(rows), u32::from(cols)];
     }
-    let id = create(root, request)?;
+    let id = create(root, request, flags)?;
     let containers = super::open(root).map_err(|e| Exit::error(125, &*e))?;
     let berth = super::berth_binary().map_err(|e| Exit::error(125, &*e))?;
     // With a terminal the keys go to the container (Ctrl-C included) and the window

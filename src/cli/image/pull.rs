@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use anyhow::bail;
 use berth_engine::image::pull::{LayerStatus, PullEvent, Pulled};
+
 use berth_engine::reference::Reference;
 use berth_engine::registry::{Platform, Registry};
 use clap::Args;
@@ -47,8 +48,6 @@ pub fn run(root: &Path, args: &PullArgs) -> anyhow::Result<()> {
     } else {
         vec![reference.clone()]
     };
-    let out = std::io::stdout();
-    let tty = out.is_terminal();
     if !args.quiet && reference.tag().is_none() && reference.digest().is_none() && !args.all_tags {
         println!("Using default tag: latest");
     }
@@ -57,26 +56,14 @@ pub fn run(root: &Path, args: &PullArgs) -> anyhow::Result<()> {
     }
     let mut last = None;
     for one in &tags {
-        let target = match one.digest() {
-            Some(d) => d.to_string(),
-            None => one.tag_or_default().to_string(),
-        };
-        if !args.quiet {
-            println!("{target}: Pulling from {}", one.path());
-        }
-        let view = Mutex::new(View::new(tty));
-        let events = |e: PullEvent| {
-            if !args.quiet
-                && let Ok(mut v) = view.lock()
-            {
-                v.show(e);
-            }
-        };
-        let pulled = images.pull(&registry, one, platform.as_ref(), &events)?;
-        if !args.quiet {
-            report(&pulled, one);
-        }
-        last = Some(pulled);
+        last = Some(pull_one(
+            &images,
+            &registry,
+            one,
+            platform.as_ref(),
+            args.quiet,
+            Out::Stdout,
+        )?);
     }
     match (last, args.all_tags) {
         (Some(_), true) => println!("{}", reference.name()),
@@ -86,28 +73,82 @@ pub fn run(root: &Path, args: &PullArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn report(pulled: &Pulled, asked: &Reference) {
-    println!("Digest: {}", pulled.digest);
-    let shown = pulled.reference.familiar_string();
-    if pulled.newer {
-        println!("Status: Downloaded newer image for {shown}");
-    } else {
-        println!("Status: Image is up to date for {shown}");
+/// Where a pull's progress goes: `pull` prints it, `run` and `create` show it on stderr.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Out {
+    Stdout,
+    Stderr,
+}
+
+impl Out {
+    fn line(self, text: &str) {
+        match self {
+            Out::Stdout => {
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            }
+            Out::Stderr => {
+                let _ = writeln!(std::io::stderr().lock(), "{text}");
+            }
+        }
     }
-    let _ = asked;
+
+    fn is_terminal(self) -> bool {
+        match self {
+            Out::Stdout => std::io::stdout().is_terminal(),
+            Out::Stderr => std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// Pulls one reference with Docker's lines (`<tag>: Pulling from <path>`, the layers,
+/// `Digest:`, `Status:`), nothing with `quiet`.
+pub fn pull_one(
+    images: &berth_engine::image::Images,
+    registry: &Registry,
+    one: &Reference,
+    platform: Option<&Platform>,
+    quiet: bool,
+    out: Out,
+) -> anyhow::Result<Pulled> {
+    let target = match one.digest() {
+        Some(d) => d.to_string(),
+        None => one.tag_or_default().to_string(),
+    };
+    if !quiet {
+        out.line(&format!("{target}: Pulling from {}", one.path()));
+    }
+    let view = Mutex::new(View::new(out));
+    let events = |e: PullEvent| {
+        if !quiet && let Ok(mut v) = view.lock() {
+            v.show(e);
+        }
+    };
+    let pulled = images.pull(registry, one, platform, &events)?;
+    if !quiet {
+        out.line(&format!("Digest: {}", pulled.digest));
+        let shown = pulled.reference.familiar_string();
+        if pulled.newer {
+            out.line(&format!("Status: Downloaded newer image for {shown}"));
+        } else {
+            out.line(&format!("Status: Image is up to date for {shown}"));
+        }
+    }
+    Ok(pulled)
 }
 
 /// The layers' lines: printed as they change (no terminal), or kept and redrawn.
 struct View {
+    out: Out,
     tty: bool,
     layers: Vec<(String, String)>,
     drawn: usize,
 }
 
 impl View {
-    fn new(tty: bool) -> View {
+    fn new(out: Out) -> View {
         View {
-            tty,
+            out,
+            tty: out.is_terminal(),
             layers: Vec::new(),
             drawn: 0,
         }
@@ -127,11 +168,14 @@ impl View {
             LayerStatus::DownloadComplete => "Download complete".to_string(),
             LayerStatus::PullComplete => "Pull complete".to_string(),
         };
-        let mut out = std::io::stdout().lock();
         if !self.tty {
-            let _ = writeln!(out, "{}: {text}", e.layer);
+            self.out.line(&format!("{}: {text}", e.layer));
             return;
         }
+        let mut out: Box<dyn Write> = match self.out {
+            Out::Stdout => Box::new(std::io::stdout().lock()),
+            Out::Stderr => Box::new(std::io::stderr().lock()),
+        };
         match self.layers.iter_mut().find(|(id, _)| *id == e.layer) {
             Some(entry) => entry.1 = text,
             None => self.layers.push((e.layer, text)),

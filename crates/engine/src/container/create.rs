@@ -94,9 +94,9 @@ impl Containers {
         // `image prune` (exclusive) either sees this container or runs before it.
         let _content = images.store().lock_shared()?;
         let image = images.resolve(&request.config.image).map_err(|e| match e {
-            crate::image::ImageError::NotFound(name) => ContainerError::Invalid(format!(
-                "no such image: {name} (berth does not pull yet: bring it with `berth load` or `berth import`)"
-            )),
+            crate::image::ImageError::NotFound(name) => {
+                ContainerError::Invalid(format!("no such image: {name} (`berth pull` brings it)"))
+            }
             e => e.into(),
         })?;
         let image_config = images.config(&image)?;

@@ -173,6 +173,14 @@ impl Client {
             ureq::Error::Timeout(t) => format!("timed out ({t})"),
             e => e.to_string(),
         };
+        let uri: Option<ureq::http::Uri> = format!("https://{}/", self.host).parse().ok();
+        let proxied = |p: &&ureq::Proxy| uri.as_ref().is_some_and(|u| !p.is_no_proxy(u));
+        let reason = match self.agent.config().proxy().filter(proxied) {
+            Some(proxy) => {
+                format!("{reason} (through the proxy {}:{} the environment sets)", proxy.host(), proxy.port())
+            }
+            _ => reason,
+        };
         RegistryError::Unreachable {
             registry: self.registry.clone(),
             reason,
