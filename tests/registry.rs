@@ -489,3 +489,67 @@ fn push_then_pull_into_a_fresh_root_gives_the_same_image_and_digest() {
         )
     );
 }
+
+#[test]
+fn a_tls_registry_is_trusted_through_certs_d_with_its_ca_and_client_certificate() {
+    harness::require_root();
+    let root = StateRoot::new("reg-tls");
+    let ca = harness::registry::TestCa::make(&root.path().join("ca"));
+    let registry = Registry::start(root.path(), "registry", &ca.registry_tls(), "");
+    // skopeo's certificate directory has the same layout as certs.d.
+    let skopeo_certs = root.path().join("skopeo-certs");
+    std::fs::create_dir_all(&skopeo_certs).expect("skopeo certs");
+    std::fs::copy(&ca.ca, skopeo_certs.join("ca.crt")).expect("copy ca");
+    std::fs::copy(&ca.client_cert, skopeo_certs.join("client.cert")).expect("copy cert");
+    std::fs::copy(&ca.client_key, skopeo_certs.join("client.key")).expect("copy key");
+    let name = format!("{}/secure/busybox:1.0", registry.host);
+    seed(
+        &root.busybox_tar(),
+        &format!("docker://{name}"),
+        &["--dest-cert-dir", skopeo_certs.to_str().expect("path")],
+    );
+    let env = Env::new(&root, "{}");
+    let pull = |root: &StateRoot| env.berth(root, &["pull", "-q", &name]);
+
+    // Nothing in certs.d: the server's certificate has an unknown issuer.
+    let (code, _, err) = pull(&root);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("cannot reach registry {}: TLS:", registry.host)),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("certs.d/{}/ca.crt", registry.host)),
+        "{err}"
+    );
+
+    // The CA alone: the registry still wants a client certificate.
+    let dir = env.certs_dir(&registry.host);
+    std::fs::create_dir_all(&dir).expect("certs.d");
+    std::fs::copy(&ca.ca, dir.join("ca.crt")).expect("copy ca");
+    let (code, _, err) = pull(&root);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the registry wants a client certificate"),
+        "{err}"
+    );
+
+    // CA and client certificate: verified, no warning.
+    std::fs::copy(&ca.client_cert, dir.join("client.cert")).expect("copy cert");
+    std::fs::copy(&ca.client_key, dir.join("client.key")).expect("copy key");
+    let (code, out, err) = pull(&root);
+    assert_eq!((code, out.trim()), (0, name.as_str()), "{err}");
+    assert!(!err.contains("WARNING"), "{err}");
+
+    // Without the CA, a loopback registry is insecure (as Docker has it): its
+    // certificate is taken, with a warning that says so.
+    std::fs::remove_file(dir.join("ca.crt")).expect("remove ca");
+    let other = StateRoot::new("reg-tls-noca");
+    let (code, out, err) = pull(&other);
+    assert_eq!((code, out.trim()), (0, name.as_str()), "{err}");
+    assert!(
+        err.contains("WARNING: the TLS certificate of 127.0.0.1:"),
+        "{err}"
+    );
+    assert!(err.contains("is not verified"), "{err}");
+}

@@ -95,6 +95,9 @@ pub fn login(args: &LoginArgs) -> anyhow::Result<()> {
         }),
     )?;
     client.check_login()?;
+    for w in client.warnings() {
+        eprintln!("WARNING: {w}");
+    }
     registry
         .credentials
         .store(&registry_name, &username, &password)?;

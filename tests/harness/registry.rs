@@ -182,3 +182,109 @@ impl Env {
         out
     }
 }
+
+/// A test CA and the certificates it signs (ECDSA P-256, made by openssl): a server
+/// certificate for 127.0.0.1 and a client certificate, in `dir`.
+pub struct TestCa {
+    pub ca: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl TestCa {
+    pub fn make(dir: &Path) -> TestCa {
+        std::fs::create_dir_all(dir).expect("ca dir");
+        let key = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        let mut ca = vec!["req", "-x509"];
+        ca.extend(key);
+        ca.extend([
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=berth test CA",
+        ]);
+        openssl(dir, &ca);
+        for (name, subject, ext) in [
+            (
+                "server",
+                "/CN=127.0.0.1",
+                "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+            ),
+            (
+                "client",
+                "/CN=berth test client",
+                "extendedKeyUsage=clientAuth\n",
+            ),
+        ] {
+            let mut req = vec!["req"];
+            req.extend(key);
+            let (keyfile, csr) = (format!("{name}.key"), format!("{name}.csr"));
+            req.extend(["-keyout", &keyfile, "-out", &csr, "-subj", subject]);
+            openssl(dir, &req);
+            std::fs::write(dir.join(format!("{name}.ext")), ext).expect("ext");
+            let (cert, extfile) = (format!("{name}.cert"), format!("{name}.ext"));
+            openssl(
+                dir,
+                &[
+                    "x509",
+                    "-req",
+                    "-in",
+                    &csr,
+                    "-CA",
+                    "ca.crt",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-out",
+                    &cert,
+                    "-days",
+                    "2",
+                    "-extfile",
+                    &extfile,
+                ],
+            );
+        }
+        TestCa {
+            ca: dir.join("ca.crt"),
+            server_cert: dir.join("server.cert"),
+            server_key: dir.join("server.key"),
+            client_cert: dir.join("client.cert"),
+            client_key: dir.join("client.key"),
+        }
+    }
+
+    /// The `http:` YAML of a registry serving TLS that wants client certificates.
+    pub fn registry_tls(&self) -> String {
+        format!(
+            "  tls:\n    certificate: {}\n    key: {}\n    clientcas:\n      - {}\n",
+            self.server_cert.display(),
+            self.server_key.display(),
+            self.ca.display()
+        )
+    }
+}

@@ -124,6 +124,9 @@ pub fn pull_one(
         }
     };
     let pulled = images.pull(registry, one, platform, &events)?;
+    for w in &pulled.warnings {
+        eprintln!("WARNING: {w}");
+    }
     if !quiet {
         out.line(&format!("Digest: {}", pulled.digest));
         let shown = pulled.reference.familiar_string();

@@ -85,6 +85,9 @@ pub fn run(root: &Path, args: &PushArgs) -> anyhow::Result<()> {
             let _ = writeln!(std::io::stdout().lock(), "{}: {text}", e.layer);
         };
         let pushed = images.push(&registry, one, &events)?;
+        for w in &pushed.warnings {
+            eprintln!("WARNING: {w}");
+        }
         if args.quiet {
             println!("{}", one.familiar_string());
         } else {

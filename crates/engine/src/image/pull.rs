@@ -57,6 +57,8 @@ pub struct Pulled {
     pub reference: Reference,
     /// Whether the reference pointed at another image (or none) before.
     pub newer: bool,
+    /// What had to be accepted on the way (an insecure registry's unverified certificate).
+    pub warnings: Vec<String>,
 }
 
 impl Images {
@@ -183,6 +185,7 @@ impl Images {
         self.store
             .set_tag(&format!("{}@{}", reference.name(), top.digest), &id)?;
         Ok(Pulled {
+            warnings: client.warnings(),
             newer: previous.as_ref() != Some(&id),
             id,
             digest: top.digest,

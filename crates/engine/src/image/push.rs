@@ -42,6 +42,8 @@ pub struct Pushed {
     pub tag: String,
     pub digest: Digest,
     pub size: usize,
+    /// What had to be accepted on the way (an insecure registry's unverified certificate).
+    pub warnings: Vec<String>,
 }
 
 /// One blob to bring to the registry.
@@ -109,6 +111,7 @@ impl Images {
         self.store
             .set_tag(&format!("{}@{digest}", reference.name()), &record.id)?;
         Ok(Pushed {
+            warnings: client.warnings(),
             tag,
             digest,
             size: manifest_bytes.len(),

@@ -98,6 +98,12 @@ struct AuthState {
 
 pub struct Client {
     agent: ureq::Agent,
+    /// The TLS material, for an agent that does not verify the server (an insecure
+    /// registry whose certificate does not verify, as Docker treats it).
+    tls: Tls,
+    unverified: OnceLock<ureq::Agent>,
+    verify: std::sync::atomic::AtomicBool,
+    warnings: Mutex<Vec<String>>,
     /// The registry's name, for credentials and messages (`docker.io`, `127.0.0.1:5000`).
     registry: String,
     /// Where its API is (`registry-1.docker.io` for Docker Hub).
@@ -124,8 +130,13 @@ impl Client {
         } else {
             registry
         };
+        let tls = Tls::load(settings, host)?;
         Ok(Client {
-            agent: agent(settings, host)?,
+            agent: tls.agent(false),
+            tls,
+            unverified: OnceLock::new(),
+            verify: std::sync::atomic::AtomicBool::new(true),
+            warnings: Mutex::new(Vec::new()),
             registry: registry.to_string(),
             host: host.to_string(),
             insecure: settings.is_insecure(host),
@@ -141,8 +152,13 @@ impl Client {
             .split_once("://")
             .map(|(_, rest)| rest.split('/').next().unwrap_or(rest))
             .unwrap_or(url);
+        let tls = Tls::load(settings, host)?;
         let client = Client {
-            agent: agent(settings, host)?,
+            agent: tls.agent(false),
+            tls,
+            unverified: OnceLock::new(),
+            verify: std::sync::atomic::AtomicBool::new(true),
+            warnings: Mutex::new(Vec::new()),
             registry: host.to_string(),
             host: host.to_string(),
             insecure: url.starts_with("http://"),
@@ -158,26 +174,49 @@ impl Client {
         &self.registry
     }
 
+    fn warn(&self, text: String) {
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(text);
+        }
+    }
+
+    /// What the client had to accept on the way (an unverified certificate), for the
+    /// caller to show.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.lock().map(|w| w.clone()).unwrap_or_default()
+    }
+
     fn unreachable(&self, e: &ureq::Error) -> RegistryError {
-        let reason = match e {
-            ureq::Error::Io(io) => io.to_string(),
-            ureq::Error::HostNotFound => "host not found".to_string(),
-            ureq::Error::Tls(t) => format!(
+        let reason = match (rustls_error(e), e) {
+            (
+                Some(rustls::Error::AlertReceived(
+                    rustls::AlertDescription::CertificateRequired
+                    | rustls::AlertDescription::BadCertificate,
+                )),
+                _,
+            ) => format!(
+                "TLS: the registry wants a client certificate: put it in certs.d/{}/client.cert with its key in client.key",
+                self.host
+            ),
+            (Some(t), _) => format!(
                 "TLS: {t} (a registry with its own CA needs it in certs.d/{}/ca.crt)",
                 self.host
             ),
-            ureq::Error::Rustls(t) => format!(
-                "TLS: {t} (a registry with its own CA needs it in certs.d/{}/ca.crt)",
-                self.host
-            ),
-            ureq::Error::Timeout(t) => format!("timed out ({t})"),
-            e => e.to_string(),
+            (None, ureq::Error::Io(io)) => io.to_string(),
+            (None, ureq::Error::HostNotFound) => "host not found".to_string(),
+            (None, ureq::Error::Tls(t)) => format!("TLS: {t}"),
+            (None, ureq::Error::Timeout(t)) => format!("timed out ({t})"),
+            (None, e) => e.to_string(),
         };
         let uri: Option<ureq::http::Uri> = format!("https://{}/", self.host).parse().ok();
         let proxied = |p: &&ureq::Proxy| uri.as_ref().is_some_and(|u| !p.is_no_proxy(u));
         let reason = match self.agent.config().proxy().filter(proxied) {
             Some(proxy) => {
-                format!("{reason} (through the proxy {}:{} the environment sets)", proxy.host(), proxy.port())
+                format!(
+                    "{reason} (through the proxy {}:{} the environment sets)",
+                    proxy.host(),
+                    proxy.port()
+                )
             }
             _ => reason,
         };
@@ -194,13 +233,40 @@ impl Client {
             return Ok(base);
         }
         let https = format!("https://{}", self.host);
-        let reply = match self.raw("GET", &format!("{https}/v2/"), &[], None, Payload::Empty) {
+        let ping = |base: &str| self.raw("GET", &format!("{base}/v2/"), &[], None, Payload::Empty);
+        let reply = match ping(&https) {
             Ok(r) => (https, r),
             Err(e) if self.insecure => {
-                let http = format!("http://{}", self.host);
-                match self.raw("GET", &format!("{http}/v2/"), &[], None, Payload::Empty) {
-                    Ok(r) => (http, r),
-                    Err(_) => return Err(self.unreachable(&e)),
+                // An insecure registry: a certificate that does not verify is taken (with a
+                // warning), and plain HTTP is tried when what answers it is a registry.
+                let mut found = None;
+                if invalid_certificate(&e) {
+                    self.verify
+                        .store(false, std::sync::atomic::Ordering::Relaxed);
+                    match ping(&https) {
+                        Ok(r) => {
+                            self.warn(format!(
+                                "the TLS certificate of {} is not verified ({}): it is an insecure registry; put its CA in certs.d/{}/ca.crt",
+                                self.host,
+                                tls_reason(&e),
+                                self.host
+                            ));
+                            found = Some((https.clone(), r));
+                        }
+                        Err(_) => self
+                            .verify
+                            .store(true, std::sync::atomic::Ordering::Relaxed),
+                    }
+                }
+                match found {
+                    Some(f) => f,
+                    None => {
+                        let http = format!("http://{}", self.host);
+                        match ping(&http) {
+                            Ok(r) if r.status == 200 || r.status == 401 => (http, r),
+                            _ => return Err(self.unreachable(&e)),
+                        }
+                    }
                 }
             }
             Err(e) => return Err(self.unreachable(&e)),
@@ -240,21 +306,25 @@ impl Client {
         if let Some(a) = authorization {
             builder = builder.header("Authorization", a);
         }
+        let agent = if self.verify.load(std::sync::atomic::Ordering::Relaxed) {
+            &self.agent
+        } else {
+            self.unverified.get_or_init(|| self.tls.agent(true))
+        };
         let response = match payload {
             Payload::Empty => {
                 if matches!(method, "PUT" | "POST" | "PATCH") {
                     builder = builder.header("Content-Length", "0");
                 }
-                self.agent.run(builder.body(())?)?
+                agent.run(builder.body(())?)?
             }
             Payload::Bytes(b) => {
                 builder = builder.header("Content-Length", b.len().to_string());
-                self.agent.run(builder.body(b)?)?
+                agent.run(builder.body(b)?)?
             }
             Payload::Reader(r, len) => {
                 builder = builder.header("Content-Length", len.to_string());
-                self.agent
-                    .run(builder.body(ureq::SendBody::from_reader(r))?)?
+                agent.run(builder.body(ureq::SendBody::from_reader(r))?)?
             }
         };
         let (parts, body) = response.into_parts();
@@ -436,74 +506,111 @@ impl Client {
     }
 }
 
-/// An agent for `host`: the system's roots and the registry's own CAs, its client
-/// certificate if it has one; statuses are answers, not errors; no overall timeout (a
-/// layer may take long), but connecting may not.
-fn agent(settings: &Settings, host: &str) -> Result<ureq::Agent, RegistryError> {
-    let mut roots: Vec<Certificate<'static>> = Vec::new();
-    if let Ok(pem) = std::fs::read(SYSTEM_ROOTS) {
-        roots.extend(certificates(&pem));
-    }
-    let mut client_cert = None;
-    for dir in settings.cert_dirs_of(host) {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut names: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        names.sort();
-        for path in names {
-            let bad = |what: &str| {
-                RegistryError::Invalid(format!("{}: not a PEM {what}", path.display()))
+/// The TLS material of one registry: the system's roots and the registry's own CAs, its
+/// client certificate if it has one.
+struct Tls {
+    roots: Vec<Certificate<'static>>,
+    client_cert: Option<ClientCert>,
+}
+
+impl Tls {
+    fn load(settings: &Settings, host: &str) -> Result<Tls, RegistryError> {
+        let mut roots: Vec<Certificate<'static>> = Vec::new();
+        if let Ok(pem) = std::fs::read(SYSTEM_ROOTS) {
+            roots.extend(certificates(&pem));
+        }
+        let mut client_cert = None;
+        for dir in settings.cert_dirs_of(host) {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
             };
-            match path.extension().and_then(|e| e.to_str()) {
-                Some("crt") => {
-                    let pem = std::fs::read(&path).map_err(|_| bad("certificate"))?;
-                    let certs = certificates(&pem);
-                    if certs.is_empty() {
-                        return Err(bad("certificate"));
+            let mut names: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            names.sort();
+            for path in names {
+                let bad = |what: &str| {
+                    RegistryError::Invalid(format!("{}: not a PEM {what}", path.display()))
+                };
+                match path.extension().and_then(|e| e.to_str()) {
+                    Some("crt") => {
+                        let pem = std::fs::read(&path).map_err(|_| bad("certificate"))?;
+                        let certs = certificates(&pem);
+                        if certs.is_empty() {
+                            return Err(bad("certificate"));
+                        }
+                        roots.extend(certs);
                     }
-                    roots.extend(certs);
+                    Some("cert") if client_cert.is_none() => {
+                        let key_path = path.with_extension("key");
+                        let pem = std::fs::read(&path).map_err(|_| bad("certificate"))?;
+                        let key_pem = std::fs::read(&key_path).map_err(|_| {
+                            RegistryError::Invalid(format!(
+                                "{}: a client certificate needs its key in {}",
+                                path.display(),
+                                key_path.display()
+                            ))
+                        })?;
+                        let key = PrivateKey::from_pem(&key_pem).map_err(|_| {
+                            RegistryError::Invalid(format!(
+                                "{}: not a PEM private key",
+                                key_path.display()
+                            ))
+                        })?;
+                        client_cert = Some(ClientCert::new_with_certs(&certificates(&pem), key));
+                    }
+                    _ => {}
                 }
-                Some("cert") if client_cert.is_none() => {
-                    let key_path = path.with_extension("key");
-                    let pem = std::fs::read(&path).map_err(|_| bad("certificate"))?;
-                    let key_pem = std::fs::read(&key_path).map_err(|_| {
-                        RegistryError::Invalid(format!(
-                            "{}: a client certificate needs its key in {}",
-                            path.display(),
-                            key_path.display()
-                        ))
-                    })?;
-                    let key = PrivateKey::from_pem(&key_pem).map_err(|_| {
-                        RegistryError::Invalid(format!(
-                            "{}: not a PEM private key",
-                            key_path.display()
-                        ))
-                    })?;
-                    client_cert = Some(ClientCert::new_with_certs(&certificates(&pem), key));
-                }
-                _ => {}
             }
         }
+        Ok(Tls { roots, client_cert })
     }
-    let root_certs = if roots.is_empty() {
-        RootCerts::WebPki
-    } else {
-        RootCerts::Specific(Arc::new(roots))
-    };
-    let tls = TlsConfig::builder()
-        .root_certs(root_certs)
-        .client_cert(client_cert)
-        .build();
-    let config = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .tls_config(tls)
-        .timeout_connect(Some(Duration::from_secs(15)))
-        .timeout_recv_response(Some(Duration::from_secs(60)))
-        .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
-        .max_idle_connections_per_host(8)
-        .build();
-    Ok(ureq::Agent::new_with_config(config))
+
+    /// An agent with this material: statuses are answers, not errors; no overall timeout
+    /// (a layer may take long), but connecting may not.
+    fn agent(&self, unverified: bool) -> ureq::Agent {
+        let root_certs = if self.roots.is_empty() {
+            RootCerts::WebPki
+        } else {
+            RootCerts::Specific(Arc::new(self.roots.clone()))
+        };
+        let tls = TlsConfig::builder()
+            .root_certs(root_certs)
+            .client_cert(self.client_cert.clone())
+            .disable_verification(unverified)
+            .build();
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .tls_config(tls)
+            .timeout_connect(Some(Duration::from_secs(15)))
+            .timeout_recv_response(Some(Duration::from_secs(60)))
+            .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
+            .max_idle_connections_per_host(8)
+            .build();
+        ureq::Agent::new_with_config(config)
+    }
+}
+
+/// The rustls error behind a failed request, if TLS failed (ureq passes it up as an I/O
+/// error).
+fn rustls_error(e: &ureq::Error) -> Option<&rustls::Error> {
+    match e {
+        ureq::Error::Rustls(r) => Some(r),
+        ureq::Error::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        _ => None,
+    }
+}
+
+/// A TLS failure about the server's certificate (unknown issuer, wrong name, expired).
+fn invalid_certificate(e: &ureq::Error) -> bool {
+    matches!(rustls_error(e), Some(rustls::Error::InvalidCertificate(_)))
+}
+
+fn tls_reason(e: &ureq::Error) -> String {
+    match rustls_error(e) {
+        Some(r) => r.to_string(),
+        None => e.to_string(),
+    }
 }
 
 fn certificates(pem: &[u8]) -> Vec<Certificate<'static>> {
