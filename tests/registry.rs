@@ -553,3 +553,196 @@ fn a_tls_registry_is_trusted_through_certs_d_with_its_ca_and_client_certificate(
     );
     assert!(err.contains("is not verified"), "{err}");
 }
+
+/// An OCI layout in `dir` whose tag `1` is an index of two single-layer images, one per
+/// platform (`amd64`, `arm64/v8`), each layer holding a file that names its platform.
+/// Returns the config digests (image ids), amd64's first.
+fn two_platform_layout(dir: &std::path::Path) -> (String, String) {
+    use harness::tarball::{sha256_hex, tar_of};
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).expect("layout");
+    let put = |bytes: &[u8]| {
+        let hex = sha256_hex(bytes);
+        std::fs::write(blobs.join(&hex), bytes).expect("blob");
+        (format!("sha256:{hex}"), bytes.len())
+    };
+    let mut entries = Vec::new();
+    let mut ids = Vec::new();
+    for (arch, variant) in [("amd64", None), ("arm64", Some("v8"))] {
+        let layer = tar_of(&[("platform", arch.as_bytes())]);
+        let (layer_digest, layer_size) = put(&layer);
+        let config = serde_json::json!({
+            "architecture": arch, "os": "linux", "variant": variant,
+            "config": {"Cmd": ["/bin/true"]},
+            "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+        });
+        let (config_digest, config_size) = put(&serde_json::to_vec(&config).expect("json"));
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer_size}],
+        });
+        let (manifest_digest, manifest_size) = put(&serde_json::to_vec(&manifest).expect("json"));
+        let mut platform = serde_json::json!({"architecture": arch, "os": "linux"});
+        if let Some(v) = variant {
+            platform["variant"] = v.into();
+        }
+        entries.push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest, "size": manifest_size, "platform": platform,
+        }));
+        ids.push(config_digest);
+    }
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": entries,
+    });
+    let (index_digest, index_size) = put(&serde_json::to_vec(&index).expect("json"));
+    let top = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": index_digest, "size": index_size,
+            "annotations": {"org.opencontainers.image.ref.name": "1"},
+        }],
+    });
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(&top).expect("json"),
+    )
+    .expect("index");
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).expect("layout");
+    (ids.remove(0), ids.remove(0))
+}
+
+#[test]
+fn a_manifest_list_gives_the_hosts_platform_or_the_one_asked_for() {
+    harness::require_root();
+    let root = StateRoot::new("reg-multi");
+    let registry = Registry::start(root.path(), "registry", "", "");
+    let layout = root.path().join("layout");
+    let (amd64, arm64) = two_platform_layout(&layout);
+    let name = format!("{}/multi/app:1", registry.host);
+    let out = Command::new("skopeo")
+        .args(["copy", "-q", "--all", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}:1", layout.display()))
+        .arg(format!("docker://{name}"))
+        .output()
+        .expect("skopeo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let raw = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{name}"))
+        .output()
+        .expect("skopeo inspect --raw");
+    let index_digest = format!("sha256:{}", harness::tarball::sha256_hex(&raw.stdout));
+    let env = Env::new(&root, "{}");
+
+    let out = env.ok(&root, &["pull", &name]);
+    assert!(out.contains(&format!("Digest: {index_digest}")), "{out}");
+    assert_eq!(image_id(&root, &env, &name), amd64, "{out}");
+    let arch = env.ok(
+        &root,
+        &["image", "inspect", "--format", "{{.Architecture}}", &name],
+    );
+    assert_eq!(arch.trim(), "amd64");
+
+    let out = env.ok(&root, &["pull", "--platform", "linux/arm64", &name]);
+    assert!(out.contains("Status: Downloaded newer image"), "{out}");
+    assert_eq!(image_id(&root, &env, &name), arm64);
+    // The digest reference is the index's, and points at the image pulled last (one
+    // reference, one image, as Docker's reference store has it).
+    let digests = env.ok(
+        &root,
+        &[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .RepoDigests}}",
+            &arm64,
+        ],
+    );
+    assert_eq!(
+        digests.trim(),
+        format!("[\"{}/multi/app@{index_digest}\"]", registry.host)
+    );
+
+    let (code, _, err) = env.berth(&root, &["pull", "--platform", "linux/s390x", &name]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no matching manifest for linux/s390x in the manifest list entries"),
+        "{err}"
+    );
+    assert!(err.contains("linux/amd64, linux/arm64/v8"), "{err}");
+}
+
+#[test]
+fn a_mirror_serves_docker_hub_images_and_a_dead_one_hands_over_to_docker_hub() {
+    harness::require_root();
+    let root = StateRoot::new("reg-mirror");
+    let mut mirror = Registry::start(root.path(), "mirror", "", "");
+    seed(
+        &root.busybox_tar(),
+        &format!("docker://{}/library/busybox:latest", mirror.host),
+        &["--dest-tls-verify=false"],
+    );
+    let digest = skopeo_digest(
+        &format!("{}/library/busybox:latest", mirror.host),
+        &["--tls-verify=false"],
+    );
+    let env = Env::new(
+        &root,
+        &format!(r#"{{"registry-mirrors": ["http://{}"]}}"#, mirror.host),
+    );
+    let out = env.ok(&root, &["pull", "busybox"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Using default tag: latest", "{out}");
+    assert_eq!(lines[1], "latest: Pulling from library/busybox", "{out}");
+    assert!(
+        lines.contains(&format!("Digest: {digest}").as_str()),
+        "{out}"
+    );
+    assert!(
+        lines.contains(&"Status: Downloaded newer image for busybox:latest"),
+        "{out}"
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"docker.io/library/busybox:latest"),
+        "{out}"
+    );
+    let digests = env.ok(
+        &root,
+        &[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .RepoDigests}}",
+            "busybox",
+        ],
+    );
+    assert_eq!(digests.trim(), format!("[\"busybox@{digest}\"]"));
+
+    // The mirror gone: berth goes on to Docker Hub, which the test's dead proxy stands
+    // for, and says so.
+    mirror.stop();
+    let (code, _, err) = env.berth(&root, &["pull", "busybox"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot reach registry docker.io:"), "{err}");
+    assert!(err.contains("through the proxy 127.0.0.1:9"), "{err}");
+
+    // A mirror that is not a URL is refused with the file and the key.
+    let bad = Env::new(&root, "{\n  \"registry-mirrors\": [\"mirror.example\"]\n}");
+    let (code, _, err) = bad.berth(&root, &["pull", "busybox"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("config.json: registry-mirrors: \"mirror.example\" must be a URL"),
+        "{err}"
+    );
+}
