@@ -746,3 +746,236 @@ fn a_mirror_serves_docker_hub_images_and_a_dead_one_hands_over_to_docker_hub() {
         "{err}"
     );
 }
+
+/// A token server for the registry's token auth, as the distribution spec has it: basic
+/// credentials `alice:s3cret` get pull and push on every repository, anonymous clients
+/// pull on `public/*` only, wrong credentials get 401. Tokens are JWTs signed (RS256,
+/// by openssl) with a certificate the registry trusts and carried in the `x5c` header.
+struct TokenServer {
+    url: String,
+    issued: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+fn token_server(dir: &std::path::Path, service: &'static str) -> TokenServer {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "token.key",
+        "-out",
+        "token.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=berth test token issuer",
+    ]);
+    let der = run(&["x509", "-in", "token.crt", "-outform", "DER"]);
+    let header = b64url.encode(
+        serde_json::to_vec(
+            &serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [b64.encode(&der)]}),
+        )
+        .expect("json"),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").expect("token server");
+    let url = format!("http://{}/token", listener.local_addr().expect("addr"));
+    let issued = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = issued.clone();
+    let dir = dir.to_path_buf();
+    let good = format!("Basic {}", b64.encode("alice:s3cret"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+            let mut request = String::new();
+            let mut authorization = None;
+            loop {
+                let mut line = String::new();
+                if std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) == 0
+                    || line == "\r\n"
+                {
+                    break;
+                }
+                if request.is_empty() {
+                    request = line.clone();
+                } else if let Some(v) = line
+                    .strip_prefix("Authorization: ")
+                    .or_else(|| line.strip_prefix("authorization: "))
+                {
+                    authorization = Some(v.trim().to_string());
+                }
+            }
+            let query = request
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .split_once('?')
+                .map(|(_, q)| q.to_string())
+                .unwrap_or_default();
+            let scopes: Vec<String> = query
+                .split('&')
+                .filter_map(|kv| kv.strip_prefix("scope="))
+                .map(|s| {
+                    s.replace("%3A", ":")
+                        .replace("%2F", "/")
+                        .replace("%2C", ",")
+                        .replace("%20", " ")
+                })
+                .collect();
+            let user = match authorization.as_deref() {
+                None => None,
+                Some(a) if a == good => Some("alice"),
+                Some(_) => {
+                    let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"wrong user name or password"}]}"#;
+                    let _ = write!(
+                        &stream,
+                        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    continue;
+                }
+            };
+            let mut access = Vec::new();
+            for scope in &scopes {
+                let mut parts = scope.splitn(3, ':');
+                let (Some(kind), Some(name), Some(_)) = (parts.next(), parts.next(), parts.next())
+                else {
+                    continue;
+                };
+                let actions: Vec<&str> = match user {
+                    Some(_) => vec!["pull", "push"],
+                    None if name.starts_with("public/") => vec!["pull"],
+                    None => vec![],
+                };
+                access.push(serde_json::json!({"type": kind, "name": name, "actions": actions}));
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("time")
+                .as_secs();
+            let claims = serde_json::json!({
+                "iss": "berth-test-issuer", "sub": user.unwrap_or(""), "aud": service,
+                "exp": now + 300, "nbf": now - 10, "iat": now, "jti": format!("{now}-{}", access.len()),
+                "access": access,
+            });
+            let signing_input = format!(
+                "{header}.{}",
+                b64url.encode(serde_json::to_vec(&claims).expect("json"))
+            );
+            let input_file = dir.join(format!("input-{}", std::process::id()));
+            std::fs::write(&input_file, &signing_input).expect("input");
+            let signature = Command::new("openssl")
+                .args(["dgst", "-sha256", "-sign", "token.key"])
+                .arg(&input_file)
+                .current_dir(&dir)
+                .output()
+                .expect("openssl sign")
+                .stdout;
+            let token = format!("{signing_input}.{}", b64url.encode(signature));
+            log.lock().expect("log").push(format!(
+                "{}:{}",
+                user.unwrap_or("anonymous"),
+                scopes.join(" ")
+            ));
+            let body = serde_json::json!({"token": token}).to_string();
+            let _ = write!(
+                &stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    TokenServer { url, issued }
+}
+
+#[test]
+fn a_token_auth_registry_gives_anonymous_and_logged_in_tokens() {
+    harness::require_root();
+    let root = StateRoot::new("reg-token");
+    let service = "berth-test-registry";
+    let tokens = token_server(root.path(), service);
+    let auth = format!(
+        "auth:\n  token:\n    realm: {}\n    service: {service}\n    issuer: berth-test-issuer\n    rootcertbundle: {}\n",
+        tokens.url,
+        root.path().join("token.crt").display()
+    );
+    let registry = Registry::start(root.path(), "registry", "", &auth);
+    let tar = root.busybox_tar();
+    for repo in ["public/busybox", "private/busybox"] {
+        seed(
+            &tar,
+            &format!("docker://{}/{repo}:1", registry.host),
+            &["--dest-tls-verify=false", "--dest-creds", "alice:s3cret"],
+        );
+    }
+    let env = Env::new(&root, "{}");
+    let public = format!("{}/public/busybox:1", registry.host);
+    let private = format!("{}/private/busybox:1", registry.host);
+
+    // Anonymous: a token for public repositories, none that lets it into private ones.
+    assert_eq!(
+        env.ok(&root, &["pull", "-q", &public]),
+        format!("{public}\n")
+    );
+    assert!(
+        tokens
+            .issued
+            .lock()
+            .expect("log")
+            .iter()
+            .any(|t| t == "anonymous:repository:public/busybox:pull")
+    );
+    let (code, _, err) = env.berth(&root, &["pull", &private]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("pull access denied for {}/private/busybox, repository does not exist or may require 'berth login'", registry.host)),
+        "{err}"
+    );
+
+    let (code, _, err) = env.berth_in(
+        &root,
+        &["login", "-u", "alice", "--password-stdin", &registry.host],
+        b"nope\n",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("wrong user name or password"), "{err}");
+    let (code, out, err) = env.berth_in(
+        &root,
+        &["login", "-u", "alice", "--password-stdin", &registry.host],
+        b"s3cret\n",
+    );
+    assert_eq!((code, out.as_str()), (0, "Login Succeeded\n"), "{err}");
+    assert_eq!(
+        env.ok(&root, &["pull", "-q", &private]),
+        format!("{private}\n")
+    );
+    let copy = format!("{}/private/copy:1", registry.host);
+    env.ok(&root, &["tag", &private, &copy]);
+    let out = env.ok(&root, &["push", &copy]);
+    assert!(out.contains(": Mounted from private/busybox"), "{out}");
+    assert!(
+        tokens
+            .issued
+            .lock()
+            .expect("log")
+            .iter()
+            .any(|t| t.starts_with("alice:repository:private/copy:pull,push"))
+    );
+}
