@@ -10,6 +10,7 @@ mod import;
 mod load;
 mod prune;
 pub mod pull;
+pub mod pull_policy;
 pub mod push;
 mod remove;
 mod save;
