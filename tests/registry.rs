@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use harness::registry::{Env, Registry, seed};
 use harness::state::StateRoot;
@@ -204,11 +204,36 @@ fn a_blob_whose_content_does_not_match_its_digest_is_refused_and_nothing_is_stor
     assert_eq!(root.count("tmp"), 0, "no staging file stays");
 }
 
-/// A proxy in front of the registry that, while `cut` is set, closes each connection
-/// after relaying `limit` bytes of answers.
-fn cutting_proxy(upstream: String, cut: Arc<AtomicBool>, limit: usize) -> String {
+/// What the proxy in front of a registry does once a connection has relayed `limit`
+/// bytes of answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AtLimit {
+    /// Relay everything.
+    Pass = 0,
+    /// Close the connection.
+    Cut = 1,
+    /// Stop relaying and keep the connection open (until the client goes), reporting it.
+    Stall = 2,
+}
+
+struct Proxy {
+    host: String,
+    mode: Arc<std::sync::atomic::AtomicU8>,
+    stalled: std::sync::mpsc::Receiver<()>,
+}
+
+impl Proxy {
+    fn set(&self, mode: AtLimit) {
+        self.mode.store(mode as u8, Ordering::Relaxed);
+    }
+}
+
+fn proxy(upstream: String, mode: AtLimit, limit: usize) -> Proxy {
     let listener = TcpListener::bind("127.0.0.1:0").expect("proxy");
     let host = listener.local_addr().expect("addr").to_string();
+    let mode = Arc::new(std::sync::atomic::AtomicU8::new(mode as u8));
+    let (stall_tx, stalled) = std::sync::mpsc::channel();
+    let shared = mode.clone();
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
             let Ok(server) = TcpStream::connect(&upstream) else {
@@ -222,7 +247,7 @@ fn cutting_proxy(upstream: String, cut: Arc<AtomicBool>, limit: usize) -> String
                 let _ = std::io::copy(&mut c_read, &mut s_write);
                 let _ = s_write.shutdown(Shutdown::Write);
             });
-            let cut = cut.clone();
+            let (mode, stall_tx) = (shared.clone(), stall_tx.clone());
             std::thread::spawn(move || {
                 let (mut server, mut client) = (server, client);
                 let mut sent = 0;
@@ -232,22 +257,37 @@ fn cutting_proxy(upstream: String, cut: Arc<AtomicBool>, limit: usize) -> String
                         Ok(0) | Err(_) => break,
                         Ok(n) => n,
                     };
-                    let n = if cut.load(Ordering::Relaxed) {
-                        n.min(limit.saturating_sub(sent))
-                    } else {
+                    let now = mode.load(Ordering::Relaxed);
+                    let n = if now == AtLimit::Pass as u8 {
                         n
+                    } else {
+                        n.min(limit.saturating_sub(sent))
                     };
-                    if n == 0 || client.write_all(&buf[..n]).is_err() {
+                    if n > 0 && client.write_all(&buf[..n]).is_err() {
                         break;
                     }
                     sent += n;
+                    if n == 0 && now == AtLimit::Stall as u8 {
+                        let _ = stall_tx.send(());
+                        // Held open: the client's end closing (killed) ends the wait.
+                        let mut sink = [0u8; 1];
+                        let _ = client.read(&mut sink);
+                        break;
+                    }
+                    if n == 0 {
+                        break;
+                    }
                 }
                 let _ = client.shutdown(Shutdown::Both);
                 let _ = server.shutdown(Shutdown::Both);
             });
         }
     });
-    host
+    Proxy {
+        host,
+        mode,
+        stalled,
+    }
 }
 
 #[test]
@@ -260,15 +300,17 @@ fn a_connection_cut_in_the_middle_of_a_layer_is_a_clear_error_and_a_retry_succee
         &format!("docker://{}/test/busybox:1.0", registry.host),
         &["--dest-tls-verify=false"],
     );
-    let cut = Arc::new(AtomicBool::new(true));
     // The layer is about 2 MB; the manifest and config answers come first.
-    let proxy = cutting_proxy(registry.host.clone(), cut.clone(), 200 << 10);
-    let name = format!("{proxy}/test/busybox:1.0");
+    let proxy = proxy(registry.host.clone(), AtLimit::Cut, 200 << 10);
+    let name = format!("{}/test/busybox:1.0", proxy.host);
     let env = Env::new(&root, "{}");
     let (code, _, err) = env.berth(&root, &["pull", &name]);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains(&format!("cannot reach registry {proxy}: downloading layer")),
+        err.contains(&format!(
+            "cannot reach registry {}: downloading layer",
+            proxy.host
+        )),
         "{err}"
     );
     assert_eq!(
@@ -276,9 +318,42 @@ fn a_connection_cut_in_the_middle_of_a_layer_is_a_clear_error_and_a_retry_succee
         (0, 0, 0),
         "nothing of the cut pull stays"
     );
-    cut.store(false, Ordering::Relaxed);
+
+    // Killed in the middle of a layer: only a staging file stays, which the next pull
+    // sweeps; no blob in the store is other than its name says.
+    proxy.set(AtLimit::Stall);
+    let mut child = harness::berth_command()
+        .envs(env.vars())
+        .arg("--root")
+        .arg(root.path().join("state"))
+        .args(["pull", "-q", &name])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("berth pull");
+    proxy
+        .stalled
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the pull reaches the middle of the layer");
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+    assert_eq!(root.count("images"), 0);
+    assert!(
+        root.count("tmp") > 0,
+        "the killed pull's partial blob is in staging"
+    );
+    proxy.set(AtLimit::Pass);
     let out = env.ok(&root, &["pull", &name]);
     assert!(out.contains("Status: Downloaded newer image"), "{out}");
+    assert_eq!(root.count("tmp"), 0, "staging swept");
+    for hex in root.entries("blobs/sha256") {
+        let bytes = std::fs::read(root.path().join("state/blobs/sha256").join(&hex)).expect("blob");
+        assert_eq!(
+            harness::tarball::sha256_hex(&bytes),
+            hex,
+            "blob content matches its name"
+        );
+    }
     let hello = env.ok(
         &root,
         &["run", "--rm", "--network", "none", &name, "echo", "whole"],

@@ -26,6 +26,8 @@ impl Images {
     pub fn load(&self, r: &mut dyn Read) -> Result<Vec<LoadedImage>, ImageError> {
         let loaded = (|| {
             let _content = self.store.lock_shared()?;
+            // What a pull or load killed on the way left in the staging directory.
+            let _ = self.store.sweep_tmp();
             // Compressed blobs are unpacked while the rest of the archive streams in
             // (decision 27); the layers are published once the metadata says what they are.
             let early = EarlyLayers::new(self);

@@ -140,6 +140,8 @@ impl Images {
             .into());
         };
         let _content = self.store.lock_shared()?;
+        // What a pull or load killed on the way left in the staging directory.
+        let _ = self.store.sweep_tmp();
         let id = config.digest.clone();
         if !self.store.has_image(&id) {
             let result = self.fetch_image(

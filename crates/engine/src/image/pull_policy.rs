@@ -92,7 +92,10 @@ mod tests {
     #[test]
     fn policies_parse_as_compose_writes_them() {
         assert_eq!(PullPolicy::parse("if_not_present"), Ok(PullPolicy::Missing));
-        assert_eq!(PullPolicy::parse("daily"), Ok(PullPolicy::Every(Duration::from_secs(86_400))));
+        assert_eq!(
+            PullPolicy::parse("daily"),
+            Ok(PullPolicy::Every(Duration::from_secs(86_400)))
+        );
         assert_eq!(
             PullPolicy::parse("every_1h30m"),
             Ok(PullPolicy::Every(Duration::from_secs(5400)))
