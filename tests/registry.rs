@@ -1054,3 +1054,74 @@ fn a_token_auth_registry_gives_anonymous_and_logged_in_tokens() {
             .any(|t| t.starts_with("alice:repository:private/copy:pull,push"))
     );
 }
+
+#[test]
+fn credentials_go_through_the_configured_credential_helper() {
+    harness::require_root();
+    let root = StateRoot::new("reg-helper");
+    let htpasswd = root.path().join("htpasswd");
+    let made = Command::new("htpasswd")
+        .args(["-Bbc", htpasswd.to_str().expect("path"), "bob", "hunter2"])
+        .output()
+        .expect("htpasswd");
+    assert!(made.status.success());
+    let auth = format!(
+        "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+        htpasswd.display()
+    );
+    let registry = Registry::start(root.path(), "registry", "", &auth);
+    let name = format!("{}/helped/busybox:1", registry.host);
+    seed(
+        &root.busybox_tar(),
+        &format!("docker://{name}"),
+        &["--dest-tls-verify=false", "--dest-creds", "bob:hunter2"],
+    );
+    // A helper in Docker's protocol, keeping what it is given in a file of the test.
+    let bin = root.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let store = root.path().join("helper-store.json");
+    let script = format!(
+        "#!/bin/sh\nset -e\ncase \"$1\" in\n  store) cat > {s} ;;\n  get) read url || true; if [ -f {s} ]; then cat {s}; else echo 'credentials not found in native keychain'; exit 1; fi ;;\n  erase) rm -f {s} ;;\nesac\n",
+        s = store.display()
+    );
+    let helper = bin.join("docker-credential-berthtest");
+    std::fs::write(&helper, script).expect("helper");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let env = Env::new(&root, "{}");
+    std::fs::create_dir_all(&env.docker_config).expect("docker config dir");
+    std::fs::write(
+        env.docker_config.join("config.json"),
+        r#"{"credsStore":"berthtest"}"#,
+    )
+    .expect("docker config");
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display());
+    let mut vars = env.vars();
+    vars.push(("PATH", &path));
+    let berth = |args: &[&str], stdin: &[u8]| root.berth_env(&vars, args, stdin);
+
+    let (code, _, err) = berth(&["pull", &name], b"");
+    assert_eq!(code, 1, "nothing stored yet: {err}");
+    assert!(err.contains("unauthorized"), "{err}");
+    let (code, out, err) = berth(
+        &["login", "-u", "bob", "--password-stdin", &registry.host],
+        b"hunter2\n",
+    );
+    assert_eq!((code, out.as_str()), (0, "Login Succeeded\n"), "{err}");
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&store).expect("the helper stored it"))
+            .expect("json");
+    assert_eq!(kept["Username"], "bob");
+    assert_eq!(kept["Secret"], "hunter2");
+    assert_eq!(kept["ServerURL"], registry.host.as_str());
+    let config = std::fs::read_to_string(env.docker_config.join("config.json")).expect("config");
+    assert!(
+        !config.contains("hunter2") && !config.contains("auth\""),
+        "{config}"
+    );
+    let (code, out, err) = berth(&["pull", "-q", &name], b"");
+    assert_eq!((code, out.trim()), (0, name.as_str()), "{err}");
+    let (code, _, err) = berth(&["logout", &registry.host], b"");
+    assert_eq!(code, 0, "{err}");
+    assert!(!store.exists(), "logout erased it through the helper");
+}
