@@ -1125,3 +1125,165 @@ fn credentials_go_through_the_configured_credential_helper() {
     assert_eq!(code, 0, "{err}");
     assert!(!store.exists(), "logout erased it through the helper");
 }
+
+/// An OCI layout in `dir` with one single-platform image per `(tag, layers)`, each layer a
+/// plain tar.
+fn layout_of(dir: &std::path::Path, images: &[(&str, &[Vec<u8>])]) {
+    use harness::tarball::sha256_hex;
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).expect("layout");
+    let put = |bytes: &[u8]| {
+        let hex = sha256_hex(bytes);
+        std::fs::write(blobs.join(&hex), bytes).expect("blob");
+        (format!("sha256:{hex}"), bytes.len())
+    };
+    let mut entries = Vec::new();
+    for (tag, layers) in images {
+        let described: Vec<(String, usize)> = layers.iter().map(|l| put(l)).collect();
+        let config = serde_json::json!({
+            "architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/true"]},
+            "rootfs": {"type": "layers", "diff_ids": described.iter().map(|d| d.0.clone()).collect::<Vec<_>>()},
+        });
+        let (config_digest, config_size) = put(&serde_json::to_vec(&config).expect("json"));
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+            "layers": described.iter().map(|(d, n)| serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": n})).collect::<Vec<_>>(),
+        });
+        let (digest, size) = put(&serde_json::to_vec(&manifest).expect("json"));
+        entries.push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": size,
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        }));
+    }
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": entries});
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(&index).expect("json"),
+    )
+    .expect("index");
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).expect("layout");
+}
+
+#[test]
+fn shared_layers_are_not_fetched_again_all_tags_move_and_a_terminal_sees_progress() {
+    harness::require_root();
+    let root = StateRoot::new("reg-shared");
+    let registry = Registry::start(root.path(), "registry", "", "");
+    let base = harness::tarball::tar_of(&[("base.txt", b"the base layer\n")]);
+    // Incompressible and over a few MiB, so that a terminal sees it download.
+    let mut noise = vec![0u8; 3 << 20];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for b in noise.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    let app = harness::tarball::tar_of(&[("app.bin", &noise)]);
+    let layout = root.path().join("layout");
+    layout_of(
+        &layout,
+        &[
+            ("base", &[base.clone()]),
+            ("app", &[base.clone(), app.clone()]),
+        ],
+    );
+    let repo = format!("{}/shared/img", registry.host);
+    for tag in ["base", "app"] {
+        let out = Command::new("skopeo")
+            .args(["copy", "-q", "--dest-tls-verify=false"])
+            .arg(format!("oci:{}:{tag}", layout.display()))
+            .arg(format!("docker://{repo}:{tag}"))
+            .output()
+            .expect("skopeo");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The layers as the registry has them (skopeo compresses them on the way).
+    let app_layers = layer_digests(&format!("{repo}:app"));
+    assert_eq!(layer_digests(&format!("{repo}:base"))[0], app_layers[0]);
+    let (base_id, app_id) = (
+        app_layers[0][7..19].to_string(),
+        app_layers[1][7..19].to_string(),
+    );
+    let short = |layer: &[u8]| {
+        if *layer == *base {
+            base_id.clone()
+        } else {
+            app_id.clone()
+        }
+    };
+    let env = Env::new(&root, "{}");
+    let out = env.ok(&root, &["pull", &format!("{repo}:base")]);
+    assert!(
+        out.contains(&format!("{}: Pull complete", short(&base))),
+        "{out}"
+    );
+    let out = env.ok(&root, &["pull", &format!("{repo}:app")]);
+    assert!(
+        out.contains(&format!("{}: Already exists", short(&base))),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{}: Pull complete", short(&app))),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&format!("{}: Pull complete", short(&base))),
+        "{out}"
+    );
+
+    // Every tag of the repository, into a fresh root.
+    let all = StateRoot::new("reg-shared-all");
+    let all_env = Env::new(&all, "{}");
+    let out = all_env.ok(&all, &["pull", "-a", &repo]);
+    assert!(out.contains("app: Pulling from shared/img"), "{out}");
+    assert!(out.contains("base: Pulling from shared/img"), "{out}");
+    assert_eq!(out.lines().last(), Some(repo.as_str()), "{out}");
+    let tags = all_env.ok(&all, &["images", "--format", "{{.Tag}}", &repo]);
+    let mut tags: Vec<&str> = tags.lines().collect();
+    tags.sort();
+    assert_eq!(tags, ["app", "base"]);
+    let (code, _, err) = all_env.berth(&all, &["pull", "-a", &format!("{repo}:app")]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("tag can't be used with --all-tags/-a"),
+        "{err}"
+    );
+
+    // And back up under another name, every tag at once.
+    let copy = format!("{}/copied/img", registry.host);
+    for tag in ["app", "base"] {
+        all_env.ok(
+            &all,
+            &["tag", &format!("{repo}:{tag}"), &format!("{copy}:{tag}")],
+        );
+    }
+    let out = all_env.ok(&all, &["push", "-a", &copy]);
+    assert!(out.contains("app: digest: sha256:"), "{out}");
+    assert!(out.contains("base: digest: sha256:"), "{out}");
+
+    // On a terminal the layers' lines are redrawn with their progress.
+    let tty_root = StateRoot::new("reg-shared-tty");
+    let mut pty = harness::pty::Pty::open(24, 120);
+    let mut command = harness::berth_command();
+    command
+        .envs(env.vars())
+        .arg("--root")
+        .arg(tty_root.path().join("state"))
+        .args(["pull", &format!("{repo}:app")]);
+    let mut child = pty.spawn(&mut command);
+    let seen = pty.expect("Status: Downloaded newer image");
+    assert_eq!(harness::pty::wait(&mut child), 0, "{seen}");
+    assert!(seen.contains("Downloading ["), "{seen}");
+    assert!(seen.contains("\x1b[2K"), "lines are redrawn: {seen}");
+    assert!(
+        seen.contains(&format!("{}: Pull complete", short(&app))),
+        "{seen}"
+    );
+}

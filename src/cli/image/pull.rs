@@ -51,9 +51,6 @@ pub fn run(root: &Path, args: &PullArgs) -> anyhow::Result<()> {
     if !args.quiet && reference.tag().is_none() && reference.digest().is_none() && !args.all_tags {
         println!("Using default tag: latest");
     }
-    if args.all_tags && !args.quiet {
-        println!("Pulling repository {}", reference.familiar_name());
-    }
     let mut last = None;
     for one in &tags {
         last = Some(pull_one(
