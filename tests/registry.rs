@@ -335,6 +335,16 @@ fn a_connection_cut_in_the_middle_of_a_layer_is_a_clear_error_and_a_retry_succee
         .stalled
         .recv_timeout(std::time::Duration::from_secs(20))
         .expect("the pull reaches the middle of the layer");
+    // The bytes before the stall are in berth's socket: wait (bounded) until it has
+    // started writing them into its staging file.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while root.count("tmp") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no staging file appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     child.kill().expect("kill -9");
     child.wait().expect("reap");
     assert_eq!(root.count("images"), 0);
@@ -1186,7 +1196,7 @@ fn shared_layers_are_not_fetched_again_all_tags_move_and_a_terminal_sees_progres
     layout_of(
         &layout,
         &[
-            ("base", &[base.clone()]),
+            ("base", std::slice::from_ref(&base)),
             ("app", &[base.clone(), app.clone()]),
         ],
     );
