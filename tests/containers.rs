@@ -313,12 +313,21 @@ fn pid_1_holds_only_stdio_descriptors() {
             .ok(&["inspect", "--format", "{{.State.Pid}}", &id])
             .trim()
             .to_string();
-        let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-            .expect("fd dir")
-            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-            .collect();
-        fds.sort();
-        assert_eq!(fds, ["0", "1", "2"], "init={init}");
+        let fds = || {
+            let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .expect("fd dir")
+                .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .collect();
+            fds.sort();
+            fds
+        };
+        // With --init, PID 1 briefly holds the pipe std's spawn uses to learn whether the
+        // command's exec worked: wait (bounded) for that to end; a leaked descriptor stays.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while fds() != ["0", "1", "2"] && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(fds(), ["0", "1", "2"], "init={init}");
         let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).expect("cwd");
         assert_eq!(cwd, Path::new("/"), "init={init}");
         root.ok(&["rm", "-f", &id]);
