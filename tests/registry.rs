@@ -212,7 +212,8 @@ enum AtLimit {
     Pass = 0,
     /// Close the connection.
     Cut = 1,
-    /// Stop relaying and keep the connection open (until the client goes), reporting it.
+    /// Stop relaying and keep the connection open (until the registry closes it),
+    /// reporting it.
     Stall = 2,
 }
 
@@ -269,9 +270,9 @@ fn proxy(upstream: String, mode: AtLimit, limit: usize) -> Proxy {
                     sent += n;
                     if n == 0 && now == AtLimit::Stall as u8 {
                         let _ = stall_tx.send(());
-                        // Held open: the client's end closing (killed) ends the wait.
-                        let mut sink = [0u8; 1];
-                        let _ = client.read(&mut sink);
+                        // Held open, the registry's bytes dropped, until the registry
+                        // closes its side (it is stopped).
+                        while matches!(server.read(&mut buf), Ok(n) if n > 0) {}
                         break;
                     }
                     if n == 0 {
@@ -291,10 +292,10 @@ fn proxy(upstream: String, mode: AtLimit, limit: usize) -> Proxy {
 }
 
 #[test]
-fn a_connection_cut_in_the_middle_of_a_layer_is_a_clear_error_and_a_retry_succeeds() {
+fn a_cut_connection_a_killed_pull_and_a_stopped_registry_mid_layer_all_end_cleanly() {
     harness::require_root();
     let root = StateRoot::new("reg-cut");
-    let registry = Registry::start(root.path(), "registry", "", "");
+    let mut registry = Registry::start(root.path(), "registry", "", "");
     seed(
         &root.busybox_tar(),
         &format!("docker://{}/test/busybox:1.0", registry.host),
@@ -352,6 +353,37 @@ fn a_connection_cut_in_the_middle_of_a_layer_is_a_clear_error_and_a_retry_succee
         root.count("tmp") > 0,
         "the killed pull's partial blob is in staging"
     );
+
+    // The registry stopped in the middle of a layer: a clear error; once it is back, a
+    // retry succeeds.
+    while proxy.stalled.try_recv().is_ok() {}
+    let child = harness::berth_command()
+        .envs(env.vars())
+        .arg("--root")
+        .arg(root.path().join("state"))
+        .args(["pull", "-q", &name])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("berth pull");
+    proxy
+        .stalled
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the pull reaches the middle of the layer");
+    registry.stop();
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot reach registry {}: downloading layer",
+            proxy.host
+        )),
+        "{err}"
+    );
+    assert!(err.contains(" bytes") && err.contains(" after "), "{err}");
+    assert_eq!(root.count("images"), 0);
+    registry.resume();
     proxy.set(AtLimit::Pass);
     let out = env.ok(&root, &["pull", &name]);
     assert!(out.contains("Status: Downloaded newer image"), "{out}");

@@ -473,7 +473,7 @@ impl<R: Read> Read for Progress<'_, R> {
         let n = match self.inner.read(buf) {
             Ok(n) => n,
             Err(e) => {
-                self.failed = Some(e.to_string());
+                self.failed = Some(format!("{e} after {} of {} bytes", self.done, self.total));
                 return Err(e);
             }
         };
