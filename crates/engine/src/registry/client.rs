@@ -198,6 +198,10 @@ impl Client {
                 "TLS: the registry wants a client certificate: put it in certs.d/{}/client.cert with its key in client.key",
                 self.host
             ),
+            (Some(t), _) if self.tls.roots.is_empty() => format!(
+                "TLS: {t} (this host has no CA certificates in {SYSTEM_ROOTS}: install the ca-certificates package, or put the registry's CA in certs.d/{}/ca.crt)",
+                self.host
+            ),
             (Some(t), _) => format!(
                 "TLS: {t} (a registry with its own CA needs it in certs.d/{}/ca.crt)",
                 self.host
@@ -567,11 +571,14 @@ impl Tls {
     /// An agent with this material: statuses are answers, not errors; no overall timeout
     /// (a layer may take long), but connecting may not.
     fn agent(&self, unverified: bool) -> ureq::Agent {
-        let root_certs = if self.roots.is_empty() {
-            RootCerts::WebPki
-        } else {
-            RootCerts::Specific(Arc::new(self.roots.clone()))
-        };
+        // ureq takes the process-wide provider; ring is the only one berth links.
+        static PROVIDER: std::sync::Once = std::sync::Once::new();
+        PROVIDER.call_once(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        // No roots at all (no CA bundle on the host) fails every TLS registry with
+        // "unknown issuer", which the error message explains.
+        let root_certs = RootCerts::Specific(Arc::new(self.roots.clone()));
         let tls = TlsConfig::builder()
             .root_certs(root_certs)
             .client_cert(self.client_cert.clone())
