@@ -200,7 +200,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = cli.root;
     let result = match cli.command {
-        Command::Compose(args) => compose::run(*args),
+        Command::Compose(args) => compose::run(*args, &root),
         Command::Version => {
             println!("berth version {}", env!("CARGO_PKG_VERSION"));
             Ok(())

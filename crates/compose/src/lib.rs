@@ -12,6 +12,7 @@ pub mod interpolate;
 pub mod loader;
 pub mod merge;
 pub mod model;
+pub mod orchestrator;
 pub mod render;
 pub mod transform;
 pub mod yaml;

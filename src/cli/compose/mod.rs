@@ -1,6 +1,7 @@
 //! `berth compose`: the project commands of `docker compose`, with its global flags.
 
 mod config;
+mod up;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -36,15 +37,24 @@ pub struct ComposeArgs {
 enum ComposeCommand {
     /// Parse, resolve and render compose file in canonical format
     Config(config::ConfigArgs),
+    /// Create and start containers
+    Up(up::UpArgs),
+    /// Stop and remove containers, networks
+    Down(up::DownArgs),
+    /// List containers
+    Ps(up::PsArgs),
     /// Show the Docker Compose version information
     Version,
     #[command(external_subcommand)]
     Other(Vec<OsString>),
 }
 
-pub fn run(args: ComposeArgs) -> anyhow::Result<()> {
+pub fn run(args: ComposeArgs, root: &std::path::Path) -> anyhow::Result<()> {
     match &args.command {
         ComposeCommand::Config(c) => config::run(&args, c),
+        ComposeCommand::Up(u) => up::up(root, &args, u),
+        ComposeCommand::Down(d) => up::down(root, &args, d),
+        ComposeCommand::Ps(p) => up::ps(root, &args, p),
         ComposeCommand::Version => {
             println!("berth compose version {}", env!("CARGO_PKG_VERSION"));
             Ok(())

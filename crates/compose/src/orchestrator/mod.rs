@@ -1,0 +1,824 @@
+//! The orchestrator: a loaded project made real with berth's engine, as Docker Compose v2
+//! does it. `up` converges (networks, volumes, then containers wave by wave along
+//! `depends_on`, the services of a wave in parallel), keeping containers whose
+//! `config-hash` and image still match; `down` removes in reverse order. Objects carry
+//! Compose's names and labels, so the two recognise each other's projects.
+
+pub mod labels;
+mod supported;
+mod translate;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use berth_engine::container::{Attach, Container, Containers};
+use berth_engine::image::Images;
+use berth_engine::network::Networks;
+use berth_engine::volume::{VolumeRequest, Volumes};
+
+use crate::graph::DependencyGraph;
+use crate::loader::Loaded;
+use crate::model::ServiceConfig;
+use crate::model::service::DependsOnCondition;
+
+/// A progress line: the kind of object (`Network`, `Volume`, `Container`), its name,
+/// and what happened (`Creating`, `Created`, `Started`…), Compose's words.
+pub type Progress<'a> = &'a (dyn Fn(&str, &str, &str) + Sync);
+
+#[derive(Clone, Debug, Default)]
+pub struct UpOptions {
+    pub force_recreate: bool,
+    pub no_recreate: bool,
+    pub no_start: bool,
+    pub remove_orphans: bool,
+    /// `--scale svc=N`.
+    pub scale: BTreeMap<String, u32>,
+    /// Stop timeout for recreated containers (`-t`).
+    pub timeout: Option<Duration>,
+    /// `--wait`: until every container runs (and is healthy when it has a check).
+    pub wait: Option<Duration>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DownOptions {
+    pub volumes: bool,
+    pub remove_orphans: bool,
+    pub timeout: Option<Duration>,
+}
+
+pub struct Orchestrator<'a> {
+    root: PathBuf,
+    berth: PathBuf,
+    loaded: &'a Loaded,
+    hashes: BTreeMap<String, String>,
+    containers: Containers,
+    images: Images,
+}
+
+/// What one replica is now.
+struct Existing {
+    id: String,
+    number: u32,
+    hash: String,
+    image: String,
+    running: bool,
+}
+
+impl<'a> Orchestrator<'a> {
+    /// `berth` is the binary the supervisors run.
+    pub fn new(root: &Path, berth: &Path, loaded: &'a Loaded) -> Result<Self, String> {
+        let hashes = loaded.service_hashes().map_err(|e| e.to_string())?;
+        Ok(Orchestrator {
+            root: root.to_path_buf(),
+            berth: berth.to_path_buf(),
+            loaded,
+            hashes,
+            containers: Containers::open(root).map_err(|e| e.to_string())?,
+            images: Images::open(root).map_err(|e| e.to_string())?,
+        })
+    }
+
+    fn project(&self) -> &str {
+        &self.loaded.project.name
+    }
+
+    /// Every check that can fail before anything exists: keys berth does not apply,
+    /// builds, replica counts; returns the warnings to print.
+    pub fn check(&self) -> Result<Vec<String>, String> {
+        let mut warnings = Vec::new();
+        for service in self.loaded.project.services.values() {
+            warnings.extend(supported::check(service)?);
+            if service.image.is_empty() {
+                return Err(format!(
+                    "services.{}: it has no image and builds are not supported by berth yet (give it an image)",
+                    service.name
+                ));
+            }
+            if service.build.is_some() {
+                return Err(format!(
+                    "services.{}.build: builds are not supported by berth yet; build the image elsewhere and remove `build:`",
+                    service.name
+                ));
+            }
+            if !service.container_name.is_empty() && service.scale() > 1 {
+                return Err(format!(
+                    "services.{}: container_name {} cannot be used with {} replicas",
+                    service.name,
+                    service.container_name,
+                    service.scale()
+                ));
+            }
+        }
+        Ok(warnings)
+    }
+
+    /// A flock of the project, held while converging: commands on one project take
+    /// turns, different projects do not wait for each other.
+    fn lock(&self) -> Result<std::fs::File, String> {
+        let dir = self.root.join("compose-locks");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = dir.join(format!("{}.lock", self.project()));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+        Ok(file)
+    }
+
+    fn existing(&self) -> Result<BTreeMap<String, Vec<Existing>>, String> {
+        let mut out: BTreeMap<String, Vec<Existing>> = BTreeMap::new();
+        for c in self.project_containers()? {
+            let l = &c.record.config.labels;
+            if l.get(labels::ONEOFF).is_some_and(|v| v == "True") {
+                continue;
+            }
+            let service = l.get(labels::SERVICE).cloned().unwrap_or_default();
+            out.entry(service).or_default().push(Existing {
+                id: c.record.id.clone(),
+                number: l
+                    .get(labels::NUMBER)
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0),
+                hash: l.get(labels::CONFIG_HASH).cloned().unwrap_or_default(),
+                image: l.get(labels::IMAGE).cloned().unwrap_or_default(),
+                running: c.state.running,
+            });
+        }
+        for list in out.values_mut() {
+            list.sort_by_key(|e| e.number);
+        }
+        Ok(out)
+    }
+
+    /// The project's containers, by its label.
+    pub fn project_containers(&self) -> Result<Vec<Container>, String> {
+        let ids = self
+            .containers
+            .project_ids(self.project())
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Ok(c) = self.containers.get(&id)
+                && c.record
+                    .config
+                    .labels
+                    .get(labels::PROJECT)
+                    .map(String::as_str)
+                    == Some(self.project())
+            {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    fn graph(&self) -> DependencyGraph {
+        let services = &self.loaded.project.services;
+        DependencyGraph::new(
+            services.keys().cloned(),
+            services
+                .iter()
+                .flat_map(|(name, s)| s.depends_on.keys().map(move |d| (name.clone(), d.clone()))),
+        )
+    }
+
+    /// The image of every service, pulled when missing (`pull_policy`), before anything
+    /// else is made. Returns the image ids.
+    fn ensure_images(&self, progress: Progress<'_>) -> Result<BTreeMap<String, String>, String> {
+        use berth_engine::image::pull_policy::{PullPolicy, age_of};
+        let mut ids = BTreeMap::new();
+        let mut registry = None;
+        for (name, s) in &self.loaded.project.services {
+            let policy = PullPolicy::parse(&s.pull_policy)
+                .map_err(|e| format!("services.{name}.pull_policy: {e}"))?;
+            let local = self.images.resolve(&s.image).ok();
+            if policy.wants_pull(local.as_ref().and_then(|r| age_of(&r.loaded))) {
+                let reference = berth_engine::reference::Reference::parse(&s.image)
+                    .map_err(|e| format!("services.{name}.image: {e}"))?;
+                if registry.is_none() {
+                    registry = Some(
+                        berth_engine::registry::Registry::from_environment()
+                            .map_err(|e| e.to_string())?,
+                    );
+                }
+                let Some(registry) = &registry else { continue };
+                progress("Image", &s.image, "Pulling");
+                let pulled = self
+                    .images
+                    .pull(registry, &reference, None, &|_| {})
+                    .map_err(|e| format!("service {name}: cannot pull {}: {e}", s.image))?;
+                progress("Image", &s.image, "Pulled");
+                ids.insert(name.clone(), pulled.id.to_string());
+            } else {
+                let record = local.ok_or_else(|| {
+                    format!(
+                        "service {name}: no such image {} (pull_policy {:?})",
+                        s.image,
+                        if s.pull_policy.is_empty() {
+                            "missing"
+                        } else {
+                            s.pull_policy.as_str()
+                        }
+                    )
+                })?;
+                ids.insert(name.clone(), record.id.to_string());
+            }
+        }
+        Ok(ids)
+    }
+
+    fn ensure_networks(&self, progress: Progress<'_>) -> Result<(), String> {
+        let networks = Networks::open(&self.root).map_err(|e| e.to_string())?;
+        let used: BTreeSet<&str> = self
+            .loaded
+            .project
+            .services
+            .values()
+            .filter(|s| s.network_mode.is_empty())
+            .flat_map(|s| s.networks.keys().map(String::as_str))
+            .collect();
+        for key in used {
+            let Some(config) = self.loaded.project.networks.get(key) else {
+                continue;
+            };
+            let name = if config.name.is_empty() {
+                format!("{}_{key}", self.project())
+            } else {
+                config.name.clone()
+            };
+            if networks.find(&name).is_ok() {
+                continue;
+            }
+            if config.external.0 {
+                return Err(format!(
+                    "network {name} declared as external, but could not be found: create it with `berth network create {name}`"
+                ));
+            }
+            if !config.driver.is_empty() && config.driver != "bridge" {
+                return Err(format!(
+                    "networks.{key}.driver: {} is not supported by berth (only bridge)",
+                    config.driver
+                ));
+            }
+            progress("Network", &name, "Creating");
+            let mut labels: BTreeMap<String, String> = config.labels.0.clone();
+            labels.insert(labels::NETWORK.into(), key.to_string());
+            labels.insert(labels::PROJECT.into(), self.project().to_string());
+            labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+            let bad = |what: &str, text: &str| {
+                format!("networks.{key}.ipam.config: invalid {what} {text:?}")
+            };
+            let mut request = berth_engine::network::CreateRequest {
+                name: name.clone(),
+                internal: config.internal,
+                ipv6: config.enable_ipv6.unwrap_or(false),
+                attachable: config.attachable,
+                labels,
+                options: config.driver_opts.0.clone(),
+                ..Default::default()
+            };
+            for c in &config.ipam.config {
+                if !c.subnet.is_empty() {
+                    request
+                        .subnets
+                        .push(c.subnet.parse().map_err(|_| bad("subnet", &c.subnet))?);
+                }
+                if !c.gateway.is_empty() {
+                    request
+                        .gateways
+                        .push(c.gateway.parse().map_err(|_| bad("gateway", &c.gateway))?);
+                }
+                if !c.ip_range.is_empty() {
+                    request.ip_ranges.push(
+                        c.ip_range
+                            .parse()
+                            .map_err(|_| bad("ip_range", &c.ip_range))?,
+                    );
+                }
+            }
+            networks
+                .create(&request)
+                .map_err(|e| format!("network {name}: {e}"))?;
+            progress("Network", &name, "Created");
+        }
+        Ok(())
+    }
+
+    fn ensure_volumes(&self, progress: Progress<'_>) -> Result<(), String> {
+        let volumes = Volumes::open(&self.root).map_err(|e| e.to_string())?;
+        for (key, config) in &self.loaded.project.volumes {
+            let name = if config.name.is_empty() {
+                format!("{}_{key}", self.project())
+            } else {
+                config.name.clone()
+            };
+            if volumes.get(&name).is_ok() {
+                continue;
+            }
+            if config.external.0 {
+                return Err(format!(
+                    "external volume \"{name}\" not found: create it with `berth volume create {name}`"
+                ));
+            }
+            progress("Volume", &name, "Creating");
+            let mut labels: BTreeMap<String, String> = config.labels.0.clone();
+            labels.insert(labels::VOLUME.into(), key.clone());
+            labels.insert(labels::PROJECT.into(), self.project().to_string());
+            labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+            volumes
+                .create(VolumeRequest {
+                    name: Some(name.clone()),
+                    driver: (!config.driver.is_empty()).then(|| config.driver.clone()),
+                    labels,
+                    options: config.driver_opts.0.clone(),
+                })
+                .map_err(|e| format!("volume {name}: {e}"))?;
+            progress("Volume", &name, "Created");
+        }
+        Ok(())
+    }
+
+    fn container_name(&self, s: &ServiceConfig, number: u32) -> String {
+        if s.container_name.is_empty() {
+            format!("{}-{}-{number}", self.project(), s.name)
+        } else {
+            s.container_name.clone()
+        }
+    }
+
+    fn create(&self, s: &ServiceConfig, number: u32, image_id: &str) -> Result<String, String> {
+        let files: Vec<String> = self
+            .loaded
+            .config_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let replica = translate::Replica {
+            project: &self.loaded.project,
+            service: s,
+            number,
+            container_name: self.container_name(s, number),
+            config_hash: self
+                .hashes
+                .get(&s.name)
+                .map(String::as_str)
+                .unwrap_or_default(),
+            working_dir: &self.loaded.working_dir.display().to_string(),
+            config_files: &files.join(","),
+        };
+        let mut request = translate::create_request(&replica)?;
+        request
+            .config
+            .labels
+            .insert(labels::IMAGE.into(), image_id.to_string());
+        let created = self
+            .containers
+            .create(&self.images, request)
+            .map_err(|e| format!("service {}: {e}", s.name))?;
+        Ok(created.record.id)
+    }
+
+    fn start(&self, id: &str, name: &str, progress: Progress<'_>) -> Result<(), String> {
+        progress("Container", name, "Starting");
+        self.containers
+            .start(&self.berth, id, Attach::None)
+            .map_err(|e| format!("container {name}: {}", e.message))?;
+        progress("Container", name, "Started");
+        Ok(())
+    }
+
+    fn stop_and_remove(
+        &self,
+        id: &str,
+        name: &str,
+        timeout: Option<Duration>,
+        progress: Progress<'_>,
+    ) -> Result<(), String> {
+        let record = self.containers.record(id).map_err(|e| e.to_string())?;
+        if self
+            .containers
+            .state(id)
+            .map(|s| s.running)
+            .unwrap_or(false)
+        {
+            progress("Container", name, "Stopping");
+            let signal = record
+                .config
+                .stop_signal
+                .as_deref()
+                .and_then(berth_engine::container::signal::parse)
+                .unwrap_or(rustix_sigterm());
+            let timeout = timeout
+                .or_else(|| {
+                    record
+                        .config
+                        .stop_timeout
+                        .filter(|t| *t >= 0)
+                        .map(|t| Duration::from_secs(t as u64))
+                })
+                .unwrap_or(Duration::from_secs(10));
+            self.containers
+                .stop(id, signal, Some(timeout))
+                .map_err(|e| format!("container {name}: {e}"))?;
+            progress("Container", name, "Stopped");
+        }
+        progress("Container", name, "Removing");
+        self.containers
+            .remove(id, true, false)
+            .map_err(|e| format!("container {name}: {e}"))?;
+        progress("Container", name, "Removed");
+        Ok(())
+    }
+
+    /// `up`: converge the project, then (with `wait`) wait for it to be running.
+    pub fn up(&self, opts: &UpOptions, progress: Progress<'_>) -> Result<Vec<String>, String> {
+        let mut warnings = self.check()?;
+        let waves = self.graph().start_order().map_err(|e| e.to_string())?;
+        let image_ids = self.ensure_images(progress)?;
+        let _lock = self.lock()?;
+        self.ensure_networks(progress)?;
+        self.ensure_volumes(progress)?;
+        let existing = self.existing()?;
+        let services = &self.loaded.project.services;
+        let orphans: Vec<&Existing> = existing
+            .iter()
+            .filter(|(s, _)| !services.contains_key(*s))
+            .flat_map(|(_, list)| list)
+            .collect();
+        if !orphans.is_empty() {
+            if opts.remove_orphans {
+                for o in &orphans {
+                    let name = self
+                        .containers
+                        .record(&o.id)
+                        .map(|r| r.name)
+                        .unwrap_or_default();
+                    self.stop_and_remove(&o.id, &name, opts.timeout, progress)?;
+                }
+            } else {
+                let names: Vec<String> = orphans
+                    .iter()
+                    .filter_map(|o| self.containers.record(&o.id).ok().map(|r| r.name))
+                    .collect();
+                warnings.push(format!(
+                    "Found orphan containers ([{}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+                    names.join(" ")
+                ));
+            }
+        }
+        let recreated: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+        for wave in &waves {
+            let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = wave
+                    .iter()
+                    .filter_map(|name| services.get(name))
+                    .map(|s| {
+                        let existing = existing.get(&s.name).map(Vec::as_slice).unwrap_or_default();
+                        let image_id = image_ids.get(&s.name).cloned().unwrap_or_default();
+                        let recreated = &recreated;
+                        scope.spawn(move || {
+                            self.converge_service(s, existing, &image_id, opts, recreated, progress)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err("a service's convergence panicked".into()))
+                    })
+                    .collect()
+            });
+            for r in results {
+                r?;
+            }
+        }
+        if let Some(limit) = opts.wait {
+            self.wait_running(limit, progress)?;
+        }
+        Ok(warnings)
+    }
+
+    fn converge_service(
+        &self,
+        s: &ServiceConfig,
+        existing: &[Existing],
+        image_id: &str,
+        opts: &UpOptions,
+        recreated: &Mutex<BTreeSet<String>>,
+        progress: Progress<'_>,
+    ) -> Result<(), String> {
+        let wanted = opts
+            .scale
+            .get(&s.name)
+            .copied()
+            .unwrap_or_else(|| s.scale().max(0) as u32);
+        if !opts.no_start {
+            self.wait_dependencies(s, progress)?;
+        }
+        let hash = self.hashes.get(&s.name).cloned().unwrap_or_default();
+        // Dependencies recreated with `restart: true` restart this service's containers.
+        let restart_for_deps = {
+            let done = recreated.lock().map(|r| r.clone()).unwrap_or_default();
+            s.depends_on
+                .iter()
+                .any(|(dep, d)| d.restart && done.contains(dep))
+        };
+        // Scale down: the highest numbers go.
+        for e in existing
+            .iter()
+            .rev()
+            .take(existing.len().saturating_sub(wanted as usize))
+        {
+            let name = self
+                .containers
+                .record(&e.id)
+                .map(|r| r.name)
+                .unwrap_or_default();
+            self.stop_and_remove(&e.id, &name, opts.timeout, progress)?;
+        }
+        let kept = &existing[..existing.len().min(wanted as usize)];
+        let mut changed = false;
+        for e in kept {
+            let name = self
+                .containers
+                .record(&e.id)
+                .map(|r| r.name)
+                .unwrap_or_default();
+            let diverged = e.hash != hash || (!e.image.is_empty() && e.image != image_id);
+            if opts.force_recreate || (diverged && !opts.no_recreate) {
+                progress("Container", &name, "Recreate");
+                self.stop_and_remove(&e.id, &name, opts.timeout, progress)?;
+                let id = self.create(s, e.number, image_id)?;
+                progress("Container", &name, "Recreated");
+                changed = true;
+                if !opts.no_start {
+                    self.start(&id, &name, progress)?;
+                }
+            } else if !opts.no_start {
+                if restart_for_deps && e.running {
+                    progress("Container", &name, "Restarting");
+                    let record = self.containers.record(&e.id).map_err(|e| e.to_string())?;
+                    let timeout = Some(opts.timeout.unwrap_or(Duration::from_secs(
+                        record.config.stop_timeout.unwrap_or(10).max(0) as u64,
+                    )));
+                    self.containers
+                        .stop(&e.id, rustix_sigterm(), timeout)
+                        .map_err(|err| format!("container {name}: {err}"))?;
+                    self.start(&e.id, &name, progress)?;
+                } else if e.running {
+                    progress("Container", &name, "Running");
+                } else {
+                    self.start(&e.id, &name, progress)?;
+                }
+            }
+        }
+        let mut next = kept.iter().map(|e| e.number).max().unwrap_or(0);
+        for _ in kept.len()..wanted as usize {
+            next += 1;
+            let name = self.container_name(s, next);
+            progress("Container", &name, "Creating");
+            let id = self.create(s, next, image_id)?;
+            progress("Container", &name, "Created");
+            changed = true;
+            if !opts.no_start {
+                self.start(&id, &name, progress)?;
+            }
+        }
+        if changed && let Ok(mut r) = recreated.lock() {
+            r.insert(s.name.clone());
+        }
+        Ok(())
+    }
+
+    /// Waits for the conditions of `s`'s `depends_on` (the dependencies started in an
+    /// earlier wave).
+    fn wait_dependencies(&self, s: &ServiceConfig, progress: Progress<'_>) -> Result<(), String> {
+        for (dep, d) in &s.depends_on {
+            if d.condition == DependsOnCondition::ServiceStarted {
+                continue;
+            }
+            let Some(dep_service) = self.loaded.project.services.get(dep) else {
+                if d.required {
+                    return Err(format!(
+                        "service {} depends on {dep}, which is not in the project",
+                        s.name
+                    ));
+                }
+                continue;
+            };
+            let containers: Vec<Container> = self
+                .project_containers()?
+                .into_iter()
+                .filter(|c| c.record.config.labels.get(labels::SERVICE) == Some(&dep_service.name))
+                .collect();
+            for c in containers {
+                let name = c.record.name.clone();
+                progress("Container", &name, "Waiting");
+                match d.condition {
+                    DependsOnCondition::ServiceHealthy => {
+                        self.wait_healthy(&c.record.id, &name, dep)?
+                    }
+                    DependsOnCondition::ServiceCompletedSuccessfully => {
+                        let code = self
+                            .containers
+                            .wait(&c.record.id)
+                            .map_err(|e| e.to_string())?;
+                        if code != 0 {
+                            return Err(format!(
+                                "service {dep} didn't complete successfully: exit {code} (service {} depends on it with condition service_completed_successfully)",
+                                s.name
+                            ));
+                        }
+                        progress("Container", &name, "Exited");
+                        continue;
+                    }
+                    DependsOnCondition::ServiceStarted => {}
+                }
+                progress("Container", &name, "Healthy");
+            }
+        }
+        Ok(())
+    }
+
+    /// Until the container's health check passes; an unhealthy or stopped container
+    /// fails it, as Compose's `dependency failed to start` does.
+    fn wait_healthy(&self, id: &str, name: &str, service: &str) -> Result<(), String> {
+        let record = self.containers.record(id).map_err(|e| e.to_string())?;
+        let has_check = record
+            .config
+            .healthcheck
+            .as_ref()
+            .is_some_and(|h| !h.test.is_empty() && h.test[0] != "NONE");
+        if !has_check {
+            return Err(format!(
+                "dependency failed to start: container {name} has no healthcheck configured (service {service} is depended on with condition service_healthy)"
+            ));
+        }
+        loop {
+            let state = self.containers.state(id).map_err(|e| e.to_string())?;
+            match state.health.as_ref().map(|h| h.status.as_str()) {
+                Some("healthy") => return Ok(()),
+                Some("unhealthy") => {
+                    return Err(format!(
+                        "dependency failed to start: container {name} is unhealthy"
+                    ));
+                }
+                _ if !state.running => {
+                    return Err(format!(
+                        "dependency failed to start: container {name} exited ({})",
+                        state.exit_code
+                    ));
+                }
+                _ => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    fn wait_running(&self, limit: Duration, progress: Progress<'_>) -> Result<(), String> {
+        let deadline = Instant::now() + limit;
+        for c in self.project_containers()? {
+            let name = c.record.name.clone();
+            let has_check = c
+                .record
+                .config
+                .healthcheck
+                .as_ref()
+                .is_some_and(|h| !h.test.is_empty() && h.test[0] != "NONE");
+            loop {
+                let state = self
+                    .containers
+                    .state(&c.record.id)
+                    .map_err(|e| e.to_string())?;
+                let health = state.health.as_ref().map(|h| h.status.clone());
+                if state.running && (!has_check || health.as_deref() == Some("healthy")) {
+                    progress(
+                        "Container",
+                        &name,
+                        if has_check { "Healthy" } else { "Running" },
+                    );
+                    break;
+                }
+                if !state.running || health.as_deref() == Some("unhealthy") {
+                    return Err(format!(
+                        "container {name} is {}",
+                        if state.running {
+                            "unhealthy"
+                        } else {
+                            "not running"
+                        }
+                    ));
+                }
+                if Instant::now() > deadline {
+                    return Err(format!("timeout waiting for container {name}"));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Ok(())
+    }
+
+    /// `down`: containers in reverse dependency order (a wave in parallel), then the
+    /// project's networks, and with `volumes` its named volumes.
+    pub fn down(&self, opts: &DownOptions, progress: Progress<'_>) -> Result<Vec<String>, String> {
+        let mut warnings = Vec::new();
+        let _lock = self.lock()?;
+        let existing = self.existing()?;
+        let services = &self.loaded.project.services;
+        let mut waves = self.graph().stop_order().map_err(|e| e.to_string())?;
+        let orphans: Vec<String> = existing
+            .keys()
+            .filter(|s| !services.contains_key(*s))
+            .cloned()
+            .collect();
+        if !orphans.is_empty() {
+            if opts.remove_orphans {
+                waves.insert(0, orphans.clone());
+            } else {
+                let names: Vec<String> = orphans
+                    .iter()
+                    .flat_map(|s| existing.get(s).into_iter().flatten())
+                    .filter_map(|e| self.containers.record(&e.id).ok().map(|r| r.name))
+                    .collect();
+                warnings.push(format!(
+                    "Found orphan containers ([{}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+                    names.join(" ")
+                ));
+            }
+        }
+        for wave in &waves {
+            let ids: Vec<(String, String)> = wave
+                .iter()
+                .flat_map(|s| existing.get(s).into_iter().flatten())
+                .filter_map(|e| {
+                    self.containers
+                        .record(&e.id)
+                        .ok()
+                        .map(|r| (e.id.clone(), r.name))
+                })
+                .collect();
+            let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = ids
+                    .iter()
+                    .map(|(id, name)| {
+                        scope.spawn(move || self.stop_and_remove(id, name, opts.timeout, progress))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err("a removal panicked".into()))
+                    })
+                    .collect()
+            });
+            for r in results {
+                r?;
+            }
+        }
+        let networks = Networks::open(&self.root).map_err(|e| e.to_string())?;
+        for file in networks.list().map_err(|e| e.to_string())? {
+            let n = &file.network;
+            if n.labels.get(labels::PROJECT).map(String::as_str) != Some(self.project()) {
+                continue;
+            }
+            progress("Network", &n.name, "Removing");
+            networks
+                .remove(&n.id)
+                .map_err(|e| format!("network {}: {e}", n.name))?;
+            progress("Network", &n.name, "Removed");
+        }
+        if opts.volumes {
+            let volumes = Volumes::open(&self.root).map_err(|e| e.to_string())?;
+            let lock = volumes.lock_exclusive().map_err(|e| e.to_string())?;
+            let users = self.containers.volume_users().map_err(|e| e.to_string())?;
+            for v in volumes.list().map_err(|e| e.to_string())? {
+                let project = v.labels.as_ref().and_then(|l| l.get(labels::PROJECT));
+                if project.map(String::as_str) != Some(self.project()) {
+                    continue;
+                }
+                progress("Volume", &v.name, "Removing");
+                volumes
+                    .remove(
+                        &lock,
+                        &v.name,
+                        users.get(&v.name).cloned().unwrap_or_default(),
+                    )
+                    .map_err(|e| format!("volume {}: {e}", v.name))?;
+                progress("Volume", &v.name, "Removed");
+            }
+        }
+        Ok(warnings)
+    }
+}
+
+fn rustix_sigterm() -> rustix::process::Signal {
+    rustix::process::Signal::TERM
+}

@@ -1,0 +1,320 @@
+//! `berth compose up -d`, `ps` and `down` end to end, as root: Compose's names and labels,
+//! convergence (a second `up` changes nothing, a changed service alone is recreated),
+//! scaling, dependency conditions, orphans, volumes kept or removed, keys berth does not
+//! apply refused before anything exists, and several replicas behind one DNS name. Each
+//! project has its own network subnet (10.232.7x) and bridge name, and its containers
+//! point DNS forwarding at 127.0.0.1, so no query leaves the machine.
+
+mod harness;
+
+use std::collections::BTreeSet;
+
+use harness::containers::{Guarded, inspect, root};
+use harness::networks::bridge_name;
+
+/// Writes `compose.yaml` (with the project's network) and returns its path.
+fn project(root: &Guarded, file: &str, services: &str, tag: char, subnet: &str) -> String {
+    let text = format!(
+        "name: demo\nservices:\n{services}\nnetworks:\n  default:\n    driver_opts:\n      com.docker.network.bridge.name: {}\n    ipam:\n      config:\n        - subnet: {subnet}\n",
+        bridge_name(tag)
+    );
+    root.write(file, text.as_bytes())
+}
+
+fn compose(root: &Guarded, file: &str, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["compose", "-f", file];
+    all.extend_from_slice(args);
+    root.berth(&all)
+}
+
+fn compose_ok(root: &Guarded, file: &str, args: &[&str]) -> (String, String) {
+    let (code, out, err) = compose(root, file, args);
+    assert_eq!(code, 0, "compose {args:?}: {err}");
+    (out, err)
+}
+
+/// `ps --format json` as (name, id) pairs, sorted by name.
+fn ps(root: &Guarded, file: &str) -> Vec<(String, String)> {
+    let (out, _) = compose_ok(root, file, &["ps", "-a", "--format", "json"]);
+    let mut rows: Vec<(String, String)> = out
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json line");
+            (
+                v["Name"].as_str().unwrap_or_default().to_string(),
+                v["ID"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+const SERVICES: &str = "  web:
+    image: busybox
+    command: [\"httpd\", \"-f\", \"-p\", \"80\"]
+    dns: [127.0.0.1]
+    environment:
+      GREETING: hello
+    depends_on: [db]
+  db:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    dns: [127.0.0.1]
+    volumes:
+      - data:/data
+volumes:
+  data: {}";
+
+#[test]
+fn up_converges_and_down_cleans_up_with_composes_names_and_labels() {
+    let root = root("compose-up");
+    let file = project(&root, "compose.yaml", SERVICES, 'p', "10.232.70.0/24");
+    let (_, err) = compose_ok(&root, &file, &["up", "-d"]);
+    for line in [
+        " Network demo_default  Created",
+        " Volume demo_data  Created",
+        " Container demo-db-1  Started",
+        " Container demo-web-1  Started",
+    ] {
+        assert!(err.contains(line), "{line} in {err}");
+    }
+    // db (a dependency) starts before web.
+    assert!(
+        err.find("demo-db-1  Started") < err.find("demo-web-1  Starting"),
+        "{err}"
+    );
+    let first = ps(&root, &file);
+    assert_eq!(
+        first.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["demo-db-1", "demo-web-1"]
+    );
+
+    // Compose's labels and DNS names.
+    let web = inspect(&root, "demo-web-1");
+    let labels = &web["Config"]["Labels"];
+    assert_eq!(labels["com.docker.compose.project"], "demo");
+    assert_eq!(labels["com.docker.compose.service"], "web");
+    assert_eq!(labels["com.docker.compose.container-number"], "1");
+    assert_eq!(labels["com.docker.compose.oneoff"], "False");
+    assert_eq!(
+        labels["com.docker.compose.depends_on"],
+        "db:service_started:false"
+    );
+    assert_eq!(
+        labels["com.docker.compose.project.config_files"],
+        file.as_str()
+    );
+    let (hash, _) = compose_ok(&root, &file, &["config", "--hash", "web"]);
+    assert_eq!(
+        format!(
+            "web {}",
+            labels["com.docker.compose.config-hash"]
+                .as_str()
+                .unwrap_or_default()
+        ),
+        hash.trim()
+    );
+    assert!(
+        labels["com.docker.compose.image"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("sha256:")
+    );
+    assert_eq!(
+        web["NetworkSettings"]["Networks"]["demo_default"]["Aliases"][0],
+        "web"
+    );
+    let net = root.ok(&["network", "inspect", "demo_default"]);
+    assert!(
+        net.contains("\"com.docker.compose.network\": \"default\""),
+        "{net}"
+    );
+    let out = root.ok(&["exec", "demo-web-1", "ping", "-c", "1", "-W", "2", "db"]);
+    assert!(out.contains("1 packets received"), "{out}");
+
+    // `ps --format json`: JSON Lines with Compose's keys.
+    let (out, _) = compose_ok(&root, &file, &["ps", "--format", "json"]);
+    let row: serde_json::Value =
+        serde_json::from_str(out.lines().next().unwrap_or_default()).expect("json");
+    for key in [
+        "Command",
+        "CreatedAt",
+        "ExitCode",
+        "Health",
+        "ID",
+        "Image",
+        "Labels",
+        "LocalVolumes",
+        "Mounts",
+        "Name",
+        "Names",
+        "Networks",
+        "Ports",
+        "Project",
+        "Publishers",
+        "RunningFor",
+        "Service",
+        "Size",
+        "State",
+        "Status",
+    ] {
+        assert!(row.get(key).is_some(), "{key} in {row}");
+    }
+
+    // Again, unchanged: nothing is recreated or restarted.
+    let (_, err) = compose_ok(&root, &file, &["up", "-d"]);
+    assert!(err.contains(" Container demo-web-1  Running"), "{err}");
+    assert!(
+        !err.contains("Recreate") && !err.contains("Created"),
+        "{err}"
+    );
+    assert_eq!(ps(&root, &file), first);
+
+    // One service changed: it alone is recreated.
+    let changed = SERVICES.replace("GREETING: hello", "GREETING: bonjour");
+    project(&root, "compose.yaml", &changed, 'p', "10.232.70.0/24");
+    let (_, err) = compose_ok(&root, &file, &["up", "-d", "-t", "0"]);
+    assert!(err.contains(" Container demo-web-1  Recreated"), "{err}");
+    let now = ps(&root, &file);
+    assert_eq!(now[0], first[0], "db kept");
+    assert_ne!(now[1].1, first[1].1, "web recreated");
+    let env = root.ok(&["exec", "demo-web-1", "env"]);
+    assert!(env.contains("GREETING=bonjour"), "{env}");
+
+    // Scale up, then down: the lowest numbers stay.
+    compose_ok(&root, &file, &["up", "-d", "--scale", "db=5"]);
+    let names: Vec<String> = ps(&root, &file).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names.len(), 6, "{names:?}");
+    compose_ok(&root, &file, &["up", "-d", "-t", "0", "--scale", "db=2"]);
+    let names: BTreeSet<String> = ps(&root, &file).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        ["demo-db-1", "demo-db-2", "demo-web-1"]
+            .map(String::from)
+            .into()
+    );
+
+    // A service gone from the file: an orphan, warned about, then removed on request.
+    let only_db = format!(
+        "  db:\n{}",
+        SERVICES.split("  db:\n").nth(1).unwrap_or_default()
+    );
+    project(&root, "compose.yaml", &only_db, 'p', "10.232.70.0/24");
+    let (_, err) = compose_ok(&root, &file, &["up", "-d", "--scale", "db=2"]);
+    assert!(
+        err.contains("Found orphan containers ([demo-web-1])"),
+        "{err}"
+    );
+    let (_, err) = compose_ok(
+        &root,
+        &file,
+        &["up", "-d", "-t", "0", "--scale", "db=2", "--remove-orphans"],
+    );
+    assert!(err.contains(" Container demo-web-1  Removed"), "{err}");
+
+    // down keeps the named volume; down -v removes it.
+    compose_ok(&root, &file, &["down", "-t", "0"]);
+    assert!(ps(&root, &file).is_empty());
+    assert!(
+        root.ok(&["volume", "ls", "-q"])
+            .lines()
+            .any(|v| v == "demo_data")
+    );
+    let (code, _, _) = root.berth(&["network", "inspect", "demo_default"]);
+    assert_ne!(code, 0, "the project's network is gone");
+    compose_ok(&root, &file, &["up", "-d"]);
+    compose_ok(&root, &file, &["down", "-v", "-t", "0"]);
+    assert!(
+        !root
+            .ok(&["volume", "ls", "-q"])
+            .lines()
+            .any(|v| v == "demo_data")
+    );
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+}
+
+#[test]
+fn keys_berth_does_not_apply_fail_before_anything_exists() {
+    let root = root("compose-refuse");
+    let services = "  web:\n    image: busybox\n    command: [\"true\"]\n    gpus: all\n  db:\n    image: busybox\n    build: .\n";
+    let file = project(&root, "compose.yaml", services, 'q', "10.232.71.0/24");
+    let (code, _, err) = compose(&root, &file, &["up", "-d"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("berth compose does not apply this key yet")
+            || err.contains("builds are not supported"),
+        "{err}"
+    );
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+    let (code, _, _) = root.berth(&["network", "inspect", "demo_default"]);
+    assert_ne!(code, 0, "no network was made");
+    let (code, _, err) = compose(&root, &file, &["up"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("use `up -d`"), "{err}");
+}
+
+#[test]
+fn dependency_conditions_wait_for_health_and_completion() {
+    let root = root("compose-deps");
+    let services = "  migrate:
+    image: busybox
+    command: [\"sh\", \"-c\", \"echo migrated > /shared/done\"]
+    volumes: [\"shared:/shared\"]
+  db:
+    image: busybox
+    command: [\"sh\", \"-c\", \"sleep 1; touch /tmp/ready; exec sleep 600\"]
+    dns: [127.0.0.1]
+    init: true
+    healthcheck:
+      test: [\"CMD\", \"test\", \"-f\", \"/tmp/ready\"]
+      interval: 200ms
+      retries: 20
+  app:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    dns: [127.0.0.1]
+    init: true
+    volumes: [\"shared:/shared\"]
+    depends_on:
+      db: {condition: service_healthy}
+      migrate: {condition: service_completed_successfully}
+volumes:
+  shared: {}";
+    let file = project(&root, "compose.yaml", services, 'r', "10.232.72.0/24");
+    let (_, err) = compose_ok(&root, &file, &["up", "-d"]);
+    assert!(
+        err.find("demo-db-1  Healthy") < err.find("demo-app-1  Starting"),
+        "{err}"
+    );
+    assert!(
+        err.find("demo-migrate-1  Exited") < err.find("demo-app-1  Starting"),
+        "{err}"
+    );
+    let done = root.ok(&["exec", "demo-app-1", "cat", "/shared/done"]);
+    assert_eq!(done, "migrated\n");
+    let health = inspect(&root, "demo-db-1")["State"]["Health"]["Status"].clone();
+    assert_eq!(health, "healthy");
+    compose_ok(&root, &file, &["down", "-v", "-t", "0"]);
+
+    // A check that never passes fails `up` with a message naming the container.
+    let never = services
+        .replace(
+            "[\"CMD\", \"test\", \"-f\", \"/tmp/ready\"]",
+            "[\"CMD\", \"false\"]",
+        )
+        .replace("retries: 20", "retries: 2");
+    project(&root, "compose.yaml", &never, 'r', "10.232.72.0/24");
+    let (code, _, err) = compose(&root, &file, &["up", "-d"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("dependency failed to start: container demo-db-1 is unhealthy"),
+        "{err}"
+    );
+    assert!(
+        !ps(&root, &file).iter().any(|(n, _)| n == "demo-app-1"),
+        "app was not created"
+    );
+    compose_ok(&root, &file, &["down", "-v", "-t", "0"]);
+}
