@@ -14,8 +14,19 @@ use harness::networks::bridge_name;
 
 /// Writes `compose.yaml` (with the project's network) and returns its path.
 fn project(root: &Guarded, file: &str, services: &str, tag: char, subnet: &str) -> String {
+    named_project(root, "demo", file, services, tag, subnet)
+}
+
+fn named_project(
+    root: &Guarded,
+    name: &str,
+    file: &str,
+    services: &str,
+    tag: char,
+    subnet: &str,
+) -> String {
     let text = format!(
-        "name: demo\nservices:\n{services}\nnetworks:\n  default:\n    driver_opts:\n      com.docker.network.bridge.name: {}\n    ipam:\n      config:\n        - subnet: {subnet}\n",
+        "name: {name}\nservices:\n{services}\nnetworks:\n  default:\n    driver_opts:\n      com.docker.network.bridge.name: {}\n    ipam:\n      config:\n        - subnet: {subnet}\n",
         bridge_name(tag)
     );
     root.write(file, text.as_bytes())
@@ -317,4 +328,216 @@ volumes:
         "app was not created"
     );
     compose_ok(&root, &file, &["down", "-v", "-t", "0"]);
+}
+
+#[test]
+fn replicas_answer_in_rotating_order_and_restart_true_dependents_restart() {
+    use hickory_proto::rr::RecordType;
+    let root = root("compose-dns");
+    let services = "  web:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    init: true
+    dns: [127.0.0.1]
+    scale: 3
+    networks:
+      default:
+        aliases: [www]
+  client:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    init: true
+    dns: [127.0.0.1]
+    environment:
+      V: \"1\"
+  worker:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    init: true
+    dns: [127.0.0.1]
+    depends_on:
+      client: {condition: service_started, restart: true}";
+    let file = project(&root, "compose.yaml", services, 's', "10.232.73.0/24");
+    compose_ok(&root, &file, &["up", "-d"]);
+    let ips: BTreeSet<std::net::IpAddr> = (1..=3)
+        .map(|n| {
+            inspect(&root, &format!("demo-web-{n}"))["NetworkSettings"]["Networks"]["demo_default"]
+                ["IPAddress"]
+                .as_str()
+                .expect("address")
+                .parse()
+                .expect("ip")
+        })
+        .collect();
+    assert_eq!(ips.len(), 3);
+    let pid = inspect(&root, "demo-client-1")["State"]["Pid"]
+        .as_i64()
+        .expect("pid");
+    let mut asker = harness::dns::Client::inside(&harness::dns::netns_of(pid));
+    for name in ["web.", "www."] {
+        let mut first = BTreeSet::new();
+        for _ in 0..30 {
+            let a = asker.ask(name, RecordType::A);
+            assert_eq!(
+                a.addresses.iter().copied().collect::<BTreeSet<_>>(),
+                ips,
+                "{name}: {a:?}"
+            );
+            first.insert(a.addresses[0]);
+        }
+        assert_eq!(first, ips, "{name}: every replica first at least once");
+    }
+
+    // client changes: it is recreated, and worker (restart: true) restarted, same id.
+    let worker = inspect(&root, "demo-worker-1");
+    let changed = services.replace("V: \"1\"", "V: \"2\"");
+    project(&root, "compose.yaml", &changed, 's', "10.232.73.0/24");
+    let (_, err) = compose_ok(&root, &file, &["up", "-d", "-t", "0"]);
+    assert!(err.contains(" Container demo-client-1  Recreated"), "{err}");
+    assert!(
+        err.contains(" Container demo-worker-1  Restarting"),
+        "{err}"
+    );
+    let after = inspect(&root, "demo-worker-1");
+    assert_eq!(after["Id"], worker["Id"], "restarted, not recreated");
+    assert_ne!(after["State"]["StartedAt"], worker["State"]["StartedAt"]);
+    compose_ok(&root, &file, &["down", "-t", "0"]);
+}
+
+#[test]
+fn ten_projects_with_the_same_services_up_and_down_in_parallel() {
+    let root = root("compose-many");
+    let services = "  web:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    init: true
+    dns: [127.0.0.1]
+  api:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    init: true
+    dns: [127.0.0.1]
+    depends_on: [web]
+  db:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    init: true
+    dns: [127.0.0.1]";
+    let files: Vec<(String, String)> = (0..10)
+        .map(|i| {
+            let name = format!("fixture{i}");
+            let tag = char::from(b'0' + i as u8);
+            let file = named_project(
+                &root,
+                &name,
+                &format!("{name}.yaml"),
+                services,
+                tag,
+                &format!("10.232.{}.0/24", 80 + i),
+            );
+            (name, file)
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        for (_, file) in &files {
+            let root = &root;
+            scope.spawn(move || compose_ok(root, file, &["up", "-d"]));
+        }
+    });
+    for (name, file) in &files {
+        let names: Vec<String> = ps(&root, file).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [
+                format!("{name}-api-1"),
+                format!("{name}-db-1"),
+                format!("{name}-web-1")
+            ]
+        );
+        let out = root.ok(&[
+            "exec",
+            &format!("{name}-api-1"),
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "2",
+            "web",
+        ]);
+        assert!(out.contains("1 packets received"), "{out}");
+    }
+    assert_eq!(root.ok(&["ps", "-q"]).lines().count(), 30);
+    std::thread::scope(|scope| {
+        for (_, file) in &files {
+            let root = &root;
+            scope.spawn(move || compose_ok(root, file, &["down", "-t", "0"]));
+        }
+    });
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+    let (out, _) = (
+        root.ok(&["network", "ls", "-q", "--filter", "type=custom"]),
+        (),
+    );
+    assert_eq!(out, "", "every project network removed");
+    for i in 0..10 {
+        let bridge = bridge_name(char::from(b'0' + i as u8));
+        let gone = std::process::Command::new("ip")
+            .args(["link", "show", "dev", &bridge])
+            .output()
+            .is_ok_and(|o| !o.status.success());
+        assert!(gone, "bridge {bridge} removed");
+    }
+}
+
+#[test]
+fn an_up_killed_midway_is_finished_by_the_next_up() {
+    use std::io::BufRead;
+    let root = root("compose-kill");
+    let services: String = (0..12)
+        .map(|i| {
+            format!("  s{i:02}:\n    image: busybox\n    command: [\"sleep\", \"600\"]\n    init: true\n    dns: [127.0.0.1]\n")
+        })
+        .collect();
+    let file = project(
+        &root,
+        "compose.yaml",
+        services.trim_end(),
+        't',
+        "10.232.74.0/24",
+    );
+    let mut child = harness::berth_command()
+        .arg("--root")
+        .arg(root.path().join("state"))
+        .args(["compose", "-f", &file, "up", "-d"])
+        .current_dir(root.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("compose up");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    // Killed once the first container has started, the others still to come.
+    let seen = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.ends_with("  Started"));
+    assert!(seen.is_some(), "up started a container");
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+    let (_, err) = compose_ok(&root, &file, &["up", "-d"]);
+    let names: Vec<String> = ps(&root, &file).into_iter().map(|(n, _)| n).collect();
+    let want: Vec<String> = (0..12).map(|i| format!("demo-s{i:02}-1")).collect();
+    assert_eq!(
+        names, want,
+        "one container per service after the second up: {err}"
+    );
+    let running = root.ok(&[
+        "ps",
+        "-q",
+        "--filter",
+        "label=com.docker.compose.project=demo",
+    ]);
+    assert_eq!(running.lines().count(), 12, "all running");
+    compose_ok(&root, &file, &["down", "-t", "0"]);
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
 }

@@ -998,3 +998,62 @@ fn resource_limits_reach_the_cgroup() {
     root.ok(&["rm", "-f", &id]);
     assert_eq!(root.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+fn a_name_held_by_a_killed_create_is_taken_back_and_a_live_one_is_not() {
+    let root = root("name-holder");
+    let state = root.path().join("state");
+    let names = state.join("names");
+    let hold = |name: &str, id: &str, creator: serde_json::Value| {
+        let dir = state.join("containers").join(id);
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("creator.json"), creator.to_string()).expect("creator");
+        std::fs::create_dir_all(&names).expect("names");
+        std::os::unix::fs::symlink(id, names.join(name)).expect("name link");
+        dir
+    };
+    // A creator that is gone (no such process start time): the name is free again.
+    let dead = hold(
+        "taken",
+        &"d".repeat(64),
+        serde_json::json!({"Pid": std::process::id(), "Start": 1}),
+    );
+    let (code, out, err) = root.berth(&[
+        "create",
+        "--name",
+        "taken",
+        "--network",
+        "none",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!dead.exists(), "the dead creator's leftovers are gone");
+    // A live creator (this test process) keeps it.
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("stat");
+    let start: u64 = stat[stat.rfind(')').expect(")") + 2..]
+        .split(' ')
+        .nth(19)
+        .expect("start time")
+        .parse()
+        .expect("number");
+    let live = hold(
+        "busy",
+        &"e".repeat(64),
+        serde_json::json!({"Pid": std::process::id(), "Start": start}),
+    );
+    let (code, _, err) = root.berth(&[
+        "create",
+        "--name",
+        "busy",
+        "--network",
+        "none",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(code, 125, "{err}");
+    assert!(err.contains("is already in use"), "{err}");
+    assert!(live.exists());
+    let _ = std::fs::remove_dir_all(&live);
+    let _ = std::fs::remove_file(names.join("busy"));
+}

@@ -387,9 +387,21 @@ impl<'a> Orchestrator<'a> {
 
     fn start(&self, id: &str, name: &str, progress: Progress<'_>) -> Result<(), String> {
         progress("Container", name, "Starting");
-        self.containers
-            .start(&self.berth, id, Attach::None)
-            .map_err(|e| format!("container {name}: {}", e.message))?;
+        if let Err(e) = self.containers.start(&self.berth, id, Attach::None) {
+            // Being started by someone else (an `up` killed after it had begun this
+            // start): what converging wants; its supervisor says running in a moment.
+            if e.message.ends_with("is already running") {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < deadline {
+                    if self.containers.state(id).is_ok_and(|s| s.running) {
+                        progress("Container", name, "Running");
+                        return Ok(());
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+            return Err(format!("container {name}: {}", e.message));
+        }
         progress("Container", name, "Started");
         Ok(())
     }

@@ -30,6 +30,17 @@ pub struct CreateRequest {
     pub mounts: Vec<MountRequest>,
 }
 
+/// In a container directory until its record is written: the process creating it.
+const CREATOR: &str = "creator.json";
+
+/// Whether the process that is creating the container of `dir` still runs.
+fn creator_alive(dir: &std::path::Path) -> bool {
+    std::fs::read(dir.join(CREATOR))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<crate::network::holder::Holder>(&b).ok())
+        .is_some_and(|h| h.alive())
+}
+
 /// A new container and the warnings about limits the host could not apply (Docker's
 /// `Warnings` of the create response).
 #[derive(Debug)]
@@ -153,12 +164,29 @@ impl Containers {
             .transpose()
             .map_err(|e| ContainerError::Invalid(e.to_string()))?;
         let name = request.name.map(|n| n.trim_start_matches('/').to_string());
-        let name = self.reserve_name(name.as_deref(), &id)?;
+        // The directory and who is making it, before the name: a name whose holder has
+        // neither a record nor a live creator is free again (its creator was killed).
+        let dir = self.dir(&id);
+        fs::create_dir_all(&dir).map_err(|e| ContainerError::io("create", &dir, e))?;
+        let creator =
+            serde_json::to_vec(&crate::network::holder::Holder::this_process()).unwrap_or_default();
+        if let Err(e) = fs::write(dir.join(CREATOR), creator) {
+            let _ = fs::remove_dir_all(&dir);
+            return Err(ContainerError::io("write", dir.join(CREATOR), e));
+        }
+        let name = match self.reserve_name(name.as_deref(), &id) {
+            Ok(name) => name,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
         let resolved = match mounts::resolve(&request.mounts, &inherited, &image_volumes, &volumes)
         {
             Ok(r) => r,
             Err(e) => {
                 let _ = fs::remove_file(self.names_dir().join(&name));
+                let _ = fs::remove_dir_all(&dir);
                 return Err(e);
             }
         };
@@ -189,6 +217,14 @@ impl Containers {
     }
 
     fn write_new(&self, record: &ContainerRecord) -> Result<(), ContainerError> {
+        let written = self.write_new_record(record);
+        if written.is_ok() {
+            let _ = fs::remove_file(self.dir(&record.id).join(CREATOR));
+        }
+        written
+    }
+
+    fn write_new_record(&self, record: &ContainerRecord) -> Result<(), ContainerError> {
         let dir = self.dir(&record.id);
         for sub in ["upper", "work", "rootfs"] {
             let path = dir.join(sub);
@@ -244,15 +280,18 @@ impl Containers {
                     let holder = fs::read_link(&link)
                         .map(|t| t.to_string_lossy().into_owned())
                         .unwrap_or_default();
-                    if self.dir(&holder).join("container.json").exists()
-                        || self.dir(&holder).exists()
-                    {
+                    let holder_dir = self.dir(&holder);
+                    if holder_dir.join("container.json").exists() || creator_alive(&holder_dir) {
                         return Err(ContainerError::NameInUse {
                             name: name.into(),
                             id: holder,
                         });
                     }
-                    // The holder is gone (a crash between reserving and writing): reuse.
+                    // The holder is gone (its creator died between reserving the name and
+                    // writing the record): its leftovers go and the name is reused.
+                    if !holder.is_empty() && holder_dir.exists() {
+                        let _ = fs::remove_dir_all(&holder_dir);
+                    }
                     let _ = fs::remove_file(&link);
                 }
                 Err(e) => return Err(ContainerError::io("create", &link, e)),
