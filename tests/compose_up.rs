@@ -541,3 +541,30 @@ fn an_up_killed_midway_is_finished_by_the_next_up() {
     compose_ok(&root, &file, &["down", "-t", "0"]);
     assert_eq!(root.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+fn logs_prefix_each_line_with_the_container_and_follow_until_all_stop() {
+    let root = root("compose-logs");
+    let services = "  one:
+    image: busybox
+    command: [\"sh\", \"-c\", \"echo from-one; echo err-one >&2\"]
+  two:
+    image: busybox
+    command: [\"sh\", \"-c\", \"echo from-two; sleep 0.3; echo late-two\"]
+    scale: 2";
+    let file = project(&root, "compose.yaml", services, 'u', "10.232.75.0/24");
+    compose_ok(&root, &file, &["up", "-d"]);
+    // -f returns once every container has stopped, with everything they printed.
+    let (out, err) = compose_ok(&root, &file, &["logs", "-f"]);
+    assert!(out.contains("one-1 | from-one\n"), "{out}");
+    assert!(err.contains("one-1 | err-one\n"), "{err}");
+    for n in [1, 2] {
+        assert!(out.contains(&format!("two-{n} | from-two\n")), "{out}");
+        assert!(out.contains(&format!("two-{n} | late-two\n")), "{out}");
+    }
+    let (out, _) = compose_ok(&root, &file, &["logs", "--no-log-prefix", "one"]);
+    assert_eq!(out, "from-one\n");
+    let (out, _) = compose_ok(&root, &file, &["logs", "-n", "1", "two"]);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    compose_ok(&root, &file, &["down", "-t", "0"]);
+}

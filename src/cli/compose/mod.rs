@@ -1,6 +1,7 @@
 //! `berth compose`: the project commands of `docker compose`, with its global flags.
 
 mod config;
+mod logs;
 mod up;
 
 use std::ffi::OsString;
@@ -15,19 +16,19 @@ use super::output;
 #[derive(Args, Debug)]
 pub struct ComposeArgs {
     /// Compose configuration files
-    #[arg(short = 'f', long = "file", global = true)]
+    #[arg(short = 'f', long = "file")]
     file: Vec<PathBuf>,
     /// Project name
-    #[arg(short = 'p', long = "project-name", global = true)]
+    #[arg(short = 'p', long = "project-name")]
     project_name: Option<String>,
     /// Specify an alternate working directory (default: the path of the first Compose file)
-    #[arg(long = "project-directory", global = true)]
+    #[arg(long = "project-directory")]
     project_directory: Option<PathBuf>,
     /// Specify an alternate environment file
-    #[arg(long = "env-file", global = true)]
+    #[arg(long = "env-file")]
     env_file: Vec<PathBuf>,
     /// Specify a profile to enable
-    #[arg(long = "profile", global = true)]
+    #[arg(long = "profile")]
     profile: Vec<String>,
     #[command(subcommand)]
     command: ComposeCommand,
@@ -43,6 +44,8 @@ enum ComposeCommand {
     Down(up::DownArgs),
     /// List containers
     Ps(up::PsArgs),
+    /// View output from containers
+    Logs(logs::LogsArgs),
     /// Show the Docker Compose version information
     Version,
     #[command(external_subcommand)]
@@ -55,6 +58,7 @@ pub fn run(args: ComposeArgs, root: &std::path::Path) -> anyhow::Result<()> {
         ComposeCommand::Up(u) => up::up(root, &args, u),
         ComposeCommand::Down(d) => up::down(root, &args, d),
         ComposeCommand::Ps(p) => up::ps(root, &args, p),
+        ComposeCommand::Logs(l) => logs::run(root, &args, l),
         ComposeCommand::Version => {
             println!("berth compose version {}", env!("CARGO_PKG_VERSION"));
             Ok(())
