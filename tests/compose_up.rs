@@ -261,9 +261,11 @@ fn keys_berth_does_not_apply_fail_before_anything_exists() {
     assert_eq!(root.ok(&["ps", "-aq"]), "");
     let (code, _, _) = root.berth(&["network", "inspect", "demo_default"]);
     assert_ne!(code, 0, "no network was made");
+    // The same in the foreground.
     let (code, _, err) = compose(&root, &file, &["up"]);
     assert_eq!(code, 1);
-    assert!(err.contains("use `up -d`"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
 }
 
 #[test]
@@ -567,4 +569,116 @@ fn logs_prefix_each_line_with_the_container_and_follow_until_all_stop() {
     let (out, _) = compose_ok(&root, &file, &["logs", "-n", "1", "two"]);
     assert_eq!(out.lines().count(), 2, "{out}");
     compose_ok(&root, &file, &["down", "-t", "0"]);
+}
+
+#[test]
+fn up_in_the_foreground_streams_logs_and_ends_as_compose_does() {
+    use std::io::BufRead;
+    let root = root("compose-fg");
+    let services = "  job:
+    image: busybox
+    command: [\"sh\", \"-c\", \"echo working; exit 3\"]
+  svc:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    init: true";
+    let file = project(&root, "compose.yaml", services, 'v', "10.232.76.0/24");
+    // The first exit stops the rest; the code is that container's.
+    let (code, out, err) = compose(
+        &root,
+        &file,
+        &["up", "--abort-on-container-exit", "-t", "0"],
+    );
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("Attaching to job-1, svc-1\n"), "{out}");
+    assert!(out.contains("job-1 | working\n"), "{out}");
+    assert!(out.contains("job-1 exited with code 3\n"), "{out}");
+    assert!(err.contains("Aborting on container exit..."), "{err}");
+    assert_eq!(root.ok(&["ps", "-q"]), "", "svc was stopped");
+    // --exit-code-from takes the named service's code.
+    let (code, out, err) = compose(&root, &file, &["up", "--exit-code-from", "svc", "-t", "0"]);
+    assert_eq!(
+        code, 137,
+        "svc was killed after the grace period of 0 s: {out}{err}"
+    );
+
+    // Ctrl-C stops the project gracefully.
+    let mut child = harness::berth_command()
+        .arg("--root")
+        .arg(root.path().join("state"))
+        .args(["compose", "-f", &file, "up", "-t", "0", "svc"])
+        .current_dir(root.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("compose up");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let attached = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("Attaching to"));
+    assert_eq!(attached.as_deref(), Some("Attaching to svc-1"));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(sent.is_ok_and(|s| s.success()));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{rest:?} {err}");
+    assert!(
+        err.contains("Gracefully stopping... (press Ctrl+C again to force)"),
+        "{err}"
+    );
+    assert!(
+        rest.iter().any(|l| l.starts_with("svc-1 exited with code")),
+        "{rest:?}"
+    );
+    assert_eq!(root.ok(&["ps", "-q"]), "");
+    compose_ok(&root, &file, &["down", "-t", "0"]);
+}
+
+#[test]
+fn stop_start_restart_kill_and_rm_act_on_the_projects_containers() {
+    let root = root("compose-life");
+    let services = "  web:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    init: true
+    depends_on: [db]
+  db:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    init: true";
+    let file = project(&root, "compose.yaml", services, 'w', "10.232.77.0/24");
+    compose_ok(&root, &file, &["up", "-d"]);
+    let running = |root: &Guarded| root.ok(&["ps", "-q"]).lines().count();
+    let (_, err) = compose_ok(&root, &file, &["stop", "-t", "0"]);
+    // Dependents first.
+    assert!(
+        err.find("demo-web-1  Stopped") < err.find("demo-db-1  Stopping"),
+        "{err}"
+    );
+    assert_eq!(running(&root), 0);
+    let (_, err) = compose_ok(&root, &file, &["start"]);
+    assert!(
+        err.find("demo-db-1  Started") < err.find("demo-web-1  Starting"),
+        "{err}"
+    );
+    assert_eq!(running(&root), 2);
+    let before = inspect(&root, "demo-db-1")["State"]["StartedAt"].clone();
+    compose_ok(&root, &file, &["restart", "-t", "0", "db"]);
+    assert_ne!(inspect(&root, "demo-db-1")["State"]["StartedAt"], before);
+    assert_eq!(running(&root), 2);
+    compose_ok(&root, &file, &["kill", "web"]);
+    assert_eq!(running(&root), 1);
+    let (code, out, err) = compose(&root, &file, &["rm"]);
+    assert_eq!(code, 1, "no confirmation without a terminal: {out}{err}");
+    assert!(out.contains("Going to remove demo-web-1"), "{out}");
+    compose_ok(&root, &file, &["rm", "-f"]);
+    assert_eq!(root.ok(&["ps", "-aq"]).lines().count(), 1, "db still runs");
+    compose_ok(&root, &file, &["rm", "-f", "-s"]);
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+    compose_ok(&root, &file, &["down"]);
 }

@@ -100,20 +100,11 @@ pub fn run(root: &Path, args: &ComposeArgs, logs_args: &LogsArgs) -> anyhow::Res
             .unwrap_or_default();
         logs_args.services.is_empty() || logs_args.services.contains(&service)
     });
-    containers.sort_by(|a, b| a.record.name.cmp(&b.record.name));
-    let strip = format!("{}-", loaded.project.name);
-    let shown = |name: &str| name.strip_prefix(&strip).unwrap_or(name).to_string();
-    let width = containers
-        .iter()
-        .map(|c| shown(&c.record.name).chars().count())
-        .max()
-        .unwrap_or(0);
-    let colour = !logs_args.no_color && std::io::stdout().is_terminal();
     let now: berth_engine::time::Instant = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i128)
         .unwrap_or_default();
-    let options = ReadOptions {
+    let read = ReadOptions {
         tail: logs::parse_tail(&logs_args.tail)?,
         since: logs_args
             .since
@@ -128,13 +119,56 @@ pub fn run(root: &Path, args: &ComposeArgs, logs_args: &LogsArgs) -> anyhow::Res
         timestamps: logs_args.timestamps,
         details: false,
     };
+    stream(
+        root,
+        &loaded.project.name,
+        &containers,
+        &StreamOptions {
+            follow: logs_args.follow,
+            no_color: logs_args.no_color,
+            no_prefix: logs_args.no_log_prefix,
+            read,
+        },
+    )
+}
+
+pub struct StreamOptions {
+    pub follow: bool,
+    pub no_color: bool,
+    pub no_prefix: bool,
+    pub read: ReadOptions,
+}
+
+/// The name Compose shows for a container: its name without the project's prefix.
+pub fn shown_name(project: &str, name: &str) -> String {
+    name.strip_prefix(&format!("{project}-"))
+        .unwrap_or(name)
+        .to_string()
+}
+
+/// Prints the logs of `containers`, each line behind its prefix; with `follow`, until
+/// every one of them has stopped.
+pub fn stream(
+    root: &Path,
+    project: &str,
+    containers: &[berth_engine::container::Container],
+    opts: &StreamOptions,
+) -> anyhow::Result<()> {
+    let mut containers: Vec<&berth_engine::container::Container> = containers.iter().collect();
+    containers.sort_by(|a, b| a.record.name.cmp(&b.record.name));
+    let width = containers
+        .iter()
+        .map(|c| shown_name(project, &c.record.name).chars().count())
+        .max()
+        .unwrap_or(0);
+    let colour = !opts.no_color && std::io::stdout().is_terminal();
     let out = Mutex::new(());
     let engine = crate::cli::container::open(root)?;
     let prefix_of = |i: usize, name: &str| {
-        if logs_args.no_log_prefix {
+        if opts.no_prefix {
             return String::new();
         }
-        let padded = format!("{:<width$} | ", shown(name));
+        let padded = format!("{:<width$} | ", shown_name(project, name));
         if colour {
             format!("\x1b[{}m{padded}\x1b[0m", COLOURS[i % COLOURS.len()])
         } else {
@@ -146,8 +180,9 @@ pub fn run(root: &Path, args: &ComposeArgs, logs_args: &LogsArgs) -> anyhow::Res
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let (out, options, engine) = (&out, &options, &engine);
+                let (out, options, engine) = (&out, &opts.read, &engine);
                 let prefix = prefix_of(i, &c.record.name);
+                let follow = opts.follow;
                 scope.spawn(move || -> anyhow::Result<()> {
                     let dir = engine.dir(&c.record.id);
                     let mut stdout = Prefixed {
@@ -162,7 +197,7 @@ pub fn run(root: &Path, args: &ComposeArgs, logs_args: &LogsArgs) -> anyhow::Res
                         stderr: true,
                         pending: Vec::new(),
                     };
-                    if logs_args.follow {
+                    if follow {
                         let id = c.record.id.clone();
                         let stop = || engine.state(&id).map(|s| !s.running).unwrap_or(true);
                         logs::follow(&dir, options, &mut stdout, &mut stderr, &stop)?;

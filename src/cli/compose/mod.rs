@@ -1,6 +1,7 @@
 //! `berth compose`: the project commands of `docker compose`, with its global flags.
 
 mod config;
+mod lifecycle;
 mod logs;
 mod up;
 
@@ -46,6 +47,16 @@ enum ComposeCommand {
     Ps(up::PsArgs),
     /// View output from containers
     Logs(logs::LogsArgs),
+    /// Stop services
+    Stop(lifecycle::StopArgs),
+    /// Start services
+    Start(lifecycle::StartArgs),
+    /// Restart service containers
+    Restart(lifecycle::StopArgs),
+    /// Force stop service containers
+    Kill(lifecycle::KillArgs),
+    /// Removes stopped service containers
+    Rm(lifecycle::RmArgs),
     /// Show the Docker Compose version information
     Version,
     #[command(external_subcommand)]
@@ -59,6 +70,11 @@ pub fn run(args: ComposeArgs, root: &std::path::Path) -> anyhow::Result<()> {
         ComposeCommand::Down(d) => up::down(root, &args, d),
         ComposeCommand::Ps(p) => up::ps(root, &args, p),
         ComposeCommand::Logs(l) => logs::run(root, &args, l),
+        ComposeCommand::Stop(a) => lifecycle::stop(root, &args, a),
+        ComposeCommand::Start(a) => lifecycle::start(root, &args, a),
+        ComposeCommand::Restart(a) => lifecycle::restart(root, &args, a),
+        ComposeCommand::Kill(a) => lifecycle::kill(root, &args, a),
+        ComposeCommand::Rm(a) => lifecycle::rm(root, &args, a),
         ComposeCommand::Version => {
             println!("berth compose version {}", env!("CARGO_PKG_VERSION"));
             Ok(())

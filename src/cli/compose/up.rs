@@ -49,6 +49,21 @@ pub struct UpArgs {
     /// Maximum duration in seconds to wait for the project to be running|healthy
     #[arg(long = "wait-timeout")]
     wait_timeout: Option<u64>,
+    /// Stops all containers if any container was stopped
+    #[arg(long = "abort-on-container-exit")]
+    abort_on_container_exit: bool,
+    /// Return the exit code of the selected service container (implies --abort-on-container-exit)
+    #[arg(long = "exit-code-from")]
+    exit_code_from: Option<String>,
+    /// Produce monochrome output
+    #[arg(long = "no-color")]
+    no_color: bool,
+    /// Don't print prefix in logs
+    #[arg(long = "no-log-prefix")]
+    no_log_prefix: bool,
+    /// Show timestamps
+    #[arg(long)]
+    timestamps: bool,
     /// Services to start (all when none)
     services: Vec<String>,
 }
@@ -104,11 +119,20 @@ fn orchestrate<T>(
 }
 
 pub fn up(root: &Path, args: &ComposeArgs, up: &UpArgs) -> anyhow::Result<()> {
-    if !up.detach && !up.wait {
-        bail!(
-            "`berth compose up` in the foreground (with logs attached) is not supported yet: use `up -d` and `berth compose logs`"
-        );
+    let foreground = !up.detach && !up.wait;
+    if up.exit_code_from.is_some() && up.detach {
+        bail!("--exit-code-from and -d cannot be combined");
     }
+    if up.abort_on_container_exit && up.detach {
+        bail!("--abort-on-container-exit and -d cannot be combined");
+    }
+    // Blocked before any thread exists, so that Ctrl-C reaches the attached view
+    // instead of killing berth with the project half made.
+    let signals = if foreground {
+        Some(berth_engine::runtime::SignalProxy::block()?)
+    } else {
+        None
+    };
     if up.build {
         bail!("--build: berth cannot build images yet");
     }
@@ -132,12 +156,155 @@ pub fn up(root: &Path, args: &ComposeArgs, up: &UpArgs) -> anyhow::Result<()> {
         wait: up
             .wait
             .then(|| Duration::from_secs(up.wait_timeout.unwrap_or(u64::MAX / 4))),
+        services: up.services.clone(),
     };
-    let warnings = orchestrate(root, args, &up.services, |o| o.up(&opts, &progress))?;
+    let loaded = super::load_project(args, Stages::default(), &[])?;
+    let berth = crate::cli::container::berth_binary()?;
+    let o = Orchestrator::new(root, &berth, &loaded).map_err(|e| anyhow!(e))?;
+    let warnings = o.up(&opts, &progress).map_err(|e| anyhow!(e))?;
     for w in warnings {
         output::warning(&w);
     }
-    Ok(())
+    match signals {
+        Some(signals) => attached(root, &o, &loaded.project.name, signals, up),
+        None => Ok(()),
+    }
+}
+
+enum Attached {
+    Signal,
+    Exited {
+        name: String,
+        service: String,
+        code: i32,
+    },
+    LogsDone,
+}
+
+/// The foreground `up`: every container's logs behind its prefix until all have
+/// stopped; Ctrl-C stops the project (a second one kills it); with
+/// `--abort-on-container-exit` (or `--exit-code-from`) the first exit stops the rest.
+fn attached(
+    root: &Path,
+    o: &Orchestrator<'_>,
+    project: &str,
+    signals: berth_engine::runtime::SignalProxy,
+    up: &UpArgs,
+) -> anyhow::Result<()> {
+    use std::sync::mpsc;
+    let mut containers = o.project_containers().map_err(|e| anyhow!(e))?;
+    containers.retain(|c| {
+        let service = c.record.config.labels.get(labels::SERVICE);
+        up.services.is_empty() || service.is_some_and(|s| up.services.contains(s))
+    });
+    let mut names: Vec<String> = containers
+        .iter()
+        .map(|c| super::logs::shown_name(project, &c.record.name))
+        .collect();
+    names.sort();
+    println!("Attaching to {}", names.join(", "));
+    let (tx, rx) = mpsc::channel::<Attached>();
+    let signal_tx = tx.clone();
+    signals.forward(move |_| {
+        let _ = signal_tx.send(Attached::Signal);
+    })?;
+    let engine = crate::cli::container::open(root)?;
+    let abort = up.abort_on_container_exit || up.exit_code_from.is_some();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let logs_tx = tx.clone();
+        let containers = &containers;
+        scope.spawn(move || {
+            let opts = super::logs::StreamOptions {
+                follow: true,
+                no_color: up.no_color,
+                no_prefix: up.no_log_prefix,
+                read: berth_engine::container::logs::ReadOptions {
+                    tail: berth_engine::container::logs::Tail::All,
+                    since: None,
+                    until: None,
+                    timestamps: up.timestamps,
+                    details: false,
+                },
+            };
+            let _ = super::logs::stream(root, project, containers, &opts);
+            let _ = logs_tx.send(Attached::LogsDone);
+        });
+        for c in containers.iter() {
+            let (tx, engine) = (tx.clone(), &engine);
+            scope.spawn(move || {
+                if let Ok(code) = engine.wait(&c.record.id) {
+                    let service = c
+                        .record
+                        .config
+                        .labels
+                        .get(labels::SERVICE)
+                        .cloned()
+                        .unwrap_or_default();
+                    let _ = tx.send(Attached::Exited {
+                        name: super::logs::shown_name(project, &c.record.name),
+                        service,
+                        code,
+                    });
+                }
+            });
+        }
+        drop(tx);
+        let mut codes: BTreeMap<String, i32> = BTreeMap::new();
+        let mut stopping = false;
+        let mut first_exit: Option<i32> = None;
+        let mut exited = 0;
+        let mut logs_done = false;
+        let timeout = up.timeout.map(Duration::from_secs);
+        for event in rx.iter() {
+            match event {
+                Attached::Signal if stopping => {
+                    let _ = o.kill(&[], rustix::process::Signal::KILL, &progress);
+                }
+                Attached::Signal => {
+                    stopping = true;
+                    eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
+                    scope.spawn(move || {
+                        let _ = o.stop(&[], timeout, &progress);
+                    });
+                }
+                Attached::Exited {
+                    name,
+                    service,
+                    code,
+                } => {
+                    exited += 1;
+                    println!("{name} exited with code {code}");
+                    codes.entry(service).or_insert(code);
+                    first_exit.get_or_insert(code);
+                    if abort && !stopping {
+                        stopping = true;
+                        eprintln!("Aborting on container exit...");
+                        scope.spawn(move || {
+                            let _ = o.stop(&[], timeout, &progress);
+                        });
+                    }
+                }
+                Attached::LogsDone => logs_done = true,
+            }
+            if logs_done && exited >= containers.len() {
+                break;
+            }
+        }
+        let code = match &up.exit_code_from {
+            Some(service) => codes.get(service).copied().unwrap_or(0),
+            None if abort => first_exit.unwrap_or(0),
+            None if stopping => 130,
+            None => 0,
+        };
+        if code != 0 {
+            return Err(output::Exit {
+                code,
+                message: None,
+            }
+            .into());
+        }
+        Ok(())
+    })
 }
 
 pub fn down(root: &Path, args: &ComposeArgs, down: &DownArgs) -> anyhow::Result<()> {

@@ -39,6 +39,9 @@ pub struct UpOptions {
     pub timeout: Option<Duration>,
     /// `--wait`: until every container runs (and is healthy when it has a check).
     pub wait: Option<Duration>,
+    /// The services named on the command line (all when empty); their dependencies come
+    /// along.
+    pub services: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -413,34 +416,7 @@ impl<'a> Orchestrator<'a> {
         timeout: Option<Duration>,
         progress: Progress<'_>,
     ) -> Result<(), String> {
-        let record = self.containers.record(id).map_err(|e| e.to_string())?;
-        if self
-            .containers
-            .state(id)
-            .map(|s| s.running)
-            .unwrap_or(false)
-        {
-            progress("Container", name, "Stopping");
-            let signal = record
-                .config
-                .stop_signal
-                .as_deref()
-                .and_then(berth_engine::container::signal::parse)
-                .unwrap_or(rustix_sigterm());
-            let timeout = timeout
-                .or_else(|| {
-                    record
-                        .config
-                        .stop_timeout
-                        .filter(|t| *t >= 0)
-                        .map(|t| Duration::from_secs(t as u64))
-                })
-                .unwrap_or(Duration::from_secs(10));
-            self.containers
-                .stop(id, signal, Some(timeout))
-                .map_err(|e| format!("container {name}: {e}"))?;
-            progress("Container", name, "Stopped");
-        }
+        self.stop_one(id, name, timeout, progress)?;
         progress("Container", name, "Removing");
         self.containers
             .remove(id, true, false)
@@ -486,10 +462,12 @@ impl<'a> Orchestrator<'a> {
             }
         }
         let recreated: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+        let selected = self.with_dependencies(&opts.services)?;
         for wave in &waves {
             let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = wave
                     .iter()
+                    .filter(|name| selected.contains(*name))
                     .filter_map(|name| services.get(name))
                     .map(|s| {
                         let existing = existing.get(&s.name).map(Vec::as_slice).unwrap_or_default();
@@ -516,6 +494,25 @@ impl<'a> Orchestrator<'a> {
             self.wait_running(limit, progress)?;
         }
         Ok(warnings)
+    }
+
+    /// `names` and everything they depend on, transitively (every service when empty).
+    pub fn with_dependencies(&self, names: &[String]) -> Result<BTreeSet<String>, String> {
+        let services = &self.loaded.project.services;
+        if names.is_empty() {
+            return Ok(services.keys().cloned().collect());
+        }
+        let mut out = BTreeSet::new();
+        let mut todo: Vec<String> = names.to_vec();
+        while let Some(name) = todo.pop() {
+            let service = services
+                .get(&name)
+                .ok_or_else(|| format!("no such service: {name}"))?;
+            if out.insert(name.clone()) {
+                todo.extend(service.depends_on.keys().cloned());
+            }
+        }
+        Ok(out)
     }
 
     fn converge_service(
@@ -828,6 +825,240 @@ impl<'a> Orchestrator<'a> {
             }
         }
         Ok(warnings)
+    }
+}
+
+/// The lifecycle commands over the project's containers: `stop`, `start`, `restart`,
+/// `kill` and `rm`, in dependency order (reverse for stopping), a wave in parallel.
+impl Orchestrator<'_> {
+    /// The project's containers of `services` (all when empty), by wave: dependencies
+    /// first when `forward`, dependents first otherwise.
+    fn by_wave(
+        &self,
+        services: &[String],
+        forward: bool,
+    ) -> Result<Vec<Vec<(String, String)>>, String> {
+        let existing = self.existing()?;
+        let graph = self.graph();
+        let waves = if forward {
+            graph.start_order()
+        } else {
+            graph.stop_order()
+        }
+        .map_err(|e| e.to_string())?;
+        let mut known: BTreeSet<String> = waves.iter().flatten().cloned().collect();
+        let mut out = Vec::new();
+        // Orphans (services no longer in the file) go with the first stop wave.
+        let orphans: Vec<String> = existing
+            .keys()
+            .filter(|s| !known.contains(*s))
+            .cloned()
+            .collect();
+        known.extend(orphans.iter().cloned());
+        let mut all = waves;
+        if !forward {
+            all.insert(0, orphans);
+        }
+        for wave in all {
+            let ids: Vec<(String, String)> = wave
+                .iter()
+                .filter(|s| services.is_empty() || services.contains(s))
+                .flat_map(|s| existing.get(s).into_iter().flatten())
+                .filter_map(|e| {
+                    self.containers
+                        .record(&e.id)
+                        .ok()
+                        .map(|r| (e.id.clone(), r.name))
+                })
+                .collect();
+            if !ids.is_empty() {
+                out.push(ids);
+            }
+        }
+        Ok(out)
+    }
+
+    fn each_wave(
+        &self,
+        waves: &[Vec<(String, String)>],
+        f: &(dyn Fn(&str, &str) -> Result<(), String> + Sync),
+    ) -> Result<(), String> {
+        for wave in waves {
+            let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = wave
+                    .iter()
+                    .map(|(id, name)| scope.spawn(move || f(id, name)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err("a container operation panicked".into()))
+                    })
+                    .collect()
+            });
+            for r in results {
+                r?;
+            }
+        }
+        Ok(())
+    }
+
+    fn stop_one(
+        &self,
+        id: &str,
+        name: &str,
+        timeout: Option<Duration>,
+        progress: Progress<'_>,
+    ) -> Result<(), String> {
+        let record = self.containers.record(id).map_err(|e| e.to_string())?;
+        if !self
+            .containers
+            .state(id)
+            .map(|s| s.running)
+            .unwrap_or(false)
+        {
+            return Ok(());
+        }
+        progress("Container", name, "Stopping");
+        let signal = record
+            .config
+            .stop_signal
+            .as_deref()
+            .and_then(berth_engine::container::signal::parse)
+            .unwrap_or(rustix_sigterm());
+        let timeout = timeout
+            .or_else(|| {
+                record
+                    .config
+                    .stop_timeout
+                    .filter(|t| *t >= 0)
+                    .map(|t| Duration::from_secs(t as u64))
+            })
+            .unwrap_or(Duration::from_secs(10));
+        self.containers
+            .stop(id, signal, Some(timeout))
+            .map_err(|e| format!("container {name}: {e}"))?;
+        progress("Container", name, "Stopped");
+        Ok(())
+    }
+
+    /// `stop`: dependents first.
+    pub fn stop(
+        &self,
+        services: &[String],
+        timeout: Option<Duration>,
+        progress: Progress<'_>,
+    ) -> Result<(), String> {
+        let waves = self.by_wave(services, false)?;
+        self.each_wave(&waves, &|id, name| {
+            self.stop_one(id, name, timeout, progress)
+        })
+    }
+
+    /// `start`: dependencies first; containers that run already are left alone.
+    pub fn start_existing(
+        &self,
+        services: &[String],
+        progress: Progress<'_>,
+    ) -> Result<(), String> {
+        let waves = self.by_wave(services, true)?;
+        self.each_wave(&waves, &|id, name| {
+            if self
+                .containers
+                .state(id)
+                .map(|s| s.running)
+                .unwrap_or(false)
+            {
+                return Ok(());
+            }
+            self.start(id, name, progress)
+        })
+    }
+
+    /// `restart`: stopped then started again, in dependency order.
+    pub fn restart(
+        &self,
+        services: &[String],
+        timeout: Option<Duration>,
+        progress: Progress<'_>,
+    ) -> Result<(), String> {
+        self.stop(services, timeout, progress)?;
+        let waves = self.by_wave(services, true)?;
+        self.each_wave(&waves, &|id, name| {
+            progress("Container", name, "Restarting");
+            self.start(id, name, progress)
+        })
+    }
+
+    /// `kill -s SIGNAL`: every running container at once.
+    pub fn kill(
+        &self,
+        services: &[String],
+        signal: rustix::process::Signal,
+        progress: Progress<'_>,
+    ) -> Result<(), String> {
+        let all: Vec<(String, String)> = self
+            .by_wave(services, false)?
+            .into_iter()
+            .flatten()
+            .collect();
+        self.each_wave(&[all], &|id, name| {
+            if !self
+                .containers
+                .state(id)
+                .map(|s| s.running)
+                .unwrap_or(false)
+            {
+                return Ok(());
+            }
+            progress("Container", name, "Killing");
+            self.containers
+                .kill(id, signal)
+                .map_err(|e| format!("container {name}: {e}"))?;
+            progress("Container", name, "Killed");
+            Ok(())
+        })
+    }
+
+    /// `rm`: stopped containers (running ones too with `stop`), with their anonymous
+    /// volumes when `volumes`. Returns the names removed.
+    pub fn rm(
+        &self,
+        services: &[String],
+        stop: bool,
+        volumes: bool,
+        progress: Progress<'_>,
+    ) -> Result<Vec<String>, String> {
+        if stop {
+            self.stop(services, None, progress)?;
+        }
+        let all: Vec<(String, String)> = self
+            .by_wave(services, false)?
+            .into_iter()
+            .flatten()
+            .collect();
+        let removed = Mutex::new(Vec::new());
+        self.each_wave(&[all], &|id, name| {
+            if self
+                .containers
+                .state(id)
+                .map(|s| s.running)
+                .unwrap_or(false)
+            {
+                return Ok(());
+            }
+            progress("Container", name, "Removing");
+            self.containers
+                .remove(id, false, volumes)
+                .map_err(|e| format!("container {name}: {e}"))?;
+            progress("Container", name, "Removed");
+            if let Ok(mut r) = removed.lock() {
+                r.push(name.to_string());
+            }
+            Ok(())
+        })?;
+        Ok(removed.into_inner().unwrap_or_default())
     }
 }
 
