@@ -682,3 +682,68 @@ fn stop_start_restart_kill_and_rm_act_on_the_projects_containers() {
     assert_eq!(root.ok(&["ps", "-aq"]), "");
     compose_ok(&root, &file, &["down"]);
 }
+
+#[test]
+fn exec_port_images_ls_and_create_find_the_services_containers() {
+    let root = root("compose-cmds");
+    let services = "  web:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    init: true
+    scale: 2
+    ports: [\"127.0.0.1::80\"]";
+    let file = project(&root, "compose.yaml", services, 'x', "10.232.78.0/24");
+    let (_, err) = compose_ok(&root, &file, &["create"]);
+    assert!(err.contains(" Container demo-web-2  Created"), "{err}");
+    assert_eq!(root.ok(&["ps", "-q"]), "", "create starts nothing");
+    compose_ok(&root, &file, &["up", "-d"]);
+    let (out, _) = compose_ok(
+        &root,
+        &file,
+        &[
+            "exec",
+            "--index",
+            "2",
+            "-e",
+            "X=two",
+            "web",
+            "sh",
+            "-c",
+            "echo $X $(hostname)",
+        ],
+    );
+    let id2 = inspect(&root, "demo-web-2")["Id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(out, format!("two {}\n", &id2[..12]));
+    let (code, _, err) = compose(&root, &file, &["exec", "--index", "3", "web", "true"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no container with index 3"), "{err}");
+    let (out, _) = compose_ok(&root, &file, &["port", "web", "80"]);
+    let published =
+        inspect(&root, "demo-web-1")["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+    assert_eq!(out, format!("127.0.0.1:{published}\n"));
+    let (out, _) = compose_ok(&root, &file, &["images"]);
+    assert!(
+        out.lines()
+            .next()
+            .unwrap_or_default()
+            .starts_with("CONTAINER"),
+        "{out}"
+    );
+    assert!(
+        out.contains("demo-web-1") && out.contains("busybox"),
+        "{out}"
+    );
+    let out = root.ok(&["compose", "ls", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(list[0]["Name"], "demo");
+    assert_eq!(list[0]["Status"], "running(2)");
+    assert_eq!(list[0]["ConfigFiles"], file.as_str());
+    compose_ok(&root, &file, &["down", "-t", "0"]);
+    assert_eq!(root.ok(&["compose", "ls", "-q"]), "");
+}

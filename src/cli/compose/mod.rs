@@ -3,6 +3,7 @@
 mod config;
 mod lifecycle;
 mod logs;
+mod service_cmds;
 mod up;
 
 use std::ffi::OsString;
@@ -57,6 +58,20 @@ enum ComposeCommand {
     Kill(lifecycle::KillArgs),
     /// Removes stopped service containers
     Rm(lifecycle::RmArgs),
+    /// Execute a command in a running container
+    Exec(service_cmds::ExecArgs),
+    /// Print the public port for a port binding
+    Port(service_cmds::PortArgs),
+    /// List images used by the created containers
+    Images(service_cmds::ImagesArgs),
+    /// List running compose projects
+    Ls(service_cmds::LsArgs),
+    /// Pull service images
+    Pull(service_cmds::PullArgs),
+    /// Push service images
+    Push { services: Vec<String> },
+    /// Creates containers for a service
+    Create(service_cmds::CreateArgs),
     /// Show the Docker Compose version information
     Version,
     #[command(external_subcommand)]
@@ -75,6 +90,13 @@ pub fn run(args: ComposeArgs, root: &std::path::Path) -> anyhow::Result<()> {
         ComposeCommand::Restart(a) => lifecycle::restart(root, &args, a),
         ComposeCommand::Kill(a) => lifecycle::kill(root, &args, a),
         ComposeCommand::Rm(a) => lifecycle::rm(root, &args, a),
+        ComposeCommand::Exec(a) => service_cmds::exec(root, &args, a),
+        ComposeCommand::Port(a) => service_cmds::port(root, &args, a),
+        ComposeCommand::Images(a) => service_cmds::images(root, &args, a),
+        ComposeCommand::Ls(a) => service_cmds::ls(root, a),
+        ComposeCommand::Pull(a) => service_cmds::pull(root, &args, a),
+        ComposeCommand::Push { services } => service_cmds::push(root, &args, services),
+        ComposeCommand::Create(a) => service_cmds::create(root, &args, a),
         ComposeCommand::Version => {
             println!("berth compose version {}", env!("CARGO_PKG_VERSION"));
             Ok(())
