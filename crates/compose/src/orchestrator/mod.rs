@@ -7,6 +7,7 @@
 pub mod labels;
 mod supported;
 mod translate;
+mod watch;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -395,12 +396,13 @@ impl<'a> Orchestrator<'a> {
             // start): what converging wants; its supervisor says running in a moment.
             if e.message.ends_with("is already running") {
                 let deadline = Instant::now() + Duration::from_secs(10);
-                while Instant::now() < deadline {
-                    if self.containers.state(id).is_ok_and(|s| s.running) {
-                        progress("Container", name, "Running");
-                        return Ok(());
-                    }
-                    std::thread::sleep(Duration::from_millis(10));
+                let what = format!("container {name} to run");
+                let running = watch::until(&self.containers, id, Some(deadline), &what, |s| {
+                    s.running.then_some(Ok(()))
+                });
+                if running.is_ok() {
+                    progress("Container", name, "Running");
+                    return Ok(());
                 }
             }
             return Err(format!("container {name}: {}", e.message));
@@ -671,24 +673,23 @@ impl<'a> Orchestrator<'a> {
                 "dependency failed to start: container {name} has no healthcheck configured (service {service} is depended on with condition service_healthy)"
             ));
         }
-        loop {
-            let state = self.containers.state(id).map_err(|e| e.to_string())?;
-            match state.health.as_ref().map(|h| h.status.as_str()) {
-                Some("healthy") => return Ok(()),
-                Some("unhealthy") => {
-                    return Err(format!(
-                        "dependency failed to start: container {name} is unhealthy"
-                    ));
-                }
-                _ if !state.running => {
-                    return Err(format!(
-                        "dependency failed to start: container {name} exited ({})",
-                        state.exit_code
-                    ));
-                }
-                _ => std::thread::sleep(Duration::from_millis(50)),
-            }
-        }
+        watch::until(
+            &self.containers,
+            id,
+            None,
+            &format!("container {name}"),
+            |state| match state.health.as_ref().map(|h| h.status.as_str()) {
+                Some("healthy") => Some(Ok(())),
+                Some("unhealthy") => Some(Err(format!(
+                    "dependency failed to start: container {name} is unhealthy"
+                ))),
+                _ if !state.running => Some(Err(format!(
+                    "dependency failed to start: container {name} exited ({})",
+                    state.exit_code
+                ))),
+                _ => None,
+            },
+        )
     }
 
     fn wait_running(&self, limit: Duration, progress: Progress<'_>) -> Result<(), String> {
@@ -701,35 +702,34 @@ impl<'a> Orchestrator<'a> {
                 .healthcheck
                 .as_ref()
                 .is_some_and(|h| !h.test.is_empty() && h.test[0] != "NONE");
-            loop {
-                let state = self
-                    .containers
-                    .state(&c.record.id)
-                    .map_err(|e| e.to_string())?;
-                let health = state.health.as_ref().map(|h| h.status.clone());
-                if state.running && (!has_check || health.as_deref() == Some("healthy")) {
-                    progress(
-                        "Container",
-                        &name,
-                        if has_check { "Healthy" } else { "Running" },
-                    );
-                    break;
-                }
-                if !state.running || health.as_deref() == Some("unhealthy") {
-                    return Err(format!(
-                        "container {name} is {}",
-                        if state.running {
-                            "unhealthy"
-                        } else {
-                            "not running"
-                        }
-                    ));
-                }
-                if Instant::now() > deadline {
-                    return Err(format!("timeout waiting for container {name}"));
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            watch::until(
+                &self.containers,
+                &c.record.id,
+                Some(deadline),
+                &format!("container {name}"),
+                |state| {
+                    let health = state.health.as_ref().map(|h| h.status.clone());
+                    if state.running && (!has_check || health.as_deref() == Some("healthy")) {
+                        progress(
+                            "Container",
+                            &name,
+                            if has_check { "Healthy" } else { "Running" },
+                        );
+                        return Some(Ok(()));
+                    }
+                    if !state.running || health.as_deref() == Some("unhealthy") {
+                        return Some(Err(format!(
+                            "container {name} is {}",
+                            if state.running {
+                                "unhealthy"
+                            } else {
+                                "not running"
+                            }
+                        )));
+                    }
+                    None
+                },
+            )?;
         }
         Ok(())
     }
