@@ -627,3 +627,46 @@ fn a_network_whose_bridge_name_another_interface_took_is_refused_clearly() {
     root.ok(&["run", "--rm", "--network", "taken", "busybox", "true"]);
     assert!(link_exists(&bridge));
 }
+
+#[test]
+fn more_containers_than_the_kernels_inotify_instances_run_on_one_network() {
+    // The kernel allows 128 inotify instances per user (fs.inotify.max_user_instances):
+    // a container's DNS server must not hold one.
+    let root = root("net-many");
+    create_network(&root, "crowd", "10.232.63.0/24", 'z');
+    let limit: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_user_instances")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(128);
+    let count = limit + 12;
+    assert!(count < 250, "the subnet holds them");
+    for i in 0..count {
+        detached(
+            &root,
+            &[
+                "--network",
+                "crowd",
+                "--dns",
+                "127.0.0.1",
+                "--name",
+                &format!("c{i}"),
+                "busybox",
+                "sleep",
+                "600",
+            ],
+        );
+    }
+    assert_eq!(root.ok(&["ps", "-q"]).lines().count(), count);
+    // The last one still resolves the first by name.
+    let out = root.ok(&[
+        "exec",
+        &format!("c{}", count - 1),
+        "ping",
+        "-c",
+        "1",
+        "-W",
+        "2",
+        "c0",
+    ]);
+    assert!(out.contains("1 packets received"), "{out}");
+}

@@ -2,19 +2,18 @@
 //! supervisor's poll loop. Its sockets listen on 127.0.0.11:53 (UDP and TCP) inside the
 //! container's network namespace (a socket keeps the namespace it was made in); queries
 //! for names the container's networks know are answered from a zone built from their
-//! `endpoints.json` files, rebuilt whenever one of them is replaced (inotify); everything
+//! `endpoints.json` files, rebuilt when one of them has been replaced (checked at each
+//! wakeup that brings queries); everything
 //! else is forwarded, unchanged, from the host's namespace to the upstream servers
 //! (`--dns`, or the host's resolvers, loopback stubs included), over the transport the
 //! client used (`dns_forward`).
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use berth_net::dns::{self, Reply, Zone};
 use rustix::event::{PollFd, PollFlags};
-use rustix::fs::inotify;
 
 use super::Networks;
 use super::dns_forward::{Client, Forward};
@@ -65,7 +64,6 @@ struct Connection {
 pub enum DnsSlot {
     Udp,
     Listener,
-    Watch,
     Pending(usize),
     Connection(usize),
 }
@@ -73,7 +71,8 @@ pub enum DnsSlot {
 pub struct DnsServer {
     udp: UdpSocket,
     listener: TcpListener,
-    watch: OwnedFd,
+    /// What the files the zone comes from looked like when it was built (see `refresh`).
+    stamps: Stamps,
     networks: Networks,
     /// The networks served, as (id, name).
     served: Vec<(String, String)>,
@@ -91,6 +90,21 @@ pub struct DnsServer {
     buf: Vec<u8>,
     accept_paused_until: Option<Instant>,
     container_dir: std::path::PathBuf,
+}
+
+/// Inode and modification time of the files the zone was built from: both files are
+/// replaced by rename, so a new inode means new content.
+#[derive(Default)]
+struct Stamps {
+    record: Option<(u64, i64)>,
+    endpoints: Vec<Option<(u64, i64)>>,
+}
+
+fn stamp(path: &std::path::Path) -> Option<(u64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| (m.ino(), m.mtime_nsec() + m.mtime() * 1_000_000_000))
 }
 
 /// The sockets, made inside the container's namespace (by `netns::within`) before its
@@ -133,17 +147,10 @@ impl DnsServer {
         upstreams: Vec<SocketAddr>,
         container_dir: std::path::PathBuf,
     ) -> io::Result<DnsServer> {
-        let watch = inotify::init(inotify::CreateFlags::NONBLOCK | inotify::CreateFlags::CLOEXEC)?;
-        for (id, _) in &served {
-            if let Some(dir) = networks.endpoints_path(id).parent() {
-                inotify::add_watch(&watch, dir, inotify::WatchFlags::MOVED_TO)?;
-            }
-        }
-        inotify::add_watch(&watch, &container_dir, inotify::WatchFlags::MOVED_TO)?;
         let mut server = DnsServer {
             udp: sockets.udp,
             listener: sockets.listener,
-            watch,
+            stamps: Stamps::default(),
             networks,
             served,
             links: Vec::new(),
@@ -158,6 +165,7 @@ impl DnsServer {
             accept_paused_until: None,
             container_dir,
         };
+        server.stamps.record = stamp(&server.container_dir.join("container.json"));
         server.follow_record();
         server.reload();
         Ok(server)
@@ -168,6 +176,12 @@ impl DnsServer {
     /// as Docker's), with its address on that network; reverse names are
     /// `<container>.<network>`.
     fn reload(&mut self) {
+        // Stamped before reading: a change while reading is seen at the next wakeup.
+        self.stamps.endpoints = self
+            .served
+            .iter()
+            .map(|(id, _)| stamp(&self.networks.endpoints_path(id)))
+            .collect();
         let mut zone = Zone::new();
         let mut holders = Vec::new();
         for (id, network) in &self.served {
@@ -204,6 +218,29 @@ impl DnsServer {
         holders.dedup();
         self.holders = holders;
         self.validated = Instant::now();
+    }
+
+    /// Takes in what changed since the zone was built: a replaced `container.json` (a
+    /// `network connect`) may add networks, a replaced `endpoints.json` changes the
+    /// zone. Checked by `stat` at each wakeup that brings queries (not with inotify: the
+    /// kernel allows 128 inotify instances per user, and every running container would
+    /// hold one), so a query never sees a zone older than the files.
+    fn refresh(&mut self) {
+        let record = stamp(&self.container_dir.join("container.json"));
+        if record != self.stamps.record {
+            self.stamps.record = record;
+            self.follow_record();
+            self.reload();
+            return;
+        }
+        let endpoints: Vec<Option<(u64, i64)>> = self
+            .served
+            .iter()
+            .map(|(id, _)| stamp(&self.networks.endpoints_path(id)))
+            .collect();
+        if endpoints != self.stamps.endpoints {
+            self.reload();
+        }
     }
 
     /// Rebuilds the zone if one of its holders has died since it was last checked
@@ -247,14 +284,6 @@ impl DnsServer {
             }
         }
         self.links = links;
-        for (id, _) in &served {
-            if !self.served.iter().any(|(known, _)| known == id)
-                && let Some(dir) = self.networks.endpoints_path(id).parent()
-            {
-                let _ = inotify::add_watch(&self.watch, dir, inotify::WatchFlags::MOVED_TO);
-            }
-        }
-        // A disconnected network's watch stays (harmless: its changes only reload).
         if !served.is_empty() {
             self.served = served;
         }
@@ -262,8 +291,6 @@ impl DnsServer {
 
     /// Adds the server's descriptors to a poll set.
     pub fn register<'a>(&'a self, fds: &mut Vec<PollFd<'a>>, slots: &mut Vec<DnsSlot>) {
-        fds.push(PollFd::new(&self.watch, PollFlags::IN));
-        slots.push(DnsSlot::Watch);
         fds.push(PollFd::new(&self.udp, PollFlags::IN));
         slots.push(DnsSlot::Udp);
         if self.accept_paused_until.is_none() {
@@ -295,33 +322,15 @@ impl DnsServer {
     /// removed only in `sweep`.
     pub fn ready(&mut self, slot: DnsSlot) {
         match slot {
-            DnsSlot::Watch => {
-                // Only a replaced `endpoints.json` changes the zone; a replaced
-                // `container.json` (a `network connect`) may add networks.
-                let (mut endpoints, mut record) = (false, false);
-                let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
-                let mut events = inotify::Reader::new(&self.watch, &mut buf);
-                while let Ok(event) = events.next() {
-                    match event.file_name().map(|n| n.to_bytes()) {
-                        Some(b"endpoints.json") => endpoints = true,
-                        Some(b"container.json") => record = true,
-                        _ => {}
-                    }
-                }
-                if record {
-                    self.follow_record();
-                }
-                if endpoints || record {
-                    self.reload();
-                }
-            }
             DnsSlot::Udp => {
+                self.refresh();
                 self.revalidate();
                 self.serve_udp();
             }
             DnsSlot::Listener => self.accept(),
             DnsSlot::Pending(i) => self.relay(i),
             DnsSlot::Connection(i) => {
+                self.refresh();
                 self.revalidate();
                 self.serve_tcp(i);
             }
