@@ -738,6 +738,7 @@ impl<'a> Orchestrator<'a> {
     /// project's networks, and with `volumes` its named volumes.
     pub fn down(&self, opts: &DownOptions, progress: Progress<'_>) -> Result<Vec<String>, String> {
         let mut warnings = Vec::new();
+        let mut failures: Vec<String> = Vec::new();
         let _lock = self.lock()?;
         let existing = self.existing()?;
         let services = &self.loaded.project.services;
@@ -788,9 +789,8 @@ impl<'a> Orchestrator<'a> {
                     })
                     .collect()
             });
-            for r in results {
-                r?;
-            }
+            // Everything else is still removed; the failures are reported at the end.
+            failures.extend(results.into_iter().filter_map(Result::err));
         }
         let networks = Networks::open(&self.root).map_err(|e| e.to_string())?;
         for file in networks.list().map_err(|e| e.to_string())? {
@@ -799,10 +799,10 @@ impl<'a> Orchestrator<'a> {
                 continue;
             }
             progress("Network", &n.name, "Removing");
-            networks
-                .remove(&n.id)
-                .map_err(|e| format!("network {}: {e}", n.name))?;
-            progress("Network", &n.name, "Removed");
+            match networks.remove(&n.id) {
+                Ok(_) => progress("Network", &n.name, "Removed"),
+                Err(e) => failures.push(format!("network {}: {e}", n.name)),
+            }
         }
         if opts.volumes {
             let volumes = Volumes::open(&self.root).map_err(|e| e.to_string())?;
@@ -814,15 +814,15 @@ impl<'a> Orchestrator<'a> {
                     continue;
                 }
                 progress("Volume", &v.name, "Removing");
-                volumes
-                    .remove(
-                        &lock,
-                        &v.name,
-                        users.get(&v.name).cloned().unwrap_or_default(),
-                    )
-                    .map_err(|e| format!("volume {}: {e}", v.name))?;
-                progress("Volume", &v.name, "Removed");
+                let users = users.get(&v.name).cloned().unwrap_or_default();
+                match volumes.remove(&lock, &v.name, users) {
+                    Ok(()) => progress("Volume", &v.name, "Removed"),
+                    Err(e) => failures.push(format!("volume {}: {e}", v.name)),
+                }
             }
+        }
+        if !failures.is_empty() {
+            return Err(failures.join("; "));
         }
         Ok(warnings)
     }
