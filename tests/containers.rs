@@ -1057,3 +1057,25 @@ fn a_name_held_by_a_killed_create_is_taken_back_and_a_live_one_is_not() {
     let _ = std::fs::remove_dir_all(&live);
     let _ = std::fs::remove_file(names.join("busy"));
 }
+
+#[test]
+fn a_sigterm_right_after_the_start_reaches_the_init() {
+    // Before the init has run a single instruction, SIGTERM must wait for it rather
+    // than be dropped (a PID 1 without a handler ignores it): stop then ends the
+    // container with SIGTERM (143), not with SIGKILL after the grace period (137).
+    let root = root("init-early-term");
+    for _ in 0..5 {
+        let id = run(&root, &["-d", "--init", "busybox", "sleep", "600"])
+            .1
+            .trim()
+            .to_string();
+        root.ok(&["stop", "-t", "30", &id]);
+        let code = root.ok(&["inspect", "--format", "{{.State.ExitCode}}", &id]);
+        assert_eq!(
+            code.trim(),
+            "143",
+            "SIGTERM reached the command through the init"
+        );
+        root.ok(&["rm", &id]);
+    }
+}

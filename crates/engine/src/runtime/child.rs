@@ -94,6 +94,14 @@ fn setup(
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
         .what(|| "set not dumpable".into())?;
     sys::reset_signals().what(|| "reset signals".into())?;
+    // berth's own init takes the signals it forwards with sigwait once it runs; blocked
+    // from here (the mask survives exec), a SIGTERM sent the moment the container starts
+    // waits for it instead of being dropped (a PID 1 without a handler ignores it).
+    if p.process.program == crate::container::spec::INIT_PATH {
+        sys::SignalSet::forwardable()
+            .block()
+            .what(|| "block the init's signals".into())?;
+    }
 
     let mut byte = [0u8; 1];
     match rustix::io::read(&go, &mut byte) {
