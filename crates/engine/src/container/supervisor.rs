@@ -39,8 +39,8 @@ pub fn run(
     };
     // Held for the container's whole life, restarts included, and released only when
     // everything is recorded and cleaned up: that is what tells every command it is gone.
-    let locked = liveness::try_lock(&containers.dir(id)).map_err(|e| e.to_string());
-    let _lock = match locked.and_then(|l| l.ok_or(format!("container {id} is already running"))) {
+    let locked = take_lock(&containers, id);
+    let _lock = match locked {
         Ok(lock) => lock,
         Err(message) => {
             send(
@@ -187,6 +187,37 @@ impl Restarts {
             (self.delay * 2).min(Duration::from_secs(60))
         };
         self.delay
+    }
+}
+
+/// The container's lock, as the supervisor of a new run. Another process may hold it
+/// for an instant without being a supervisor: a sibling thread of the CLI that started
+/// us forked (to start another container) while it had the lock file open, and the
+/// child keeps that open file, lock included, until its exec. So a busy lock is waited
+/// for, up to a bound; one taken after a wait is only ours if no run happened meanwhile.
+fn take_lock(containers: &Containers, id: &str) -> Result<liveness::LockGuard, String> {
+    let dir = containers.dir(id);
+    if let Some(lock) = liveness::try_lock(&dir).map_err(|e| e.to_string())? {
+        return Ok(lock);
+    }
+    let busy = || format!("container {id} is already running");
+    let before = super::record::read_state(&dir).map(|s| s.started_at).ok();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiting = dir.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(liveness::lock(&waiting));
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(2)) {
+        Ok(Ok(lock)) => {
+            let after = super::record::read_state(&dir).map(|s| s.started_at).ok();
+            if after == before {
+                Ok(lock)
+            } else {
+                Err(busy())
+            }
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(busy()),
     }
 }
 
