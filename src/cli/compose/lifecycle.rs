@@ -9,7 +9,7 @@ use anyhow::anyhow;
 use berth_compose::orchestrator::Orchestrator;
 use clap::Args;
 
-use super::{ComposeArgs, Stages};
+use super::ComposeArgs;
 
 #[derive(Args, Debug)]
 pub struct StopArgs {
@@ -49,19 +49,14 @@ pub struct RmArgs {
     services: Vec<String>,
 }
 
-fn progress(kind: &str, name: &str, status: &str) {
-    let _ = writeln!(std::io::stderr().lock(), " {kind} {name}  {status}");
-}
+use super::progress;
 
 fn with<T>(
     root: &Path,
     args: &ComposeArgs,
     f: impl FnOnce(&Orchestrator<'_>) -> Result<T, String>,
 ) -> anyhow::Result<T> {
-    let loaded = super::load_project(args, Stages::default(), &[])?;
-    let berth = crate::cli::container::berth_binary()?;
-    let o = Orchestrator::new(root, &berth, &loaded).map_err(|e| anyhow!(e))?;
-    f(&o).map_err(|e| anyhow!(e))
+    super::with_project(root, args, |o, _| f(o).map_err(|e| anyhow!(e)))
 }
 
 pub fn stop(root: &Path, args: &ComposeArgs, a: &StopArgs) -> anyhow::Result<()> {

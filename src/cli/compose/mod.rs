@@ -133,6 +133,26 @@ impl Default for Stages {
     }
 }
 
+/// Compose's plain progress line on stderr: ` Container demo-web-1  Started`.
+pub fn progress(kind: &str, name: &str, status: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), " {kind} {name}  {status}");
+}
+
+/// Loads the whole project and hands it, with its orchestrator over the state root
+/// `root`, to `f`.
+pub fn with_project<T>(
+    root: &std::path::Path,
+    args: &ComposeArgs,
+    f: impl FnOnce(&berth_compose::orchestrator::Orchestrator<'_>, &Loaded) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let loaded = load_project(args, Stages::default(), &[])?;
+    let berth = super::container::berth_binary()?;
+    let o = berth_compose::orchestrator::Orchestrator::new(root, &berth, &loaded)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    f(&o, &loaded)
+}
+
 /// Loads the project the global flags describe and prints the loader's warnings.
 pub fn load_project(
     args: &ComposeArgs,

@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail};
 use berth_compose::orchestrator::{Orchestrator, UpOptions, labels};
 use clap::{Args, Parser};
 
-use super::{ComposeArgs, Stages};
+use super::ComposeArgs;
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
@@ -120,16 +120,7 @@ fn replica(o: &Orchestrator<'_>, service: &str, index: u32) -> anyhow::Result<St
         })
 }
 
-fn with<T>(
-    root: &Path,
-    args: &ComposeArgs,
-    f: impl FnOnce(&Orchestrator<'_>, &berth_compose::loader::Loaded) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    let loaded = super::load_project(args, Stages::default(), &[])?;
-    let berth = crate::cli::container::berth_binary()?;
-    let o = Orchestrator::new(root, &berth, &loaded).map_err(|e| anyhow!(e))?;
-    f(&o, &loaded)
-}
+use super::with_project as with;
 
 #[derive(Parser)]
 struct ExecWrap {

@@ -2,7 +2,6 @@
 //! flags, progress lines (` Container web-1  Started`, on stderr) and exit codes.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -102,21 +101,7 @@ pub struct PsArgs {
     service_names: Vec<String>,
 }
 
-fn progress(kind: &str, name: &str, status: &str) {
-    let _ = writeln!(std::io::stderr().lock(), " {kind} {name}  {status}");
-}
-
-fn orchestrate<T>(
-    root: &Path,
-    args: &ComposeArgs,
-    services: &[String],
-    f: impl FnOnce(&Orchestrator<'_>) -> Result<T, String>,
-) -> anyhow::Result<T> {
-    let loaded = super::load_project(args, Stages::default(), services)?;
-    let berth = crate::cli::container::berth_binary()?;
-    let orchestrator = Orchestrator::new(root, &berth, &loaded).map_err(|e| anyhow!(e))?;
-    f(&orchestrator).map_err(|e| anyhow!(e))
-}
+use super::progress;
 
 pub fn up(root: &Path, args: &ComposeArgs, up: &UpArgs) -> anyhow::Result<()> {
     let foreground = !up.detach && !up.wait;
@@ -316,7 +301,9 @@ pub fn down(root: &Path, args: &ComposeArgs, down: &DownArgs) -> anyhow::Result<
         remove_orphans: down.remove_orphans,
         timeout: down.timeout.map(Duration::from_secs),
     };
-    let warnings = orchestrate(root, args, &[], |o| o.down(&opts, &progress))?;
+    let warnings = super::with_project(root, args, |o, _| {
+        o.down(&opts, &progress).map_err(|e| anyhow!(e))
+    })?;
     for w in warnings {
         output::warning(&w);
     }

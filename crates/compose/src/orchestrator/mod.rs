@@ -238,6 +238,30 @@ impl<'a> Orchestrator<'a> {
         Ok(ids)
     }
 
+    /// A project network's or volume's name: its `name:`, else `<project>_<key>`.
+    fn object_name(&self, key: &str, name: &str) -> String {
+        if name.is_empty() {
+            format!("{}_{key}", self.project())
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// A project network's or volume's labels: its own and Compose's (`kind` is
+    /// `com.docker.compose.network` or `.volume`, with the key in the file).
+    fn object_labels(
+        &self,
+        own: &BTreeMap<String, String>,
+        kind: &str,
+        key: &str,
+    ) -> BTreeMap<String, String> {
+        let mut labels = own.clone();
+        labels.insert(kind.into(), key.to_string());
+        labels.insert(labels::PROJECT.into(), self.project().to_string());
+        labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+        labels
+    }
+
     fn ensure_networks(&self, progress: Progress<'_>) -> Result<(), String> {
         let networks = Networks::open(&self.root).map_err(|e| e.to_string())?;
         let used: BTreeSet<&str> = self
@@ -252,11 +276,7 @@ impl<'a> Orchestrator<'a> {
             let Some(config) = self.loaded.project.networks.get(key) else {
                 continue;
             };
-            let name = if config.name.is_empty() {
-                format!("{}_{key}", self.project())
-            } else {
-                config.name.clone()
-            };
+            let name = self.object_name(key, &config.name);
             if networks.find(&name).is_ok() {
                 continue;
             }
@@ -272,10 +292,7 @@ impl<'a> Orchestrator<'a> {
                 ));
             }
             progress("Network", &name, "Creating");
-            let mut labels: BTreeMap<String, String> = config.labels.0.clone();
-            labels.insert(labels::NETWORK.into(), key.to_string());
-            labels.insert(labels::PROJECT.into(), self.project().to_string());
-            labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+            let labels = self.object_labels(&config.labels.0, labels::NETWORK, key);
             let bad = |what: &str, text: &str| {
                 format!("networks.{key}.ipam.config: invalid {what} {text:?}")
             };
@@ -318,11 +335,7 @@ impl<'a> Orchestrator<'a> {
     fn ensure_volumes(&self, progress: Progress<'_>) -> Result<(), String> {
         let volumes = Volumes::open(&self.root).map_err(|e| e.to_string())?;
         for (key, config) in &self.loaded.project.volumes {
-            let name = if config.name.is_empty() {
-                format!("{}_{key}", self.project())
-            } else {
-                config.name.clone()
-            };
+            let name = self.object_name(key, &config.name);
             if volumes.get(&name).is_ok() {
                 continue;
             }
@@ -332,10 +345,7 @@ impl<'a> Orchestrator<'a> {
                 ));
             }
             progress("Volume", &name, "Creating");
-            let mut labels: BTreeMap<String, String> = config.labels.0.clone();
-            labels.insert(labels::VOLUME.into(), key.clone());
-            labels.insert(labels::PROJECT.into(), self.project().to_string());
-            labels.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+            let labels = self.object_labels(&config.labels.0, labels::VOLUME, key);
             volumes
                 .create(VolumeRequest {
                     name: Some(name.clone()),
