@@ -754,3 +754,43 @@ fn exec_port_images_ls_and_create_find_the_services_containers() {
     compose_ok(&root, &file, &["down", "-t", "0"]);
     assert_eq!(root.ok(&["compose", "ls", "-q"]), "");
 }
+
+#[test]
+fn progress_is_a_live_view_on_a_terminal_lines_otherwise_or_nothing() {
+    let root = root("compose-progress");
+    let services = "  one:
+    image: busybox
+    command: [\"sleep\", \"600\"]
+    init: true";
+    let file = project(&root, "compose.yaml", services, 'y', "10.232.79.0/24");
+    let mut pty = harness::pty::Pty::open(24, 100);
+    let mut command = harness::berth_command();
+    command
+        .arg("--root")
+        .arg(root.path().join("state"))
+        .args(["compose", "-f", &file, "up", "-d"])
+        .current_dir(root.path());
+    let mut child = pty.spawn(&mut command);
+    let seen = pty.expect("Started");
+    assert_eq!(harness::pty::wait(&mut child), 0, "{seen}");
+    assert!(seen.contains("[+] Running 2/2"), "{seen}");
+    assert!(seen.contains("✔\x1b[0m Network demo_default"), "{seen}");
+    assert!(seen.contains("Started"), "{seen}");
+    assert!(seen.contains("\x1b[2K"), "lines are redrawn: {seen}");
+    let mut quiet = vec![
+        "compose",
+        "-f",
+        file.as_str(),
+        "--progress",
+        "quiet",
+        "down",
+        "-t",
+        "0",
+    ];
+    let (code, _, err) = root.berth(&quiet);
+    assert_eq!((code, err.as_str()), (0, ""));
+    quiet[4] = "bogus";
+    let (code, _, err) = root.berth(&quiet);
+    assert_ne!(code, 0);
+    assert!(err.contains("expected auto, tty, plain or quiet"), "{err}");
+}

@@ -3,6 +3,7 @@
 mod config;
 mod lifecycle;
 mod logs;
+mod progress;
 mod service_cmds;
 mod up;
 
@@ -32,6 +33,12 @@ pub struct ComposeArgs {
     /// Specify a profile to enable
     #[arg(long = "profile")]
     profile: Vec<String>,
+    /// Set type of progress output (auto, tty, plain, quiet)
+    #[arg(long, default_value = "auto")]
+    progress: String,
+    /// Control when to print ANSI control characters ("never"|"always"|"auto")
+    #[arg(long, default_value = "auto")]
+    ansi: String,
     #[command(subcommand)]
     command: ComposeCommand,
 }
@@ -79,24 +86,33 @@ enum ComposeCommand {
 }
 
 pub fn run(args: ComposeArgs, root: &std::path::Path) -> anyhow::Result<()> {
+    progress::set(&args.progress, &args.ansi)?;
+    let result = dispatch(&args, root);
+    if result.is_err() {
+        progress::fail();
+    }
+    result
+}
+
+fn dispatch(args: &ComposeArgs, root: &std::path::Path) -> anyhow::Result<()> {
     match &args.command {
-        ComposeCommand::Config(c) => config::run(&args, c),
-        ComposeCommand::Up(u) => up::up(root, &args, u),
-        ComposeCommand::Down(d) => up::down(root, &args, d),
-        ComposeCommand::Ps(p) => up::ps(root, &args, p),
-        ComposeCommand::Logs(l) => logs::run(root, &args, l),
-        ComposeCommand::Stop(a) => lifecycle::stop(root, &args, a),
-        ComposeCommand::Start(a) => lifecycle::start(root, &args, a),
-        ComposeCommand::Restart(a) => lifecycle::restart(root, &args, a),
-        ComposeCommand::Kill(a) => lifecycle::kill(root, &args, a),
-        ComposeCommand::Rm(a) => lifecycle::rm(root, &args, a),
-        ComposeCommand::Exec(a) => service_cmds::exec(root, &args, a),
-        ComposeCommand::Port(a) => service_cmds::port(root, &args, a),
-        ComposeCommand::Images(a) => service_cmds::images(root, &args, a),
+        ComposeCommand::Config(c) => config::run(args, c),
+        ComposeCommand::Up(u) => up::up(root, args, u),
+        ComposeCommand::Down(d) => up::down(root, args, d),
+        ComposeCommand::Ps(p) => up::ps(root, args, p),
+        ComposeCommand::Logs(l) => logs::run(root, args, l),
+        ComposeCommand::Stop(a) => lifecycle::stop(root, args, a),
+        ComposeCommand::Start(a) => lifecycle::start(root, args, a),
+        ComposeCommand::Restart(a) => lifecycle::restart(root, args, a),
+        ComposeCommand::Kill(a) => lifecycle::kill(root, args, a),
+        ComposeCommand::Rm(a) => lifecycle::rm(root, args, a),
+        ComposeCommand::Exec(a) => service_cmds::exec(root, args, a),
+        ComposeCommand::Port(a) => service_cmds::port(root, args, a),
+        ComposeCommand::Images(a) => service_cmds::images(root, args, a),
         ComposeCommand::Ls(a) => service_cmds::ls(root, a),
-        ComposeCommand::Pull(a) => service_cmds::pull(root, &args, a),
-        ComposeCommand::Push { services } => service_cmds::push(root, &args, services),
-        ComposeCommand::Create(a) => service_cmds::create(root, &args, a),
+        ComposeCommand::Pull(a) => service_cmds::pull(root, args, a),
+        ComposeCommand::Push { services } => service_cmds::push(root, args, services),
+        ComposeCommand::Create(a) => service_cmds::create(root, args, a),
         ComposeCommand::Version => {
             println!("berth compose version {}", env!("CARGO_PKG_VERSION"));
             Ok(())
@@ -133,10 +149,9 @@ impl Default for Stages {
     }
 }
 
-/// Compose's plain progress line on stderr: ` Container demo-web-1  Started`.
+/// One progress change, shown as `--progress` says (see `progress.rs`).
 pub fn progress(kind: &str, name: &str, status: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), " {kind} {name}  {status}");
+    progress::report(kind, name, status);
 }
 
 /// Loads the whole project and hands it, with its orchestrator over the state root
