@@ -32,6 +32,11 @@ fn named_project(
     root.write(file, text.as_bytes())
 }
 
+/// Whether `first` and `then` are both in `text`, in that order.
+fn comes_before(text: &str, first: &str, then: &str) -> bool {
+    matches!((text.find(first), text.find(then)), (Some(a), Some(b)) if a < b)
+}
+
 fn compose(root: &Guarded, file: &str, args: &[&str]) -> (i32, String, String) {
     let mut all = vec!["compose", "-f", file];
     all.extend_from_slice(args);
@@ -92,7 +97,7 @@ fn up_converges_and_down_cleans_up_with_composes_names_and_labels() {
     }
     // db (a dependency) starts before web.
     assert!(
-        err.find("demo-db-1  Started") < err.find("demo-web-1  Starting"),
+        comes_before(&err, "demo-db-1  Started", "demo-web-1  Starting"),
         "{err}"
     );
     let first = ps(&root, &file);
@@ -298,11 +303,11 @@ volumes:
     let file = project(&root, "compose.yaml", services, 'r', "10.232.72.0/24");
     let (_, err) = compose_ok(&root, &file, &["up", "-d"]);
     assert!(
-        err.find("demo-db-1  Healthy") < err.find("demo-app-1  Starting"),
+        comes_before(&err, "demo-db-1  Healthy", "demo-app-1  Starting"),
         "{err}"
     );
     assert!(
-        err.find("demo-migrate-1  Exited") < err.find("demo-app-1  Starting"),
+        comes_before(&err, "demo-migrate-1  Exited", "demo-app-1  Starting"),
         "{err}"
     );
     let done = root.ok(&["exec", "demo-app-1", "cat", "/shared/done"]);
@@ -662,13 +667,13 @@ fn stop_start_restart_kill_and_rm_act_on_the_projects_containers() {
     let (_, err) = compose_ok(&root, &file, &["stop", "-t", "0"]);
     // Dependents first.
     assert!(
-        err.find("demo-web-1  Stopped") < err.find("demo-db-1  Stopping"),
+        comes_before(&err, "demo-web-1  Stopped", "demo-db-1  Stopping"),
         "{err}"
     );
     assert_eq!(running(&root), 0);
     let (_, err) = compose_ok(&root, &file, &["start"]);
     assert!(
-        err.find("demo-db-1  Started") < err.find("demo-web-1  Starting"),
+        comes_before(&err, "demo-db-1  Started", "demo-web-1  Starting"),
         "{err}"
     );
     assert_eq!(running(&root), 2);

@@ -407,17 +407,7 @@ fn a_cut_connection_a_killed_pull_and_a_stopped_registry_mid_layer_all_end_clean
 fn a_registry_with_basic_auth_needs_a_login_that_is_checked_and_stored() {
     harness::require_root();
     let root = StateRoot::new("reg-basic");
-    let htpasswd = root.path().join("htpasswd");
-    let made = Command::new("htpasswd")
-        .args(["-Bbc", htpasswd.to_str().expect("path"), "alice", "s3cret"])
-        .output()
-        .expect("htpasswd (package apache2-utils)");
-    assert!(made.status.success());
-    let auth = format!(
-        "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-        htpasswd.display()
-    );
-    let registry = Registry::start(root.path(), "registry", "", &auth);
+    let registry = Registry::with_basic_auth(root.path(), "registry", "alice", "s3cret");
     let name = format!("{}/private/busybox:1.0", registry.host);
     seed(
         &root.busybox_tar(),
@@ -877,19 +867,7 @@ fn token_server(dir: &std::path::Path, service: &'static str) -> TokenServer {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
     let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
+    let run = |args: &[&str]| harness::registry::openssl(dir, args);
     run(&[
         "req",
         "-x509",
@@ -1101,17 +1079,7 @@ fn a_token_auth_registry_gives_anonymous_and_logged_in_tokens() {
 fn credentials_go_through_the_configured_credential_helper() {
     harness::require_root();
     let root = StateRoot::new("reg-helper");
-    let htpasswd = root.path().join("htpasswd");
-    let made = Command::new("htpasswd")
-        .args(["-Bbc", htpasswd.to_str().expect("path"), "bob", "hunter2"])
-        .output()
-        .expect("htpasswd");
-    assert!(made.status.success());
-    let auth = format!(
-        "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
-        htpasswd.display()
-    );
-    let registry = Registry::start(root.path(), "registry", "", &auth);
+    let registry = Registry::with_basic_auth(root.path(), "registry", "bob", "hunter2");
     let name = format!("{}/helped/busybox:1", registry.host);
     seed(
         &root.busybox_tar(),

@@ -94,6 +94,23 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// A registry that wants basic credentials, `user:password` (htpasswd, bcrypt).
+    pub fn with_basic_auth(dir: &Path, name: &str, user: &str, password: &str) -> Registry {
+        let htpasswd = dir.join(format!("{name}.htpasswd"));
+        let made = Command::new("htpasswd")
+            .args(["-Bbc", htpasswd.to_str().expect("path"), user, password])
+            .output()
+            .expect("htpasswd (package apache2-utils)");
+        assert!(made.status.success());
+        let auth = format!(
+            "auth:\n  htpasswd:\n    realm: berth-test\n    path: {}\n",
+            htpasswd.display()
+        );
+        Registry::start(dir, name, "", &auth)
+    }
+}
+
 impl Drop for Registry {
     fn drop(&mut self) {
         self.stop();
@@ -193,7 +210,8 @@ pub struct TestCa {
     pub client_key: PathBuf,
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
+/// Runs openssl in `dir`; its standard output.
+pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -204,6 +222,7 @@ fn openssl(dir: &Path, args: &[&str]) {
         "openssl {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out.stdout
 }
 
 impl TestCa {

@@ -12,7 +12,7 @@ use berth_compose::orchestrator::{Orchestrator, labels};
 use berth_engine::container::logs::{self, ReadOptions};
 use clap::Args;
 
-use super::{ComposeArgs, Stages};
+use super::ComposeArgs;
 
 #[derive(Args, Debug)]
 pub struct LogsArgs {
@@ -86,18 +86,20 @@ impl Prefixed<'_> {
 }
 
 pub fn run(root: &Path, args: &ComposeArgs, logs_args: &LogsArgs) -> anyhow::Result<()> {
-    let loaded = super::load_project(args, Stages::default(), &[])?;
-    let berth = crate::cli::container::berth_binary()?;
-    let orchestrator = Orchestrator::new(root, &berth, &loaded).map_err(|e| anyhow!(e))?;
+    super::with_project(root, args, |orchestrator, loaded| {
+        show(root, orchestrator, &loaded.project.name, logs_args)
+    })
+}
+
+fn show(
+    root: &Path,
+    orchestrator: &Orchestrator<'_>,
+    project: &str,
+    logs_args: &LogsArgs,
+) -> anyhow::Result<()> {
     let mut containers = orchestrator.project_containers().map_err(|e| anyhow!(e))?;
     containers.retain(|c| {
-        let service = c
-            .record
-            .config
-            .labels
-            .get(labels::SERVICE)
-            .cloned()
-            .unwrap_or_default();
+        let service = labels::service_of(c).to_string();
         logs_args.services.is_empty() || logs_args.services.contains(&service)
     });
     let now: berth_engine::time::Instant = std::time::SystemTime::now()
@@ -121,7 +123,7 @@ pub fn run(root: &Path, args: &ComposeArgs, logs_args: &LogsArgs) -> anyhow::Res
     };
     stream(
         root,
-        &loaded.project.name,
+        project,
         &containers,
         &StreamOptions {
             follow: logs_args.follow,

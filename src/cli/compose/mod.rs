@@ -149,6 +149,31 @@ impl Default for Stages {
     }
 }
 
+/// Compose's tables: columns padded to their widest cell, three spaces apart.
+pub fn print_table<R: AsRef<[String]>>(rows: &[R]) {
+    let columns = rows.first().map_or(0, |r| r.as_ref().len());
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.as_ref().get(i).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let row = row.as_ref();
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 < row.len() {
+                line.push_str(&format!("{cell:<w$}   ", w = widths[i]));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        println!("{}", line.trim_end());
+    }
+}
+
 /// One progress change, shown as `--progress` says (see `progress.rs`).
 pub fn progress(kind: &str, name: &str, status: &str) {
     progress::report(kind, name, status);

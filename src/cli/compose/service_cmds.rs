@@ -109,10 +109,10 @@ fn replica(o: &Orchestrator<'_>, service: &str, index: u32) -> anyhow::Result<St
     containers
         .into_iter()
         .find(|c| {
-            let l = &c.record.config.labels;
-            l.get(labels::SERVICE).map(String::as_str) == Some(service)
-                && l.get(labels::NUMBER).and_then(|n| n.parse::<u32>().ok()) == Some(index)
-                && l.get(labels::ONEOFF).map(String::as_str) != Some("True")
+            let number = c.record.config.labels.get(labels::NUMBER);
+            labels::service_of(c) == service
+                && number.and_then(|n| n.parse::<u32>().ok()) == Some(index)
+                && !labels::is_oneoff(c)
         })
         .map(|c| c.record.id)
         .ok_or_else(|| {
@@ -120,6 +120,7 @@ fn replica(o: &Orchestrator<'_>, service: &str, index: u32) -> anyhow::Result<St
         })
 }
 
+use super::print_table;
 use super::with_project as with;
 
 #[derive(Parser)]
@@ -190,13 +191,7 @@ pub fn images(root: &Path, args: &ComposeArgs, a: &ImagesArgs) -> anyhow::Result
         let mut containers = o.project_containers().map_err(|e| anyhow!(e))?;
         containers.sort_by(|x, y| x.record.name.cmp(&y.record.name));
         for c in containers {
-            let service = c
-                .record
-                .config
-                .labels
-                .get(labels::SERVICE)
-                .cloned()
-                .unwrap_or_default();
+            let service = labels::service_of(&c).to_string();
             if !a.services.is_empty() && !a.services.contains(&service) {
                 continue;
             }
@@ -252,23 +247,6 @@ pub fn images(root: &Path, args: &ComposeArgs, a: &ImagesArgs) -> anyhow::Result
         print_table(&table);
         Ok(())
     })
-}
-
-fn print_table<const N: usize>(rows: &[[String; N]]) {
-    let widths: Vec<usize> = (0..N)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in rows {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 < N {
-                line.push_str(&format!("{cell:<w$}   ", w = widths[i]));
-            } else {
-                line.push_str(cell);
-            }
-        }
-        println!("{}", line.trim_end());
-    }
 }
 
 /// `ls`: the projects that have containers in this state root, from their labels.

@@ -10,7 +10,7 @@ use berth_compose::orchestrator::{DownOptions, Orchestrator, UpOptions, labels};
 use clap::Args;
 use serde_json::json;
 
-use super::{ComposeArgs, Stages};
+use super::ComposeArgs;
 use crate::cli::output;
 
 #[derive(Args, Debug)]
@@ -143,17 +143,16 @@ pub fn up(root: &Path, args: &ComposeArgs, up: &UpArgs) -> anyhow::Result<()> {
             .then(|| Duration::from_secs(up.wait_timeout.unwrap_or(u64::MAX / 4))),
         services: up.services.clone(),
     };
-    let loaded = super::load_project(args, Stages::default(), &[])?;
-    let berth = crate::cli::container::berth_binary()?;
-    let o = Orchestrator::new(root, &berth, &loaded).map_err(|e| anyhow!(e))?;
-    let warnings = o.up(&opts, &progress).map_err(|e| anyhow!(e))?;
-    for w in warnings {
-        output::warning(&w);
-    }
-    match signals {
-        Some(signals) => attached(root, &o, &loaded.project.name, signals, up),
-        None => Ok(()),
-    }
+    super::with_project(root, args, |o, loaded| {
+        let warnings = o.up(&opts, &progress).map_err(|e| anyhow!(e))?;
+        for w in warnings {
+            output::warning(&w);
+        }
+        match signals {
+            Some(signals) => attached(root, o, &loaded.project.name, signals, up),
+            None => Ok(()),
+        }
+    })
 }
 
 enum Attached {
@@ -179,8 +178,8 @@ fn attached(
     use std::sync::mpsc;
     let mut containers = o.project_containers().map_err(|e| anyhow!(e))?;
     containers.retain(|c| {
-        let service = c.record.config.labels.get(labels::SERVICE);
-        up.services.is_empty() || service.is_some_and(|s| up.services.contains(s))
+        let service = labels::service_of(c);
+        up.services.is_empty() || up.services.iter().any(|s| s == service)
     });
     let mut names: Vec<String> = containers
         .iter()
@@ -218,13 +217,7 @@ fn attached(
             let (tx, engine) = (tx.clone(), &engine);
             scope.spawn(move || {
                 if let Ok(code) = engine.wait(&c.record.id) {
-                    let service = c
-                        .record
-                        .config
-                        .labels
-                        .get(labels::SERVICE)
-                        .cloned()
-                        .unwrap_or_default();
+                    let service = labels::service_of(c).to_string();
                     let _ = tx.send(Attached::Exited {
                         name: super::logs::shown_name(project, &c.record.name),
                         service,
@@ -314,7 +307,16 @@ pub fn ps(root: &Path, args: &ComposeArgs, ps: &PsArgs) -> anyhow::Result<()> {
     if ps.format != "table" && ps.format != "json" {
         bail!("--format {:?}: berth supports table and json", ps.format);
     }
-    let loaded = super::load_project(args, Stages::default(), &[])?;
+    super::with_project(root, args, |orchestrator, loaded| {
+        list(orchestrator, loaded, ps)
+    })
+}
+
+fn list(
+    orchestrator: &Orchestrator<'_>,
+    loaded: &berth_compose::loader::Loaded,
+    ps: &PsArgs,
+) -> anyhow::Result<()> {
     if ps.services {
         for name in loaded.project.services.keys() {
             if ps.service_names.is_empty() || ps.service_names.contains(name) {
@@ -323,25 +325,12 @@ pub fn ps(root: &Path, args: &ComposeArgs, ps: &PsArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let berth = crate::cli::container::berth_binary()?;
-    let orchestrator = Orchestrator::new(root, &berth, &loaded).map_err(|e| anyhow!(e))?;
     let mut containers = orchestrator.project_containers().map_err(|e| anyhow!(e))?;
     containers.retain(|c| {
-        let service = c
-            .record
-            .config
-            .labels
-            .get(labels::SERVICE)
-            .cloned()
-            .unwrap_or_default();
+        let service = labels::service_of(c).to_string();
         (ps.all || c.state.running)
             && (ps.service_names.is_empty() || ps.service_names.contains(&service))
-            && c.record
-                .config
-                .labels
-                .get(labels::ONEOFF)
-                .map(String::as_str)
-                != Some("True")
+            && !labels::is_oneoff(c)
     });
     containers.sort_by(|a, b| a.record.name.cmp(&b.record.name));
     if ps.quiet {
@@ -361,7 +350,7 @@ pub fn ps(root: &Path, args: &ComposeArgs, ps: &PsArgs) -> anyhow::Result<()> {
             let labels = &c.record.config.labels;
             row["Name"] = json!(c.record.name);
             row["Project"] = json!(labels.get(labels::PROJECT).cloned().unwrap_or_default());
-            row["Service"] = json!(labels.get(labels::SERVICE).cloned().unwrap_or_default());
+            row["Service"] = json!(labels::service_of(c));
             row["ExitCode"] = json!(c.state.exit_code);
             row["Health"] = json!(
                 c.state
@@ -409,26 +398,7 @@ pub fn ps(root: &Path, args: &ComposeArgs, ps: &PsArgs) -> anyhow::Result<()> {
                 .collect()
         }))
         .collect();
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|i| {
-            table
-                .iter()
-                .map(|row| row[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in &table {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 < row.len() {
-                line.push_str(&format!("{cell:<w$}   ", w = widths[i]));
-            } else {
-                line.push_str(cell);
-            }
-        }
-        println!("{}", line.trim_end());
-    }
+    super::print_table(&table);
     Ok(())
 }
 

@@ -15,3 +15,23 @@ pub const VOLUME: &str = "com.docker.compose.volume";
 
 /// The Compose version berth's labels carry (the Compose v2 it follows).
 pub const COMPOSE_VERSION: &str = "2.40.3";
+
+/// The service a container belongs to, by its label (empty when it has none).
+pub fn service_of(container: &berth_engine::container::Container) -> &str {
+    container
+        .record
+        .config
+        .labels
+        .get(SERVICE)
+        .map_or("", String::as_str)
+}
+
+/// Whether a container is a one-off (`compose run`), not one of a service's replicas.
+pub fn is_oneoff(container: &berth_engine::container::Container) -> bool {
+    container
+        .record
+        .config
+        .labels
+        .get(ONEOFF)
+        .is_some_and(|v| v == "True")
+}

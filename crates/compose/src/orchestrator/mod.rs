@@ -64,6 +64,7 @@ pub struct Orchestrator<'a> {
 /// What one replica is now.
 struct Existing {
     id: String,
+    name: String,
     number: u32,
     hash: String,
     image: String,
@@ -139,13 +140,14 @@ impl<'a> Orchestrator<'a> {
     fn existing(&self) -> Result<BTreeMap<String, Vec<Existing>>, String> {
         let mut out: BTreeMap<String, Vec<Existing>> = BTreeMap::new();
         for c in self.project_containers()? {
-            let l = &c.record.config.labels;
-            if l.get(labels::ONEOFF).is_some_and(|v| v == "True") {
+            if labels::is_oneoff(&c) {
                 continue;
             }
-            let service = l.get(labels::SERVICE).cloned().unwrap_or_default();
+            let l = &c.record.config.labels;
+            let service = labels::service_of(&c).to_string();
             out.entry(service).or_default().push(Existing {
                 id: c.record.id.clone(),
+                name: c.record.name.clone(),
                 number: l
                     .get(labels::NUMBER)
                     .and_then(|n| n.parse().ok())
@@ -455,50 +457,27 @@ impl<'a> Orchestrator<'a> {
         if !orphans.is_empty() {
             if opts.remove_orphans {
                 for o in &orphans {
-                    let name = self
-                        .containers
-                        .record(&o.id)
-                        .map(|r| r.name)
-                        .unwrap_or_default();
-                    self.stop_and_remove(&o.id, &name, opts.timeout, progress)?;
+                    self.stop_and_remove(&o.id, &o.name, opts.timeout, progress)?;
                 }
             } else {
-                let names: Vec<String> = orphans
-                    .iter()
-                    .filter_map(|o| self.containers.record(&o.id).ok().map(|r| r.name))
-                    .collect();
-                warnings.push(format!(
-                    "Found orphan containers ([{}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
-                    names.join(" ")
-                ));
+                let names: Vec<String> = orphans.iter().map(|o| o.name.clone()).collect();
+                warnings.push(orphan_warning(&names));
             }
         }
         let recreated: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
         let selected = self.with_dependencies(&opts.services)?;
         for wave in &waves {
-            let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = wave
-                    .iter()
-                    .filter(|name| selected.contains(*name))
-                    .filter_map(|name| services.get(name))
-                    .map(|s| {
-                        let existing = existing.get(&s.name).map(Vec::as_slice).unwrap_or_default();
-                        let image_id = image_ids.get(&s.name).cloned().unwrap_or_default();
-                        let recreated = &recreated;
-                        scope.spawn(move || {
-                            self.converge_service(s, existing, &image_id, opts, recreated, progress)
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err("a service's convergence panicked".into()))
-                    })
-                    .collect()
-            });
-            for r in results {
+            let wave: Vec<&ServiceConfig> = wave
+                .iter()
+                .filter(|name| selected.contains(*name))
+                .filter_map(|name| services.get(name))
+                .collect();
+            let converge = |s: &&ServiceConfig| {
+                let existing = existing.get(&s.name).map(Vec::as_slice).unwrap_or_default();
+                let image_id = image_ids.get(&s.name).cloned().unwrap_or_default();
+                self.converge_service(s, existing, &image_id, opts, &recreated, progress)
+            };
+            for r in parallel(&wave, &converge) {
                 r?;
             }
         }
@@ -558,46 +537,37 @@ impl<'a> Orchestrator<'a> {
             .rev()
             .take(existing.len().saturating_sub(wanted as usize))
         {
-            let name = self
-                .containers
-                .record(&e.id)
-                .map(|r| r.name)
-                .unwrap_or_default();
-            self.stop_and_remove(&e.id, &name, opts.timeout, progress)?;
+            self.stop_and_remove(&e.id, &e.name, opts.timeout, progress)?;
         }
         let kept = &existing[..existing.len().min(wanted as usize)];
         let mut changed = false;
         for e in kept {
-            let name = self
-                .containers
-                .record(&e.id)
-                .map(|r| r.name)
-                .unwrap_or_default();
+            let name = &e.name;
             let diverged = e.hash != hash || (!e.image.is_empty() && e.image != image_id);
             if opts.force_recreate || (diverged && !opts.no_recreate) {
-                progress("Container", &name, "Recreate");
-                self.stop_and_remove(&e.id, &name, opts.timeout, progress)?;
+                progress("Container", name, "Recreate");
+                self.stop_and_remove(&e.id, name, opts.timeout, progress)?;
                 let id = self.create(s, e.number, image_id)?;
-                progress("Container", &name, "Recreated");
+                progress("Container", name, "Recreated");
                 changed = true;
                 if !opts.no_start {
-                    self.start(&id, &name, progress)?;
+                    self.start(&id, name, progress)?;
                 }
             } else if !opts.no_start {
                 if restart_for_deps && e.running {
-                    progress("Container", &name, "Restarting");
+                    progress("Container", name, "Restarting");
                     let record = self.containers.record(&e.id).map_err(|e| e.to_string())?;
                     let timeout = Some(opts.timeout.unwrap_or(Duration::from_secs(
                         record.config.stop_timeout.unwrap_or(10).max(0) as u64,
                     )));
                     self.containers
-                        .stop(&e.id, rustix_sigterm(), timeout)
+                        .stop(&e.id, rustix::process::Signal::TERM, timeout)
                         .map_err(|err| format!("container {name}: {err}"))?;
-                    self.start(&e.id, &name, progress)?;
+                    self.start(&e.id, name, progress)?;
                 } else if e.running {
-                    progress("Container", &name, "Running");
+                    progress("Container", name, "Running");
                 } else {
-                    self.start(&e.id, &name, progress)?;
+                    self.start(&e.id, name, progress)?;
                 }
             }
         }
@@ -638,7 +608,7 @@ impl<'a> Orchestrator<'a> {
             let containers: Vec<Container> = self
                 .project_containers()?
                 .into_iter()
-                .filter(|c| c.record.config.labels.get(labels::SERVICE) == Some(&dep_service.name))
+                .filter(|c| labels::service_of(c) == dep_service.name)
                 .collect();
             for c in containers {
                 let name = c.record.name.clone();
@@ -750,57 +720,17 @@ impl<'a> Orchestrator<'a> {
         let mut warnings = Vec::new();
         let mut failures: Vec<String> = Vec::new();
         let _lock = self.lock()?;
-        let existing = self.existing()?;
-        let services = &self.loaded.project.services;
-        let mut waves = self.graph().stop_order().map_err(|e| e.to_string())?;
-        let orphans: Vec<String> = existing
-            .keys()
-            .filter(|s| !services.contains_key(*s))
-            .cloned()
-            .collect();
-        if !orphans.is_empty() {
-            if opts.remove_orphans {
-                waves.insert(0, orphans.clone());
-            } else {
-                let names: Vec<String> = orphans
-                    .iter()
-                    .flat_map(|s| existing.get(s).into_iter().flatten())
-                    .filter_map(|e| self.containers.record(&e.id).ok().map(|r| r.name))
-                    .collect();
-                warnings.push(format!(
-                    "Found orphan containers ([{}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
-                    names.join(" ")
-                ));
+        if !opts.remove_orphans {
+            let orphans = self.orphans()?;
+            if !orphans.is_empty() {
+                warnings.push(orphan_warning(&orphans));
             }
         }
-        for wave in &waves {
-            let ids: Vec<(String, String)> = wave
-                .iter()
-                .flat_map(|s| existing.get(s).into_iter().flatten())
-                .filter_map(|e| {
-                    self.containers
-                        .record(&e.id)
-                        .ok()
-                        .map(|r| (e.id.clone(), r.name))
-                })
-                .collect();
-            let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = ids
-                    .iter()
-                    .map(|(id, name)| {
-                        scope.spawn(move || self.stop_and_remove(id, name, opts.timeout, progress))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err("a removal panicked".into()))
-                    })
-                    .collect()
-            });
+        let remove =
+            |(id, name): &(String, String)| self.stop_and_remove(id, name, opts.timeout, progress);
+        for wave in self.by_wave(&[], false, opts.remove_orphans)? {
             // Everything else is still removed; the failures are reported at the end.
-            failures.extend(results.into_iter().filter_map(Result::err));
+            failures.extend(parallel(&wave, &remove).into_iter().filter_map(Result::err));
         }
         let networks = Networks::open(&self.root).map_err(|e| e.to_string())?;
         for file in networks.list().map_err(|e| e.to_string())? {
@@ -847,39 +777,35 @@ impl Orchestrator<'_> {
         &self,
         services: &[String],
         forward: bool,
+        orphans: bool,
     ) -> Result<Vec<Vec<(String, String)>>, String> {
         let existing = self.existing()?;
         let graph = self.graph();
-        let waves = if forward {
+        let mut waves = if forward {
             graph.start_order()
         } else {
             graph.stop_order()
         }
         .map_err(|e| e.to_string())?;
-        let mut known: BTreeSet<String> = waves.iter().flatten().cloned().collect();
-        let mut out = Vec::new();
         // Orphans (services no longer in the file) go with the first stop wave.
-        let orphans: Vec<String> = existing
-            .keys()
-            .filter(|s| !known.contains(*s))
-            .cloned()
-            .collect();
-        known.extend(orphans.iter().cloned());
-        let mut all = waves;
-        if !forward {
-            all.insert(0, orphans);
+        if orphans && !forward {
+            let known = &self.loaded.project.services;
+            waves.insert(
+                0,
+                existing
+                    .keys()
+                    .filter(|s| !known.contains_key(*s))
+                    .cloned()
+                    .collect(),
+            );
         }
-        for wave in all {
+        let mut out = Vec::new();
+        for wave in waves {
             let ids: Vec<(String, String)> = wave
                 .iter()
                 .filter(|s| services.is_empty() || services.contains(s))
                 .flat_map(|s| existing.get(s).into_iter().flatten())
-                .filter_map(|e| {
-                    self.containers
-                        .record(&e.id)
-                        .ok()
-                        .map(|r| (e.id.clone(), r.name))
-                })
+                .map(|e| (e.id.clone(), e.name.clone()))
                 .collect();
             if !ids.is_empty() {
                 out.push(ids);
@@ -888,26 +814,24 @@ impl Orchestrator<'_> {
         Ok(out)
     }
 
+    /// The names of the project's containers whose service is no longer in the file.
+    fn orphans(&self) -> Result<Vec<String>, String> {
+        let services = &self.loaded.project.services;
+        Ok(self
+            .existing()?
+            .iter()
+            .filter(|(s, _)| !services.contains_key(*s))
+            .flat_map(|(_, list)| list.iter().map(|e| e.name.clone()))
+            .collect())
+    }
+
     fn each_wave(
         &self,
         waves: &[Vec<(String, String)>],
         f: &(dyn Fn(&str, &str) -> Result<(), String> + Sync),
     ) -> Result<(), String> {
         for wave in waves {
-            let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = wave
-                    .iter()
-                    .map(|(id, name)| scope.spawn(move || f(id, name)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err("a container operation panicked".into()))
-                    })
-                    .collect()
-            });
-            for r in results {
+            for r in parallel(wave, &|(id, name)| f(id, name)) {
                 r?;
             }
         }
@@ -936,7 +860,7 @@ impl Orchestrator<'_> {
             .stop_signal
             .as_deref()
             .and_then(berth_engine::container::signal::parse)
-            .unwrap_or(rustix_sigterm());
+            .unwrap_or(rustix::process::Signal::TERM);
         let timeout = timeout
             .or_else(|| {
                 record
@@ -960,7 +884,7 @@ impl Orchestrator<'_> {
         timeout: Option<Duration>,
         progress: Progress<'_>,
     ) -> Result<(), String> {
-        let waves = self.by_wave(services, false)?;
+        let waves = self.by_wave(services, false, true)?;
         self.each_wave(&waves, &|id, name| {
             self.stop_one(id, name, timeout, progress)
         })
@@ -972,7 +896,7 @@ impl Orchestrator<'_> {
         services: &[String],
         progress: Progress<'_>,
     ) -> Result<(), String> {
-        let waves = self.by_wave(services, true)?;
+        let waves = self.by_wave(services, true, true)?;
         self.each_wave(&waves, &|id, name| {
             if self
                 .containers
@@ -994,7 +918,7 @@ impl Orchestrator<'_> {
         progress: Progress<'_>,
     ) -> Result<(), String> {
         self.stop(services, timeout, progress)?;
-        let waves = self.by_wave(services, true)?;
+        let waves = self.by_wave(services, true, true)?;
         self.each_wave(&waves, &|id, name| {
             progress("Container", name, "Restarting");
             self.start(id, name, progress)
@@ -1009,7 +933,7 @@ impl Orchestrator<'_> {
         progress: Progress<'_>,
     ) -> Result<(), String> {
         let all: Vec<(String, String)> = self
-            .by_wave(services, false)?
+            .by_wave(services, false, true)?
             .into_iter()
             .flatten()
             .collect();
@@ -1044,7 +968,7 @@ impl Orchestrator<'_> {
             self.stop(services, None, progress)?;
         }
         let all: Vec<(String, String)> = self
-            .by_wave(services, false)?
+            .by_wave(services, false, true)?
             .into_iter()
             .flatten()
             .collect();
@@ -1072,6 +996,30 @@ impl Orchestrator<'_> {
     }
 }
 
-fn rustix_sigterm() -> rustix::process::Signal {
-    rustix::process::Signal::TERM
+/// Compose's warning about containers of services no longer in the file.
+fn orphan_warning(names: &[String]) -> String {
+    format!(
+        "Found orphan containers ([{}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.",
+        names.join(" ")
+    )
+}
+
+/// Runs `f` on every item at once, a thread each; the results in the items' order.
+fn parallel<T: Sync>(
+    items: &[T],
+    f: &(dyn Fn(&T) -> Result<(), String> + Sync),
+) -> Vec<Result<(), String>> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| scope.spawn(move || f(item)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a parallel operation panicked".into()))
+            })
+            .collect()
+    })
 }

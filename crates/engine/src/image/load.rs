@@ -51,14 +51,26 @@ impl Images {
         })();
         // The archive's own files (manifest.json, index.json, ...) went into the store as
         // blobs too, and a failed load may leave layers no image uses: drop both.
+        self.remove_unreferenced()?;
+        loaded
+    }
+
+    /// Drops the layers and blobs no image uses (what a load or pull left on the way),
+    /// trying every one; the first failure is returned.
+    pub(super) fn remove_unreferenced(&self) -> Result<(), ImageError> {
         let lock = self.store.lock_exclusive()?;
+        let mut first = Ok(());
         for chain in self.store.unreferenced_layers(&lock)? {
-            self.store.remove_layer(&lock, &chain)?;
+            if let Err(e) = self.store.remove_layer(&lock, &chain) {
+                first = first.and(Err(e.into()));
+            }
         }
         for blob in self.store.unreferenced_blobs(&lock)? {
-            self.store.remove_blob(&lock, &blob)?;
+            if let Err(e) = self.store.remove_blob(&lock, &blob) {
+                first = first.and(Err(e.into()));
+            }
         }
-        loaded
+        first
     }
 
     pub(super) fn load_image(

@@ -154,7 +154,8 @@ impl Images {
             );
             if let Err(e) = result {
                 drop(_content);
-                self.remove_unreferenced();
+                // Best effort: the pull's own error is the one to report.
+                let _ = self.remove_unreferenced();
                 return Err(e);
             }
         }
@@ -237,10 +238,6 @@ impl Images {
                 .into());
             }
         }
-        self.store.put_blob(
-            &mut image_manifest.bytes.as_slice(),
-            Some(&image_manifest.digest),
-        )?;
         let chains = chain_ids(&parsed.diff_ids);
         // A layer the store has (under its chain id) is not downloaded again when its
         // blob is there too, or its uncompressed tar (a layer that came from `load`).
@@ -270,6 +267,13 @@ impl Images {
                 wanted.push(layer.clone());
                 archived.push(archive_layer(layer));
             }
+        }
+        // The manifest is kept when the record names it (every layer as it names them).
+        if whole_manifest {
+            self.store.put_blob(
+                &mut image_manifest.bytes.as_slice(),
+                Some(&image_manifest.digest),
+            )?;
         }
         let early = EarlyLayers::new(self);
         let downloaded = std::thread::scope(|scope| {
@@ -404,19 +408,6 @@ impl Images {
             size,
             compressed: layer.media_type.ends_with("gzip") || layer.media_type.ends_with("zstd"),
         })
-    }
-
-    /// Drops blobs and layers no image uses (what a failed pull brought).
-    fn remove_unreferenced(&self) {
-        let Ok(lock) = self.store.lock_exclusive() else {
-            return;
-        };
-        for chain in self.store.unreferenced_layers(&lock).unwrap_or_default() {
-            let _ = self.store.remove_layer(&lock, &chain);
-        }
-        for blob in self.store.unreferenced_blobs(&lock).unwrap_or_default() {
-            let _ = self.store.remove_blob(&lock, &blob);
-        }
     }
 }
 

@@ -176,12 +176,22 @@ impl DnsServer {
     /// as Docker's), with its address on that network; reverse names are
     /// `<container>.<network>`.
     fn reload(&mut self) {
-        // Stamped before reading: a change while reading is seen at the next wakeup.
-        self.stamps.endpoints = self
-            .served
+        let stamps = self.endpoint_stamps();
+        self.rebuild(stamps);
+    }
+
+    /// The stamps of the served networks' `endpoints.json`, in `served` order.
+    fn endpoint_stamps(&self) -> Vec<Option<(u64, i64)>> {
+        self.served
             .iter()
             .map(|(id, _)| stamp(&self.networks.endpoints_path(id)))
-            .collect();
+            .collect()
+    }
+
+    /// [`Self::reload`] with the files' stamps taken already (before reading them: a
+    /// change while they are read is seen at the next wakeup).
+    fn rebuild(&mut self, stamps: Vec<Option<(u64, i64)>>) {
+        self.stamps.endpoints = stamps;
         let mut zone = Zone::new();
         let mut holders = Vec::new();
         for (id, network) in &self.served {
@@ -233,13 +243,9 @@ impl DnsServer {
             self.reload();
             return;
         }
-        let endpoints: Vec<Option<(u64, i64)>> = self
-            .served
-            .iter()
-            .map(|(id, _)| stamp(&self.networks.endpoints_path(id)))
-            .collect();
+        let endpoints = self.endpoint_stamps();
         if endpoints != self.stamps.endpoints {
-            self.reload();
+            self.rebuild(endpoints);
         }
     }
 
