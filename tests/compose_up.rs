@@ -9,62 +9,9 @@ mod harness;
 
 use std::collections::BTreeSet;
 
+use harness::compose::{comes_before, compose, compose_ok, named_project, project, ps};
 use harness::containers::{Guarded, inspect, root};
 use harness::networks::bridge_name;
-
-/// Writes `compose.yaml` (with the project's network) and returns its path.
-fn project(root: &Guarded, file: &str, services: &str, tag: char, subnet: &str) -> String {
-    named_project(root, "demo", file, services, tag, subnet)
-}
-
-fn named_project(
-    root: &Guarded,
-    name: &str,
-    file: &str,
-    services: &str,
-    tag: char,
-    subnet: &str,
-) -> String {
-    let text = format!(
-        "name: {name}\nservices:\n{services}\nnetworks:\n  default:\n    driver_opts:\n      com.docker.network.bridge.name: {}\n    ipam:\n      config:\n        - subnet: {subnet}\n",
-        bridge_name(tag)
-    );
-    root.write(file, text.as_bytes())
-}
-
-/// Whether `first` and `then` are both in `text`, in that order.
-fn comes_before(text: &str, first: &str, then: &str) -> bool {
-    matches!((text.find(first), text.find(then)), (Some(a), Some(b)) if a < b)
-}
-
-fn compose(root: &Guarded, file: &str, args: &[&str]) -> (i32, String, String) {
-    let mut all = vec!["compose", "-f", file];
-    all.extend_from_slice(args);
-    root.berth(&all)
-}
-
-fn compose_ok(root: &Guarded, file: &str, args: &[&str]) -> (String, String) {
-    let (code, out, err) = compose(root, file, args);
-    assert_eq!(code, 0, "compose {args:?}: {err}");
-    (out, err)
-}
-
-/// `ps --format json` as (name, id) pairs, sorted by name.
-fn ps(root: &Guarded, file: &str) -> Vec<(String, String)> {
-    let (out, _) = compose_ok(root, file, &["ps", "-a", "--format", "json"]);
-    let mut rows: Vec<(String, String)> = out
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("json line");
-            (
-                v["Name"].as_str().unwrap_or_default().to_string(),
-                v["ID"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
-}
 
 const SERVICES: &str = "  web:
     image: busybox

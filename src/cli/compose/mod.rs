@@ -4,6 +4,7 @@ mod config;
 mod lifecycle;
 mod logs;
 mod progress;
+mod run;
 mod service_cmds;
 mod up;
 
@@ -77,6 +78,8 @@ enum ComposeCommand {
     Pull(service_cmds::PullArgs),
     /// Push service images
     Push { services: Vec<String> },
+    /// Run a one-off command on a service
+    Run(run::RunArgs),
     /// Creates containers for a service
     Create(service_cmds::CreateArgs),
     /// Show the Docker Compose version information
@@ -112,6 +115,7 @@ fn dispatch(args: &ComposeArgs, root: &std::path::Path) -> anyhow::Result<()> {
         ComposeCommand::Ls(a) => service_cmds::ls(root, a),
         ComposeCommand::Pull(a) => service_cmds::pull(root, args, a),
         ComposeCommand::Push { services } => service_cmds::push(root, args, services),
+        ComposeCommand::Run(a) => run::run(root, args, a),
         ComposeCommand::Create(a) => service_cmds::create(root, args, a),
         ComposeCommand::Version => {
             println!("berth compose version {}", env!("CARGO_PKG_VERSION"));

@@ -330,7 +330,7 @@ fn list(
         let service = labels::service_of(c).to_string();
         (ps.all || c.state.running)
             && (ps.service_names.is_empty() || ps.service_names.contains(&service))
-            && !labels::is_oneoff(c)
+            && (ps.all || !labels::is_oneoff(c))
     });
     containers.sort_by(|a, b| a.record.name.cmp(&b.record.name));
     if ps.quiet {

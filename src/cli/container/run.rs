@@ -153,23 +153,51 @@ pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
         request.host_config.console_size = [u32::from(rows), u32::from(cols)];
     }
     let id = create(root, request, flags)?;
+    start_attached(
+        root,
+        &id,
+        &Session {
+            detach: args.detach,
+            interactive: flags.interactive,
+            tty: flags.tty,
+            rm: flags.rm,
+            detach_keys,
+        },
+    )
+}
+
+/// How a created container is started: `run`'s and `compose run`'s attach flags.
+pub struct Session {
+    pub detach: bool,
+    pub interactive: bool,
+    pub tty: bool,
+    /// The container is removed when its start fails (`--rm`).
+    pub rm: bool,
+    /// From [`attach::prepare`], before the container was created.
+    pub detach_keys: Vec<u8>,
+}
+
+/// Starts a created container: detached (printing its id), or attached with signals
+/// forwarded (or a terminal relayed) until it exits, whose code becomes ours.
+pub fn start_attached(root: &Path, id: &str, session: &Session) -> anyhow::Result<()> {
+    let attached_io = !session.detach && (session.interactive || session.tty);
     let containers = super::open(root).map_err(|e| Exit::error(125, &*e))?;
     let berth = super::berth_binary().map_err(|e| Exit::error(125, &*e))?;
     // With a terminal the keys go to the container (Ctrl-C included) and the window
     // size follows ours; SIGWINCH is blocked before any thread exists.
-    let window = attach::watch_window(attached_io && flags.tty)
+    let window = attach::watch_window(attached_io && session.tty)
         .map_err(|e| Exit::message(125, format!("cannot watch the window size: {e}")))?;
     // Signals to this process go to the container (Docker's --sig-proxy=true, not with
     // a terminal): blocked from before the start, so that none is lost or kills the CLI
     // in between.
-    let proxy = if args.detach || flags.tty {
+    let proxy = if session.detach || session.tty {
         None
     } else {
         let blocked = berth_engine::runtime::SignalProxy::block()
             .map_err(|e| Exit::message(125, format!("cannot forward signals: {e}")))?;
         Some(blocked)
     };
-    let (mode, relay_end) = if args.detach {
+    let (mode, relay_end) = if session.detach {
         (Attach::None, None)
     } else if attached_io {
         let (ours, theirs) = berth_engine::runtime::console_socket_pair()
@@ -178,23 +206,23 @@ pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
     } else {
         (Attach::Inherit, None)
     };
-    let started = match containers.start(&berth, &id, mode) {
+    let started = match containers.start(&berth, id, mode) {
         Ok(started) => started,
         Err(e) => {
             // Docker keeps a container whose start failed; with --rm nothing may stay.
-            if flags.rm {
-                let _ = containers.remove(&id, true, true);
+            if session.rm {
+                let _ = containers.remove(id, true, true);
             }
             return Err(start_error(e).into());
         }
     };
-    if args.detach {
+    if session.detach {
         println!("{id}");
         return Ok(());
     }
     if let Some(proxy) = proxy {
         let target_containers = containers.clone();
-        let target = id.clone();
+        let target = id.to_string();
         proxy
             .forward(move |sig| {
                 if let Some(signal) = rustix::process::Signal::from_named_raw(sig) {
@@ -207,9 +235,9 @@ pub fn run(root: &Path, args: &RunArgs) -> anyhow::Result<()> {
         let outcome = attach::relay(
             attach::Peer::Supervisor(end),
             attach::Options {
-                stdin: flags.interactive,
-                tty: flags.tty,
-                detach_keys: flags.tty.then_some(detach_keys),
+                stdin: session.interactive,
+                tty: session.tty,
+                detach_keys: session.tty.then(|| session.detach_keys.clone()),
                 window,
             },
         )?;

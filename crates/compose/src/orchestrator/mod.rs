@@ -5,6 +5,7 @@
 //! Compose's names and labels, so the two recognise each other's projects.
 
 pub mod labels;
+mod run;
 mod supported;
 mod translate;
 mod watch;
@@ -23,6 +24,8 @@ use crate::graph::DependencyGraph;
 use crate::loader::Loaded;
 use crate::model::ServiceConfig;
 use crate::model::service::DependsOnCondition;
+
+pub use run::RunOptions;
 
 /// A progress line: the kind of object (`Network`, `Volume`, `Container`), its name,
 /// and what happened (`Creating`, `Created`, `Started`…), Compose's words.
@@ -198,10 +201,19 @@ impl<'a> Orchestrator<'a> {
     /// The image of every service, pulled when missing (`pull_policy`), before anything
     /// else is made. Returns the image ids.
     fn ensure_images(&self, progress: Progress<'_>) -> Result<BTreeMap<String, String>, String> {
+        self.ensure_images_of(self.loaded.project.services.values(), progress)
+    }
+
+    fn ensure_images_of<'s>(
+        &self,
+        services: impl Iterator<Item = &'s ServiceConfig>,
+        progress: Progress<'_>,
+    ) -> Result<BTreeMap<String, String>, String> {
         use berth_engine::image::pull_policy::{PullPolicy, age_of};
         let mut ids = BTreeMap::new();
         let mut registry = None;
-        for (name, s) in &self.loaded.project.services {
+        for s in services {
+            let name = &s.name;
             let policy = PullPolicy::parse(&s.pull_policy)
                 .map_err(|e| format!("services.{name}.pull_policy: {e}"))?;
             let local = self.images.resolve(&s.image).ok();
@@ -370,6 +382,19 @@ impl<'a> Orchestrator<'a> {
     }
 
     fn create(&self, s: &ServiceConfig, number: u32, image_id: &str) -> Result<String, String> {
+        let name = self.container_name(s, number);
+        self.create_container(s, i64::from(number), image_id, name, None)
+    }
+
+    /// Creates a container of `s`: replica `number`, or a one-off (`compose run`).
+    fn create_container(
+        &self,
+        s: &ServiceConfig,
+        number: i64,
+        image_id: &str,
+        container_name: String,
+        oneoff: Option<&run::Oneoff<'_>>,
+    ) -> Result<String, String> {
         let files: Vec<String> = self
             .loaded
             .config_files
@@ -380,7 +405,7 @@ impl<'a> Orchestrator<'a> {
             project: &self.loaded.project,
             service: s,
             number,
-            container_name: self.container_name(s, number),
+            container_name,
             config_hash: self
                 .hashes
                 .get(&s.name)
@@ -388,6 +413,7 @@ impl<'a> Orchestrator<'a> {
                 .unwrap_or_default(),
             working_dir: &self.loaded.working_dir.display().to_string(),
             config_files: &files.join(","),
+            oneoff,
         };
         let mut request = translate::create_request(&replica)?;
         request
@@ -608,7 +634,7 @@ impl<'a> Orchestrator<'a> {
             let containers: Vec<Container> = self
                 .project_containers()?
                 .into_iter()
-                .filter(|c| labels::service_of(c) == dep_service.name)
+                .filter(|c| labels::service_of(c) == dep_service.name && !labels::is_oneoff(c))
                 .collect();
             for c in containers {
                 let name = c.record.name.clone();
@@ -675,6 +701,9 @@ impl<'a> Orchestrator<'a> {
     fn wait_running(&self, limit: Duration, progress: Progress<'_>) -> Result<(), String> {
         let deadline = Instant::now() + limit;
         for c in self.project_containers()? {
+            if labels::is_oneoff(&c) {
+                continue;
+            }
             let name = c.record.name.clone();
             let has_check = c
                 .record
@@ -728,6 +757,18 @@ impl<'a> Orchestrator<'a> {
         }
         let remove =
             |(id, name): &(String, String)| self.stop_and_remove(id, name, opts.timeout, progress);
+        // One-off containers (`compose run`) go first: nothing depends on them.
+        let oneoffs: Vec<(String, String)> = self
+            .project_containers()?
+            .into_iter()
+            .filter(labels::is_oneoff)
+            .map(|c| (c.record.id, c.record.name))
+            .collect();
+        failures.extend(
+            parallel(&oneoffs, &remove)
+                .into_iter()
+                .filter_map(Result::err),
+        );
         for wave in self.by_wave(&[], false, opts.remove_orphans)? {
             // Everything else is still removed; the failures are reported at the end.
             failures.extend(parallel(&wave, &remove).into_iter().filter_map(Result::err));

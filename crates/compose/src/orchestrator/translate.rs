@@ -18,11 +18,13 @@ use super::labels;
 pub struct Replica<'a> {
     pub project: &'a Project,
     pub service: &'a ServiceConfig,
-    pub number: u32,
+    /// The replica's number; -1 for a one-off, as Compose labels it.
+    pub number: i64,
     pub container_name: String,
     pub config_hash: &'a str,
     pub working_dir: &'a str,
     pub config_files: &'a str,
+    pub oneoff: Option<&'a super::run::Oneoff<'a>>,
 }
 
 pub fn create_request(r: &Replica<'_>) -> Result<CreateRequest, String> {
@@ -54,7 +56,10 @@ pub fn create_request(r: &Replica<'_>) -> Result<CreateRequest, String> {
         (labels::PROJECT, r.project.name.clone()),
         (labels::SERVICE, s.name.clone()),
         (labels::NUMBER, r.number.to_string()),
-        (labels::ONEOFF, "False".to_string()),
+        (
+            labels::ONEOFF,
+            if r.oneoff.is_some() { "True" } else { "False" }.to_string(),
+        ),
         (labels::CONFIG_HASH, r.config_hash.to_string()),
         (labels::WORKING_DIR, r.working_dir.to_string()),
         (labels::CONFIG_FILES, r.config_files.to_string()),
@@ -63,6 +68,17 @@ pub fn create_request(r: &Replica<'_>) -> Result<CreateRequest, String> {
     ] {
         c.labels.insert(k.to_string(), v);
     }
+    if let Some(o) = r.oneoff {
+        c.labels
+            .insert(labels::SLUG.to_string(), o.slug.to_string());
+        c.labels.extend(o.labels.iter().cloned());
+        // As `docker run`: attached unless detached; stdin closes with the client's.
+        c.attach_stdout = o.attached;
+        c.attach_stderr = o.attached;
+        c.attach_stdin = o.attached && c.open_stdin;
+        c.stdin_once = o.attached && c.open_stdin;
+    }
+    let c = &mut req.config;
     if let Some(h) = &s.healthcheck {
         c.healthcheck = Some(if h.disable {
             HealthConfig {
@@ -107,6 +123,7 @@ pub fn create_request(r: &Replica<'_>) -> Result<CreateRequest, String> {
         req.config.exposed_ports = Some(exposed);
     }
     h.restart_policy = restart_policy(&s.restart)?;
+    h.auto_remove = r.oneoff.is_some_and(|o| o.auto_remove);
     h.init = s.init;
     h.privileged = s.privileged;
     h.readonly_rootfs = s.read_only;
@@ -221,8 +238,12 @@ fn networks(r: &Replica<'_>, req: &mut CreateRequest) -> Result<(), String> {
             network.name.clone()
         };
         let config = s.networks.get(key).cloned().flatten().unwrap_or_default();
-        let mut aliases = vec![s.name.clone()];
-        aliases.extend(config.aliases.iter().cloned());
+        // One-off containers get the service's names only with `run --use-aliases`.
+        let mut aliases = Vec::new();
+        if r.oneoff.is_none_or(|o| o.use_aliases) {
+            aliases.push(s.name.clone());
+            aliases.extend(config.aliases.iter().cloned());
+        }
         let ipam =
             (!config.ipv4_address.is_empty() || !config.ipv6_address.is_empty()).then(|| {
                 EndpointIpamConfig {
@@ -238,7 +259,7 @@ fn networks(r: &Replica<'_>, req: &mut CreateRequest) -> Result<(), String> {
             EndpointSettings {
                 ipam_config: ipam,
                 links: None,
-                aliases: Some(aliases),
+                aliases: (!aliases.is_empty()).then_some(aliases),
                 mac_address: config.mac_address.clone(),
             },
         );

@@ -35,10 +35,10 @@
 //! Defaults that must wait until files are merged (build context `.`, secret target) are in
 //! [`set_defaults`]; paths are resolved by a later stage.
 
-mod ports;
+pub(crate) mod ports;
 mod project;
 mod services;
-mod volumes;
+pub(crate) mod volumes;
 
 pub use ports::{PortMapping, parse_port_spec};
 pub use volumes::{VolumeSpec, parse_volume_spec};
