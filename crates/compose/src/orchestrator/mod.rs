@@ -6,6 +6,7 @@
 
 pub mod labels;
 mod run;
+mod secrets;
 mod supported;
 mod translate;
 mod watch;
@@ -98,6 +99,11 @@ impl<'a> Orchestrator<'a> {
         let mut warnings = Vec::new();
         for service in self.loaded.project.services.values() {
             warnings.extend(supported::check(service)?);
+            warnings.extend(secrets::check(
+                &self.loaded.project,
+                &self.loaded.environment,
+                service,
+            )?);
             if service.image.is_empty() {
                 return Err(format!(
                     "services.{}: it has no image and builds are not supported by berth yet (give it an image)",
@@ -416,6 +422,12 @@ impl<'a> Orchestrator<'a> {
             oneoff,
         };
         let mut request = translate::create_request(&replica)?;
+        request.mounts.extend(secrets::mounts(
+            &self.root,
+            &self.loaded.project,
+            &self.loaded.environment,
+            s,
+        )?);
         request
             .config
             .labels
@@ -772,6 +784,12 @@ impl<'a> Orchestrator<'a> {
         for wave in self.by_wave(&[], false, opts.remove_orphans)? {
             // Everything else is still removed; the failures are reported at the end.
             failures.extend(parallel(&wave, &remove).into_iter().filter_map(Result::err));
+        }
+        let content = secrets::content_dir(&self.root, self.project());
+        if let Err(e) = std::fs::remove_dir_all(&content)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            failures.push(format!("cannot remove {}: {e}", content.display()));
         }
         let networks = Networks::open(&self.root).map_err(|e| e.to_string())?;
         for file in networks.list().map_err(|e| e.to_string())? {
