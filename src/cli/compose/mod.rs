@@ -34,9 +34,15 @@ pub struct ComposeArgs {
     /// Specify a profile to enable
     #[arg(long = "profile")]
     profile: Vec<String>,
-    /// Set type of progress output (auto, tty, plain, quiet)
+    /// Set type of progress output (auto, tty, plain, json, quiet)
     #[arg(long, default_value = "auto")]
     progress: String,
+    /// Execute command in dry run mode
+    #[arg(long = "dry-run")]
+    dry_run: bool,
+    /// Control max parallelism, -1 for unlimited
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    parallel: i64,
     /// Control when to print ANSI control characters ("never"|"always"|"auto")
     #[arg(long, default_value = "auto")]
     ansi: String,
@@ -83,13 +89,23 @@ enum ComposeCommand {
     /// Creates containers for a service
     Create(service_cmds::CreateArgs),
     /// Show the Docker Compose version information
-    Version,
+    Version(VersionArgs),
     #[command(external_subcommand)]
     Other(Vec<OsString>),
 }
 
 pub fn run(args: ComposeArgs, root: &std::path::Path) -> anyhow::Result<()> {
-    progress::set(&args.progress, &args.ansi)?;
+    progress::set(&args.progress, &args.ansi, args.dry_run)?;
+    if args.dry_run
+        && let Some(name) = match &args.command {
+            ComposeCommand::Exec(_) => Some("exec"),
+            ComposeCommand::Pull(_) => Some("pull"),
+            ComposeCommand::Push { .. } => Some("push"),
+            _ => None,
+        }
+    {
+        bail!("--dry-run is not supported by berth for `compose {name}` yet");
+    }
     let result = dispatch(&args, root);
     if result.is_err() {
         progress::fail();
@@ -117,10 +133,7 @@ fn dispatch(args: &ComposeArgs, root: &std::path::Path) -> anyhow::Result<()> {
         ComposeCommand::Push { services } => service_cmds::push(root, args, services),
         ComposeCommand::Run(a) => run::run(root, args, a),
         ComposeCommand::Create(a) => service_cmds::create(root, args, a),
-        ComposeCommand::Version => {
-            println!("berth compose version {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
-        }
+        ComposeCommand::Version(v) => version(v),
         ComposeCommand::Other(a) => {
             let name = a
                 .first()
@@ -131,6 +144,31 @@ fn dispatch(args: &ComposeArgs, root: &std::path::Path) -> anyhow::Result<()> {
             )
         }
     }
+}
+
+#[derive(Args, Debug)]
+pub struct VersionArgs {
+    /// Format the output. Values: [pretty | json]
+    #[arg(short, long, default_value = "pretty")]
+    format: String,
+    /// Shows only Compose's version number
+    #[arg(long)]
+    short: bool,
+}
+
+/// Compose's three forms, with berth's own version.
+fn version(v: &VersionArgs) -> anyhow::Result<()> {
+    let number = env!("CARGO_PKG_VERSION");
+    if v.short {
+        println!("{number}");
+        return Ok(());
+    }
+    match v.format.as_str() {
+        "pretty" | "" => println!("berth compose version v{number}"),
+        "json" => println!("{}", serde_json::json!({ "version": format!("v{number}") })),
+        other => bail!("--format {other:?}: expected pretty or json"),
+    }
+    Ok(())
 }
 
 /// Stage switches a command may turn off (`config --no-interpolate`, ...).
@@ -191,10 +229,27 @@ pub fn with_project<T>(
     f: impl FnOnce(&berth_compose::orchestrator::Orchestrator<'_>, &Loaded) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     let loaded = load_project(args, Stages::default(), &[])?;
-    let berth = super::container::berth_binary()?;
-    let o = berth_compose::orchestrator::Orchestrator::new(root, &berth, &loaded)
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let o = orchestrator(root, args, &loaded)?;
     f(&o, &loaded)
+}
+
+/// The orchestrator of a loaded project, with `--dry-run` and `--parallel`.
+pub fn orchestrator<'a>(
+    root: &std::path::Path,
+    args: &ComposeArgs,
+    loaded: &'a Loaded,
+) -> anyhow::Result<berth_compose::orchestrator::Orchestrator<'a>> {
+    let berth = super::container::berth_binary()?;
+    let mut o = berth_compose::orchestrator::Orchestrator::new(root, &berth, loaded)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    o.set_dry_run(args.dry_run);
+    o.set_parallel(args.parallel);
+    Ok(o)
+}
+
+/// Whether `--dry-run` was given.
+pub fn dry_run(args: &ComposeArgs) -> bool {
+    args.dry_run
 }
 
 /// Loads the project the global flags describe and prints the loader's warnings.

@@ -11,10 +11,19 @@ use std::time::Instant;
 pub enum Mode {
     Plain,
     Tty,
+    /// Compose's `--progress json`: one object per change, `{"id":..,"text":..}`.
+    Json,
     Quiet,
 }
 
 static MODE: OnceLock<Mode> = OnceLock::new();
+/// `--dry-run`: Compose's prefix on every line, `"dry-run": true` in JSON.
+static DRY_RUN: OnceLock<bool> = OnceLock::new();
+const DRY_RUN_PREFIX: &str = " DRY-RUN MODE - ";
+
+fn dry_run() -> bool {
+    DRY_RUN.get().copied().unwrap_or(false)
+}
 static VIEW: Mutex<Vec<Line>> = Mutex::new(Vec::new());
 
 struct Line {
@@ -26,13 +35,15 @@ struct Line {
 }
 
 /// Sets the mode from `--progress` (`auto`, `tty`, `plain`, `quiet`) and `--ansi`.
-pub fn set(progress: &str, ansi: &str) -> anyhow::Result<()> {
+pub fn set(progress: &str, ansi: &str, dry_run: bool) -> anyhow::Result<()> {
+    let _ = DRY_RUN.set(dry_run);
     let tty = std::io::stderr().is_terminal();
     let mode = match (progress, ansi) {
         (_, a) if !matches!(a, "auto" | "never" | "always") => {
             anyhow::bail!("--ansi {a:?}: expected never, always or auto")
         }
         ("quiet", _) => Mode::Quiet,
+        ("json", _) => Mode::Json,
         ("plain", _) | (_, "never") => Mode::Plain,
         ("tty", _) | (_, "always") => Mode::Tty,
         ("auto", _) => {
@@ -42,8 +53,7 @@ pub fn set(progress: &str, ansi: &str) -> anyhow::Result<()> {
                 Mode::Plain
             }
         }
-        ("json", _) => anyhow::bail!("--progress json is not supported by berth yet"),
-        (p, _) => anyhow::bail!("--progress {p:?}: expected auto, tty, plain or quiet"),
+        (p, _) => anyhow::bail!("--progress {p:?}: expected auto, tty, plain, json or quiet"),
     };
     let _ = MODE.set(mode);
     Ok(())
@@ -72,7 +82,15 @@ pub fn report(kind: &str, name: &str, status: &str) {
     match MODE.get().copied().unwrap_or(Mode::Plain) {
         Mode::Quiet => {}
         Mode::Plain => {
-            let _ = writeln!(std::io::stderr().lock(), " {kind} {name}  {status}");
+            let prefix = if dry_run() { DRY_RUN_PREFIX } else { "" };
+            let _ = writeln!(std::io::stderr().lock(), "{prefix} {kind} {name}  {status}");
+        }
+        Mode::Json => {
+            let mut message = serde_json::json!({"id": format!("{kind} {name}"), "text": status});
+            if dry_run() {
+                message["dry-run"] = serde_json::Value::Bool(true);
+            }
+            let _ = writeln!(std::io::stderr().lock(), "{message}");
         }
         Mode::Tty => {
             let Ok(mut lines) = VIEW.lock() else { return };
@@ -101,6 +119,21 @@ pub fn report(kind: &str, name: &str, status: &str) {
     }
 }
 
+fn report_quiet_pull(kind: &str, name: &str, status: &str) {
+    if kind != "Image" {
+        report(kind, name, status);
+    }
+}
+
+/// The progress printer, without the image pulls' lines with `--quiet-pull`.
+pub fn reporter(quiet_pull: bool) -> &'static (dyn Fn(&str, &str, &str) + Sync) {
+    if quiet_pull {
+        &report_quiet_pull
+    } else {
+        &report
+    }
+}
+
 fn draw(lines: &[Line], drawn: usize) {
     let mut out = std::io::stderr().lock();
     if drawn > 0 {
@@ -111,7 +144,7 @@ fn draw(lines: &[Line], drawn: usize) {
     let _ = writeln!(out, "\x1b[2K[+] Running {finished}/{}", lines.len());
     let width = lines
         .iter()
-        .map(|l| l.kind.len() + 1 + l.name.len())
+        .map(|l| l.kind.len() + 1 + l.name.len() + if dry_run() { DRY_RUN_PREFIX.len() } else { 0 })
         .max()
         .unwrap_or(0);
     for l in lines {
@@ -120,7 +153,8 @@ fn draw(lines: &[Line], drawn: usize) {
         } else {
             "⠿"
         };
-        let label = format!("{} {}", l.kind, l.name);
+        let prefix = if dry_run() { DRY_RUN_PREFIX } else { "" };
+        let label = format!("{prefix}{} {}", l.kind, l.name);
         let took = l.took.unwrap_or_else(|| l.since.elapsed().as_secs_f64());
         let _ = writeln!(
             out,

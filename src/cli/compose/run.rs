@@ -113,22 +113,15 @@ pub fn run(root: &Path, args: &ComposeArgs, a: &RunArgs) -> anyhow::Result<()> {
         remove_orphans: a.remove_orphans,
     };
     let loaded = super::load_project(args, Stages::default(), std::slice::from_ref(service))?;
-    let berth = crate::cli::container::berth_binary()?;
-    let o = berth_compose::orchestrator::Orchestrator::new(root, &berth, &loaded)
+    let o = super::orchestrator(root, args, &loaded)?;
+    let (id, warnings) = o
+        .run_oneoff(&opts, progress::reporter(a.quiet_pull))
         .map_err(|e| anyhow!(e))?;
-    let quiet = |kind: &str, name: &str, status: &str| {
-        if kind != "Image" {
-            progress::report(kind, name, status);
-        }
-    };
-    let report: &(dyn Fn(&str, &str, &str) + Sync) = if a.quiet_pull {
-        &quiet
-    } else {
-        &progress::report
-    };
-    let (id, warnings) = o.run_oneoff(&opts, report).map_err(|e| anyhow!(e))?;
     for w in warnings {
         output::warning(&w);
+    }
+    if super::dry_run(args) {
+        return Ok(());
     }
     container_run::start_attached(
         root,

@@ -63,6 +63,28 @@ pub struct UpArgs {
     /// Show timestamps
     #[arg(long)]
     timestamps: bool,
+    /// Don't start linked services
+    #[arg(long = "no-deps")]
+    no_deps: bool,
+    /// Pull image before running ("always"|"missing"|"never"|"policy")
+    #[arg(long, default_value = "policy")]
+    pull: String,
+    /// Pull without printing progress information
+    #[arg(long = "quiet-pull")]
+    quiet_pull: bool,
+    /// Restrict attaching to the specified services
+    #[arg(long)]
+    attach: Vec<String>,
+    /// Do not attach (stream logs) to the specified services
+    #[arg(long = "no-attach")]
+    no_attach: Vec<String>,
+    /// Automatically attach to log output of dependent services
+    #[arg(long = "attach-dependencies")]
+    attach_dependencies: bool,
+    /// Assume "yes" as answer to all prompts and run non-interactively (berth never
+    /// prompts)
+    #[arg(short = 'y', long = "yes")]
+    yes: bool,
     /// Services to start (all when none)
     services: Vec<String>,
 }
@@ -142,13 +164,25 @@ pub fn up(root: &Path, args: &ComposeArgs, up: &UpArgs) -> anyhow::Result<()> {
             .wait
             .then(|| Duration::from_secs(up.wait_timeout.unwrap_or(u64::MAX / 4))),
         services: up.services.clone(),
+        no_deps: up.no_deps,
+        pull: Some(up.pull.clone()),
     };
+    if !matches!(up.pull.as_str(), "always" | "missing" | "never" | "policy") {
+        bail!(
+            "--pull {:?}: expected always, missing, never or policy",
+            up.pull
+        );
+    }
+    let _ = up.yes;
     super::with_project(root, args, |o, loaded| {
-        let warnings = o.up(&opts, &progress).map_err(|e| anyhow!(e))?;
+        let warnings = o
+            .up(&opts, progress::reporter(up.quiet_pull))
+            .map_err(|e| anyhow!(e))?;
         for w in warnings {
             output::warning(&w);
         }
         match signals {
+            Some(_) if super::dry_run(args) => Ok(()),
             Some(signals) => attached(root, o, &loaded.project.name, signals, up),
             None => Ok(()),
         }
@@ -177,9 +211,28 @@ fn attached(
 ) -> anyhow::Result<()> {
     use std::sync::mpsc;
     let mut containers = o.project_containers().map_err(|e| anyhow!(e))?;
+    // Compose attaches to the services named (with their dependencies only with
+    // --attach-dependencies), or those of --attach, less those of --no-attach.
+    let named: Vec<String> = if !up.attach.is_empty() {
+        up.attach.clone()
+    } else if up.attach_dependencies || up.services.is_empty() {
+        Vec::new()
+    } else {
+        up.services.clone()
+    };
+    let named: Vec<String> = if up.attach_dependencies && up.attach.is_empty() {
+        o.with_dependencies(&up.services)
+            .map_err(|e| anyhow!(e))?
+            .into_iter()
+            .collect()
+    } else {
+        named
+    };
     containers.retain(|c| {
         let service = labels::service_of(c);
-        up.services.is_empty() || up.services.iter().any(|s| s == service)
+        !labels::is_oneoff(c)
+            && (named.is_empty() || named.iter().any(|s| s == service))
+            && !up.no_attach.iter().any(|s| s == service)
     });
     let mut names: Vec<String> = containers
         .iter()

@@ -45,8 +45,11 @@ pub struct UpOptions {
     /// `--wait`: until every container runs (and is healthy when it has a check).
     pub wait: Option<Duration>,
     /// The services named on the command line (all when empty); their dependencies come
-    /// along.
+    /// along unless `no_deps`.
     pub services: Vec<String>,
+    pub no_deps: bool,
+    /// `--pull always|missing|never|policy`.
+    pub pull: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -63,6 +66,10 @@ pub struct Orchestrator<'a> {
     hashes: BTreeMap<String, String>,
     containers: Containers,
     images: Images,
+    /// `--dry-run`: every step reported, nothing changed.
+    dry_run: bool,
+    /// `--parallel`: at most this many operations at once (0: no limit).
+    limit: usize,
 }
 
 /// What one replica is now.
@@ -86,7 +93,19 @@ impl<'a> Orchestrator<'a> {
             hashes,
             containers: Containers::open(root).map_err(|e| e.to_string())?,
             images: Images::open(root).map_err(|e| e.to_string())?,
+            dry_run: false,
+            limit: 0,
         })
+    }
+
+    /// `--dry-run`: report what would be done, change nothing.
+    pub fn set_dry_run(&mut self, on: bool) {
+        self.dry_run = on;
+    }
+
+    /// `--parallel N`: at most `N` operations at once (0 or negative: no limit).
+    pub fn set_parallel(&mut self, n: i64) {
+        self.limit = usize::try_from(n).unwrap_or(0);
     }
 
     fn project(&self) -> &str {
@@ -206,13 +225,12 @@ impl<'a> Orchestrator<'a> {
 
     /// The image of every service, pulled when missing (`pull_policy`), before anything
     /// else is made. Returns the image ids.
-    fn ensure_images(&self, progress: Progress<'_>) -> Result<BTreeMap<String, String>, String> {
-        self.ensure_images_of(self.loaded.project.services.values(), progress)
-    }
-
+    /// `services`' images; `pull` (`up --pull`) overrides their `pull_policy` unless it
+    /// is `policy`.
     fn ensure_images_of<'s>(
         &self,
         services: impl Iterator<Item = &'s ServiceConfig>,
+        pull: Option<&str>,
         progress: Progress<'_>,
     ) -> Result<BTreeMap<String, String>, String> {
         use berth_engine::image::pull_policy::{PullPolicy, age_of};
@@ -220,8 +238,11 @@ impl<'a> Orchestrator<'a> {
         let mut registry = None;
         for s in services {
             let name = &s.name;
-            let policy = PullPolicy::parse(&s.pull_policy)
-                .map_err(|e| format!("services.{name}.pull_policy: {e}"))?;
+            let policy = match pull.filter(|p| *p != "policy") {
+                Some(p) => PullPolicy::parse(p).map_err(|e| format!("--pull: {e}"))?,
+                None => PullPolicy::parse(&s.pull_policy)
+                    .map_err(|e| format!("services.{name}.pull_policy: {e}"))?,
+            };
             let local = self.images.resolve(&s.image).ok();
             if policy.wants_pull(local.as_ref().and_then(|r| age_of(&r.loaded))) {
                 let reference = berth_engine::reference::Reference::parse(&s.image)
@@ -234,6 +255,14 @@ impl<'a> Orchestrator<'a> {
                 }
                 let Some(registry) = &registry else { continue };
                 progress("Image", &s.image, "Pulling");
+                if self.dry_run {
+                    progress("Image", &s.image, "Pulled");
+                    ids.insert(
+                        name.clone(),
+                        local.map(|r| r.id.to_string()).unwrap_or_default(),
+                    );
+                    continue;
+                }
                 let pulled = self
                     .images
                     .pull(registry, &reference, None, &|_| {})
@@ -344,9 +373,11 @@ impl<'a> Orchestrator<'a> {
                     );
                 }
             }
-            networks
-                .create(&request)
-                .map_err(|e| format!("network {name}: {e}"))?;
+            if !self.dry_run {
+                networks
+                    .create(&request)
+                    .map_err(|e| format!("network {name}: {e}"))?;
+            }
             progress("Network", &name, "Created");
         }
         Ok(())
@@ -366,6 +397,10 @@ impl<'a> Orchestrator<'a> {
             }
             progress("Volume", &name, "Creating");
             let labels = self.object_labels(&config.labels.0, labels::VOLUME, key);
+            if self.dry_run {
+                progress("Volume", &name, "Created");
+                continue;
+            }
             volumes
                 .create(VolumeRequest {
                     name: Some(name.clone()),
@@ -401,6 +436,9 @@ impl<'a> Orchestrator<'a> {
         container_name: String,
         oneoff: Option<&run::Oneoff<'_>>,
     ) -> Result<String, String> {
+        if self.dry_run {
+            return Ok(format!("dry-run-{container_name}"));
+        }
         let files: Vec<String> = self
             .loaded
             .config_files
@@ -441,6 +479,10 @@ impl<'a> Orchestrator<'a> {
 
     fn start(&self, id: &str, name: &str, progress: Progress<'_>) -> Result<(), String> {
         progress("Container", name, "Starting");
+        if self.dry_run {
+            progress("Container", name, "Started");
+            return Ok(());
+        }
         if let Err(e) = self.containers.start(&self.berth, id, Attach::None) {
             // Being started by someone else (an `up` killed after it had begun this
             // start): what converging wants; its supervisor says running in a moment.
@@ -470,6 +512,10 @@ impl<'a> Orchestrator<'a> {
     ) -> Result<(), String> {
         self.stop_one(id, name, timeout, progress)?;
         progress("Container", name, "Removing");
+        if self.dry_run {
+            progress("Container", name, "Removed");
+            return Ok(());
+        }
         self.containers
             .remove(id, true, false)
             .map_err(|e| format!("container {name}: {e}"))?;
@@ -481,7 +527,25 @@ impl<'a> Orchestrator<'a> {
     pub fn up(&self, opts: &UpOptions, progress: Progress<'_>) -> Result<Vec<String>, String> {
         let mut warnings = self.check()?;
         let waves = self.graph().start_order().map_err(|e| e.to_string())?;
-        let image_ids = self.ensure_images(progress)?;
+        let selected = if opts.no_deps {
+            for name in &opts.services {
+                if !self.loaded.project.services.contains_key(name) {
+                    return Err(format!("no such service: {name}"));
+                }
+            }
+            opts.services.iter().cloned().collect()
+        } else {
+            self.with_dependencies(&opts.services)?
+        };
+        let image_ids = self.ensure_images_of(
+            self.loaded
+                .project
+                .services
+                .values()
+                .filter(|s| selected.contains(&s.name)),
+            opts.pull.as_deref(),
+            progress,
+        )?;
         let _lock = self.lock()?;
         self.ensure_networks(progress)?;
         self.ensure_volumes(progress)?;
@@ -503,7 +567,6 @@ impl<'a> Orchestrator<'a> {
             }
         }
         let recreated: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
-        let selected = self.with_dependencies(&opts.services)?;
         for wave in &waves {
             let wave: Vec<&ServiceConfig> = wave
                 .iter()
@@ -515,7 +578,7 @@ impl<'a> Orchestrator<'a> {
                 let image_id = image_ids.get(&s.name).cloned().unwrap_or_default();
                 self.converge_service(s, existing, &image_id, opts, &recreated, progress)
             };
-            for r in parallel(&wave, &converge) {
+            for r in parallel(&wave, self.limit, &converge) {
                 r?;
             }
         }
@@ -592,7 +655,10 @@ impl<'a> Orchestrator<'a> {
                     self.start(&id, name, progress)?;
                 }
             } else if !opts.no_start {
-                if restart_for_deps && e.running {
+                if restart_for_deps && e.running && self.dry_run {
+                    progress("Container", name, "Restarting");
+                    self.start(&e.id, name, progress)?;
+                } else if restart_for_deps && e.running {
                     progress("Container", name, "Restarting");
                     let record = self.containers.record(&e.id).map_err(|e| e.to_string())?;
                     let timeout = Some(opts.timeout.unwrap_or(Duration::from_secs(
@@ -630,6 +696,9 @@ impl<'a> Orchestrator<'a> {
     /// Waits for the conditions of `s`'s `depends_on` (the dependencies started in an
     /// earlier wave).
     fn wait_dependencies(&self, s: &ServiceConfig, progress: Progress<'_>) -> Result<(), String> {
+        if self.dry_run {
+            return Ok(());
+        }
         for (dep, d) in &s.depends_on {
             if d.condition == DependsOnCondition::ServiceStarted {
                 continue;
@@ -711,6 +780,9 @@ impl<'a> Orchestrator<'a> {
     }
 
     fn wait_running(&self, limit: Duration, progress: Progress<'_>) -> Result<(), String> {
+        if self.dry_run {
+            return Ok(());
+        }
         let deadline = Instant::now() + limit;
         for c in self.project_containers()? {
             if labels::is_oneoff(&c) {
@@ -777,16 +849,21 @@ impl<'a> Orchestrator<'a> {
             .map(|c| (c.record.id, c.record.name))
             .collect();
         failures.extend(
-            parallel(&oneoffs, &remove)
+            parallel(&oneoffs, self.limit, &remove)
                 .into_iter()
                 .filter_map(Result::err),
         );
         for wave in self.by_wave(&[], false, opts.remove_orphans)? {
             // Everything else is still removed; the failures are reported at the end.
-            failures.extend(parallel(&wave, &remove).into_iter().filter_map(Result::err));
+            failures.extend(
+                parallel(&wave, self.limit, &remove)
+                    .into_iter()
+                    .filter_map(Result::err),
+            );
         }
         let content = secrets::content_dir(&self.root, self.project());
-        if let Err(e) = std::fs::remove_dir_all(&content)
+        if !self.dry_run
+            && let Err(e) = std::fs::remove_dir_all(&content)
             && e.kind() != std::io::ErrorKind::NotFound
         {
             failures.push(format!("cannot remove {}: {e}", content.display()));
@@ -798,6 +875,10 @@ impl<'a> Orchestrator<'a> {
                 continue;
             }
             progress("Network", &n.name, "Removing");
+            if self.dry_run {
+                progress("Network", &n.name, "Removed");
+                continue;
+            }
             match networks.remove(&n.id) {
                 Ok(_) => progress("Network", &n.name, "Removed"),
                 Err(e) => failures.push(format!("network {}: {e}", n.name)),
@@ -813,6 +894,10 @@ impl<'a> Orchestrator<'a> {
                     continue;
                 }
                 progress("Volume", &v.name, "Removing");
+                if self.dry_run {
+                    progress("Volume", &v.name, "Removed");
+                    continue;
+                }
                 let users = users.get(&v.name).cloned().unwrap_or_default();
                 match volumes.remove(&lock, &v.name, users) {
                     Ok(()) => progress("Volume", &v.name, "Removed"),
@@ -890,7 +975,7 @@ impl Orchestrator<'_> {
         f: &(dyn Fn(&str, &str) -> Result<(), String> + Sync),
     ) -> Result<(), String> {
         for wave in waves {
-            for r in parallel(wave, &|(id, name)| f(id, name)) {
+            for r in parallel(wave, self.limit, &|(id, name)| f(id, name)) {
                 r?;
             }
         }
@@ -914,6 +999,10 @@ impl Orchestrator<'_> {
             return Ok(());
         }
         progress("Container", name, "Stopping");
+        if self.dry_run {
+            progress("Container", name, "Stopped");
+            return Ok(());
+        }
         let signal = record
             .config
             .stop_signal
@@ -1006,9 +1095,11 @@ impl Orchestrator<'_> {
                 return Ok(());
             }
             progress("Container", name, "Killing");
-            self.containers
-                .kill(id, signal)
-                .map_err(|e| format!("container {name}: {e}"))?;
+            if !self.dry_run {
+                self.containers
+                    .kill(id, signal)
+                    .map_err(|e| format!("container {name}: {e}"))?;
+            }
             progress("Container", name, "Killed");
             Ok(())
         })
@@ -1042,9 +1133,11 @@ impl Orchestrator<'_> {
                 return Ok(());
             }
             progress("Container", name, "Removing");
-            self.containers
-                .remove(id, false, volumes)
-                .map_err(|e| format!("container {name}: {e}"))?;
+            if !self.dry_run {
+                self.containers
+                    .remove(id, false, volumes)
+                    .map_err(|e| format!("container {name}: {e}"))?;
+            }
             progress("Container", name, "Removed");
             if let Ok(mut r) = removed.lock() {
                 r.push(name.to_string());
@@ -1063,22 +1156,60 @@ fn orphan_warning(names: &[String]) -> String {
     )
 }
 
-/// Runs `f` on every item at once, a thread each; the results in the items' order.
+/// Runs `f` on every item at once, a thread each, or at most `limit` at a time when it
+/// is not 0 (`--parallel`); the results in the items' order.
 fn parallel<T: Sync>(
     items: &[T],
+    limit: usize,
     f: &(dyn Fn(&T) -> Result<(), String> + Sync),
 ) -> Vec<Result<(), String>> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .iter()
-            .map(|item| scope.spawn(move || f(item)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
+    let size = if limit == 0 {
+        items.len().max(1)
+    } else {
+        limit
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(size) {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|item| scope.spawn(move || f(item)))
+                .collect();
+            out.extend(handles.into_iter().map(|h| {
                 h.join()
                     .unwrap_or_else(|_| Err("a parallel operation panicked".into()))
-            })
-            .collect()
-    })
+            }));
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::parallel;
+
+    #[test]
+    fn parallel_keeps_order_and_honours_the_limit() {
+        let running = AtomicUsize::new(0);
+        let peak = AtomicUsize::new(0);
+        let items: Vec<u32> = (0..7).collect();
+        let f = |n: &u32| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            std::thread::yield_now();
+            running.fetch_sub(1, Ordering::SeqCst);
+            if n % 2 == 0 {
+                Ok(())
+            } else {
+                Err(n.to_string())
+            }
+        };
+        let results = parallel(&items, 2, &f);
+        assert!(peak.load(Ordering::SeqCst) <= 2);
+        let errors: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+        assert_eq!(errors, ["1", "3", "5"]);
+        assert_eq!(parallel(&items, 0, &f).len(), 7);
+    }
 }

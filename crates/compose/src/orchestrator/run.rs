@@ -213,7 +213,7 @@ impl Orchestrator<'_> {
 
     /// The id of a service's image, pulled as its `pull_policy` says.
     fn image_of(&self, s: &ServiceConfig, progress: Progress<'_>) -> Result<String, String> {
-        self.ensure_images_of(std::iter::once(s), progress)?
+        self.ensure_images_of(std::iter::once(s), None, progress)?
             .remove(&s.name)
             .ok_or_else(|| format!("service {}: no image", s.name))
     }
