@@ -744,5 +744,8 @@ fn progress_is_a_live_view_on_a_terminal_lines_otherwise_or_nothing() {
     quiet[4] = "bogus";
     let (code, _, err) = root.berth(&quiet);
     assert_ne!(code, 0);
-    assert!(err.contains("expected auto, tty, plain, json or quiet"), "{err}");
+    assert!(
+        err.contains("expected auto, tty, plain, json or quiet"),
+        "{err}"
+    );
 }

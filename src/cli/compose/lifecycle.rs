@@ -78,10 +78,13 @@ pub fn restart(root: &Path, args: &ComposeArgs, a: &StopArgs) -> anyhow::Result<
 pub fn kill(root: &Path, args: &ComposeArgs, a: &KillArgs) -> anyhow::Result<()> {
     let signal = berth_engine::container::signal::parse(&a.signal)
         .ok_or_else(|| anyhow!("invalid signal {:?}", a.signal))?;
-    if a.remove_orphans {
-        anyhow::bail!("kill --remove-orphans is not supported by berth yet");
-    }
-    with(root, args, |o| o.kill(&a.services, signal, &progress))
+    with(root, args, |o| {
+        o.kill(&a.services, signal, &progress)?;
+        if a.remove_orphans {
+            o.remove_orphans(None, &progress)?;
+        }
+        Ok(())
+    })
 }
 
 pub fn rm(root: &Path, args: &ComposeArgs, a: &RmArgs) -> anyhow::Result<()> {

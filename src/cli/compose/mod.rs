@@ -1,12 +1,14 @@
 //! `berth compose`: the project commands of `docker compose`, with its global flags.
 
 mod config;
+mod events;
 mod lifecycle;
 mod logs;
 mod progress;
 mod run;
 mod service_cmds;
 mod up;
+mod wait;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -88,6 +90,10 @@ enum ComposeCommand {
     Run(run::RunArgs),
     /// Creates containers for a service
     Create(service_cmds::CreateArgs),
+    /// Block until containers of all (or specified) services stop.
+    Wait(wait::WaitArgs),
+    /// Receive real time events from containers
+    Events(events::EventsArgs),
     /// Show the Docker Compose version information
     Version(VersionArgs),
     #[command(external_subcommand)]
@@ -134,6 +140,8 @@ fn dispatch(args: &ComposeArgs, root: &std::path::Path) -> anyhow::Result<()> {
         ComposeCommand::Run(a) => run::run(root, args, a),
         ComposeCommand::Create(a) => service_cmds::create(root, args, a),
         ComposeCommand::Version(v) => version(v),
+        ComposeCommand::Wait(a) => wait::run(root, args, a),
+        ComposeCommand::Events(a) => events::run(root, args, a),
         ComposeCommand::Other(a) => {
             let name = a
                 .first()

@@ -119,6 +119,12 @@ pub struct PsArgs {
     /// Format the output: table or json
     #[arg(long, default_value = "table")]
     format: String,
+    /// Filter services by status. Values: [paused | restarting | removing | running | dead | created | exited]
+    #[arg(long)]
+    status: Vec<String>,
+    /// Filter services by a property (supported filters: status)
+    #[arg(long)]
+    filter: Option<String>,
     /// Services to list (all when none)
     service_names: Vec<String>,
 }
@@ -339,10 +345,13 @@ fn attached(
 }
 
 pub fn down(root: &Path, args: &ComposeArgs, down: &DownArgs) -> anyhow::Result<()> {
-    if down.rmi.is_some() {
-        bail!("--rmi is not supported by berth yet");
-    }
+    let remove_images = match down.rmi.as_deref() {
+        None | Some("local") => false,
+        Some("all") => true,
+        Some(other) => bail!("--rmi {other:?}: expected local or all"),
+    };
     let opts = DownOptions {
+        remove_images,
         volumes: down.volumes,
         remove_orphans: down.remove_orphans,
         timeout: down.timeout.map(Duration::from_secs),
@@ -378,12 +387,34 @@ fn list(
         }
         return Ok(());
     }
+    let mut statuses = ps.status.clone();
+    if let Some(f) = &ps.filter {
+        match f.split_once('=') {
+            Some(("status", v)) => statuses.push(v.to_string()),
+            _ => bail!("--filter {f:?}: the only filter is status=<status>"),
+        }
+    }
+    const STATUSES: [&str; 7] = [
+        "paused",
+        "restarting",
+        "removing",
+        "running",
+        "dead",
+        "created",
+        "exited",
+    ];
+    if let Some(bad) = statuses.iter().find(|s| !STATUSES.contains(&s.as_str())) {
+        bail!("--status {bad:?}: expected one of {}", STATUSES.join(", "));
+    }
+    // A status filter looks at every container, as Compose's does.
+    let all = ps.all || !statuses.is_empty();
     let mut containers = orchestrator.project_containers().map_err(|e| anyhow!(e))?;
     containers.retain(|c| {
         let service = labels::service_of(c).to_string();
-        (ps.all || c.state.running)
+        (all || c.state.running)
+            && (statuses.is_empty() || statuses.iter().any(|s| s == c.state.status.as_str()))
             && (ps.service_names.is_empty() || ps.service_names.contains(&service))
-            && (ps.all || !labels::is_oneoff(c))
+            && (all || !labels::is_oneoff(c))
     });
     containers.sort_by(|a, b| a.record.name.cmp(&b.record.name));
     if ps.quiet {

@@ -57,6 +57,9 @@ pub struct DownOptions {
     pub volumes: bool,
     pub remove_orphans: bool,
     pub timeout: Option<Duration>,
+    /// `--rmi all`: the services' images too. (`--rmi local` removes images Compose
+    /// built without an `image:` name; berth builds none, so there are none.)
+    pub remove_images: bool,
 }
 
 pub struct Orchestrator<'a> {
@@ -905,10 +908,61 @@ impl<'a> Orchestrator<'a> {
                 }
             }
         }
+        if opts.remove_images {
+            failures.extend(self.remove_images(progress));
+        }
         if !failures.is_empty() {
             return Err(failures.join("; "));
         }
         Ok(warnings)
+    }
+
+    /// `down --rmi all`: each service image once; one already gone is no failure.
+    fn remove_images(&self, progress: Progress<'_>) -> Vec<String> {
+        let images: BTreeSet<&str> = self
+            .loaded
+            .project
+            .services
+            .values()
+            .map(|s| s.image.as_str())
+            .filter(|i| !i.is_empty())
+            .collect();
+        let mut failures = Vec::new();
+        for image in images {
+            progress("Image", image, "Removing");
+            if self.dry_run {
+                progress("Image", image, "Removed");
+                continue;
+            }
+            match self.images.remove(image, false) {
+                Ok(_) => progress("Image", image, "Removed"),
+                Err(berth_engine::image::ImageError::NotFound(_)) => {}
+                Err(e) => failures.push(format!("image {image}: {e}")),
+            }
+        }
+        failures
+    }
+
+    /// `kill --remove-orphans`: the containers of services no longer in the file,
+    /// stopped and removed.
+    pub fn remove_orphans(
+        &self,
+        timeout: Option<Duration>,
+        progress: Progress<'_>,
+    ) -> Result<(), String> {
+        let services = &self.loaded.project.services;
+        let orphans: Vec<(String, String)> = self
+            .existing()?
+            .into_iter()
+            .filter(|(s, _)| !services.contains_key(s))
+            .flat_map(|(_, list)| list.into_iter().map(|e| (e.id, e.name)))
+            .collect();
+        let remove =
+            |(id, name): &(String, String)| self.stop_and_remove(id, name, timeout, progress);
+        for r in parallel(&orphans, self.limit, &remove) {
+            r?;
+        }
+        Ok(())
     }
 }
 
