@@ -547,6 +547,28 @@ fn up_in_the_foreground_streams_logs_and_ends_as_compose_does() {
     assert!(out.contains("job-1 exited with code 3\n"), "{out}");
     assert!(err.contains("Aborting on container exit..."), "{err}");
     assert_eq!(root.ok(&["ps", "-q"]), "", "svc was stopped");
+    // --no-attach: svc runs without its logs shown.
+    let (code, out, err) = compose(
+        &root,
+        &file,
+        &[
+            "up",
+            "--no-attach",
+            "svc",
+            "--abort-on-container-exit",
+            "-t",
+            "0",
+        ],
+    );
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        out.starts_with(
+            "Attaching to job-1
+"
+        ),
+        "{out}"
+    );
+    assert_eq!(root.ok(&["ps", "-q"]), "", "svc was stopped");
     // --exit-code-from takes the named service's code.
     let (code, out, err) = compose(&root, &file, &["up", "--exit-code-from", "svc", "-t", "0"]);
     let reported: Option<i32> = out
