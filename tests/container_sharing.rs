@@ -55,6 +55,38 @@ fn pid_ipc_and_shm_modes() {
     );
     assert_eq!((code, out.as_str()), (0, "private\n"));
 
+    // Without a pid namespace of its own, what the init leaves is killed with the
+    // container (the kernel does not), so `rm -f` ends and nothing lives on.
+    let id = run(
+        &root,
+        &[
+            "-d",
+            "--pid",
+            "host",
+            "--init",
+            "busybox",
+            "sh",
+            "-c",
+            "sleep 7654321 & exec sleep 7654322",
+        ],
+    )
+    .1;
+    root.ok(&["rm", "-f", id.trim()]);
+    let left = |arg: &str| {
+        std::fs::read_dir("/proc")
+            .expect("/proc")
+            .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+            .any(|c| c.ends_with(format!("sleep\u{0}{arg}\u{0}").as_bytes()))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while (left("7654321") || left("7654322")) && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    assert!(
+        !left("7654321") && !left("7654322"),
+        "the container's processes live on"
+    );
+
     // Another container's pid namespace: its processes are visible, ours in its.
     let host = run(
         &root,

@@ -4,6 +4,7 @@
 //! `config-hash` and image still match; `down` removes in reverse order. Objects carry
 //! Compose's names and labels, so the two recognise each other's projects.
 
+mod host;
 pub mod labels;
 mod run;
 mod secrets;
@@ -121,6 +122,20 @@ impl<'a> Orchestrator<'a> {
         let mut warnings = Vec::new();
         for service in self.loaded.project.services.values() {
             warnings.extend(supported::check(service)?);
+            host::apply(
+                service,
+                &mut berth_engine::container::config::HostConfig::default(),
+            )?;
+            if let Some(d) = service
+                .devices
+                .iter()
+                .find(|d| !Path::new(&d.source).exists())
+            {
+                return Err(format!(
+                    "services.{}.devices: {} does not exist on this host",
+                    service.name, d.source
+                ));
+            }
             warnings.extend(secrets::check(
                 &self.loaded.project,
                 &self.loaded.environment,

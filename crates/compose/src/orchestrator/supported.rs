@@ -6,6 +6,20 @@ use crate::model::ServiceConfig;
 
 /// Service keys applied (their JSON names, as `config` prints them).
 const APPLIED: &[&str] = &[
+    "blkio_config",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_shares",
+    "cpuset",
+    "devices",
+    "group_add",
+    "ipc",
+    "logging",
+    "mem_reservation",
+    "memswap_limit",
+    "oom_kill_disable",
+    "pid",
+    "ulimits",
     "cap_add",
     "cap_drop",
     "command",
@@ -93,12 +107,15 @@ pub fn check(service: &ServiceConfig) -> Result<Vec<String>, String> {
         }
         if let Some(resources) = deploy.get("resources").and_then(|r| r.as_object()) {
             for (kind, limits) in resources {
-                if kind != "limits" {
-                    return refuse(&format!("deploy.resources.{kind}"));
-                }
+                // Limits are applied; of reservations, the memory one (as Compose).
+                let applied: &[&str] = match kind.as_str() {
+                    "limits" => &["cpus", "memory", "pids"],
+                    "reservations" => &["memory"],
+                    _ => return refuse(&format!("deploy.resources.{kind}")),
+                };
                 for key in limits.as_object().into_iter().flatten().map(|(k, _)| k) {
-                    if !["cpus", "memory", "pids"].contains(&key.as_str()) {
-                        return refuse(&format!("deploy.resources.limits.{key}"));
+                    if !applied.contains(&key.as_str()) {
+                        return refuse(&format!("deploy.resources.{kind}.{key}"));
                     }
                 }
             }

@@ -166,6 +166,7 @@ pub fn create_request(r: &Replica<'_>) -> Result<CreateRequest, String> {
             .get_or_insert_with(BTreeMap::new)
             .insert(path.to_string(), options.to_string());
     }
+    super::host::apply(s, h)?;
     networks(r, &mut req)?;
     for (i, v) in s.volumes.iter().enumerate() {
         req.mounts.push(

@@ -492,6 +492,18 @@ enum Tag {
     Proxy(crate::network::proxy::ProxySlot),
 }
 
+/// A container without a PID namespace of its own (`--pid host`, `container:<x>`): the
+/// kernel kills a namespace's processes when its PID 1 exits, but here nothing does, and
+/// what the init left (the child of `--init`, a daemonized process) would live on, holding
+/// the output pipes open. Killed as runc does, through the container's cgroup.
+fn kill_leftovers(id: &str) {
+    for pid in runtime::cgroup_pids(&super::cgroups_path(id)).unwrap_or_default() {
+        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+        }
+    }
+}
+
 fn supervise(
     containers: &Containers,
     mut running: Running,
@@ -583,6 +595,9 @@ fn supervise(
                     // Not reaped yet: the pid in the state stays this process's until the
                     // exit is recorded (`stop`/`kill` signal it by that pid).
                     exit = Some(running.init.exit_status().map(|s| s.code()).unwrap_or(137));
+                    if !running.record.host_config.pid_mode.is_empty() {
+                        kill_leftovers(&running.record.id);
+                    }
                     continue;
                 }
                 Tag::Hub(slot) => {

@@ -1,7 +1,8 @@
-//! `secrets` and `configs` end to end, as root: from a file (bind-mounted read-only),
+//! Service keys end to end, as root. `secrets` and `configs`: from a file (bind-mounted read-only),
 //! from the environment and from inline content (written with their owner and mode),
 //! at Compose's default targets and at given ones; external ones refused before anything
-//! exists; `down` removes what was written. Subnet 10.232.93–94; DNS forwarding points at
+//! exists; `down` removes what was written. Resource, device, logging and namespace keys
+//! as the container sees them. Subnets 10.232.93–94, 10.232.98; DNS forwarding points at
 //! 127.0.0.1.
 
 mod harness;
@@ -94,4 +95,70 @@ fn external_secrets_and_missing_files_fail_before_anything_exists() {
             ""
         );
     }
+}
+
+#[test]
+fn resource_device_logging_and_namespace_keys_reach_the_container() {
+    let root = root("compose-host-keys");
+    let services = "  app:
+    image: busybox
+    init: true
+    command: [\"sleep\", \"600\"]
+    dns: [127.0.0.1]
+    ulimits:
+      nofile:
+        soft: 1024
+        hard: 2048
+    group_add: [\"4242\"]
+    devices: [\"/dev/null:/dev/nothing\"]
+    mem_reservation: 64m
+    cpu_shares: 512
+    pid: host
+    logging:
+      driver: json-file
+      options:
+        max-size: 1m";
+    let file = project(&root, "compose.yaml", services, 'c', "10.232.98.0/24");
+    compose_ok(&root, &file, &["up", "-d"]);
+    let (out, err) = compose_ok(
+        &root,
+        &file,
+        &[
+            "exec",
+            "-T",
+            "app",
+            "sh",
+            "-c",
+            "ulimit -n; ulimit -Hn; id -G; test -c /dev/nothing && echo device; cat /proc/1/comm",
+        ],
+    );
+    // pid: host shows the host's PID 1.
+    let host_init = std::fs::read_to_string("/proc/1/comm").expect("/proc/1/comm");
+    assert_eq!(
+        out,
+        format!("1024\n2048\n0 4242\ndevice\n{host_init}"),
+        "{err}"
+    );
+    let c = harness::containers::inspect(&root, "demo-app-1");
+    assert_eq!(c["HostConfig"]["MemoryReservation"], 64 << 20);
+    assert_eq!(c["HostConfig"]["CpuShares"], 512);
+    assert_eq!(c["HostConfig"]["LogConfig"]["Config"]["max-size"], "1m");
+    compose_ok(&root, &file, &["down", "-t", "0"]);
+
+    // A value the engine would not apply fails before anything exists.
+    let bad = project(
+        &root,
+        "compose.yaml",
+        "  app:\n    image: busybox\n    logging:\n      driver: syslog",
+        'c',
+        "10.232.98.0/24",
+    );
+    let (code, _, err) = compose(&root, &bad, &["up", "-d"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("services.app.logging:"), "{err}");
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+    assert_eq!(
+        root.ok(&["network", "ls", "-q", "--filter", "name=demo"]),
+        ""
+    );
 }
