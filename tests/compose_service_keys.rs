@@ -162,3 +162,73 @@ fn resource_device_logging_and_namespace_keys_reach_the_container() {
         ""
     );
 }
+
+#[test]
+fn service_references_share_namespaces_volumes_and_names() {
+    let root = root("compose-references");
+    let db = "  db:
+    image: busybox
+    init: true
+    command: [\"sh\", \"-c\", \"echo kept > /data/file; exec sleep 600\"]
+    dns: [127.0.0.1]
+    environment:
+      ROUND: \"ROUND_VALUE\"
+    volumes:
+      - /data
+  side:
+    image: busybox
+    init: true
+    command: [\"sleep\", \"600\"]
+    network_mode: service:db
+    pid: service:db
+  reader:
+    image: busybox
+    init: true
+    command: [\"sleep\", \"600\"]
+    dns: [127.0.0.1]
+    volumes_from: [\"db:ro\"]
+    links: [\"db:database\"]";
+    let write = |round: &str| {
+        project(
+            &root,
+            "compose.yaml",
+            &db.replace("ROUND_VALUE", round),
+            'd',
+            "10.232.99.0/24",
+        )
+    };
+    let file = write("1");
+    compose_ok(&root, &file, &["up", "-d"]);
+    let exec = |service: &str, script: &str| {
+        compose_ok(&root, &file, &["exec", "-T", service, "sh", "-c", script]).0
+    };
+    let netns = "readlink /proc/self/ns/net";
+    assert_eq!(exec("side", netns), exec("db", netns));
+    assert!(exec("side", "cat /proc/*/cmdline | tr '\\0' ' '").contains("sleep 600"));
+    assert_eq!(
+        exec(
+            "reader",
+            "cat /data/file; touch /data/x 2>/dev/null || echo read-only"
+        ),
+        "kept\nread-only\n"
+    );
+    let db_ip = harness::containers::inspect(&root, "demo-db-1")["NetworkSettings"]["Networks"]
+        ["demo_default"]["IPAddress"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let answer = exec("reader", "nslookup database 127.0.0.11");
+    assert!(answer.contains(&db_ip), "{answer}");
+
+    // db recreated: side, which joined its namespaces, is recreated with it.
+    let side_before = harness::containers::inspect(&root, "demo-side-1")["Id"].clone();
+    let file = write("2");
+    compose_ok(&root, &file, &["up", "-d"]);
+    let side_after = harness::containers::inspect(&root, "demo-side-1")["Id"].clone();
+    assert_ne!(side_before, side_after);
+    let exec = |service: &str, script: &str| {
+        compose_ok(&root, &file, &["exec", "-T", service, "sh", "-c", script]).0
+    };
+    assert_eq!(exec("side", netns), exec("db", netns));
+    compose_ok(&root, &file, &["down", "-t", "0", "-v"]);
+}

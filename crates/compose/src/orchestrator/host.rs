@@ -91,20 +91,24 @@ pub fn apply(s: &ServiceConfig, h: &mut HostConfig) -> Result<(), String> {
         };
         h.log_config.config = l.options.0.clone().into_iter().collect();
     }
+    // `service:<x>` becomes `container:<id>` once x's container exists (references.rs).
+    let shared = |m: &str| m.starts_with("service:") || m.starts_with("container:");
     h.pid_mode = match s.pid.as_str() {
         "" | "host" => s.pid.clone(),
+        m if shared(m) => s.pid.clone(),
         other => {
             return Err(format!(
-                "{}: {other:?} is not applied by berth compose yet (only host)",
+                "{}: {other:?} is not a pid mode (host, service:<name> or container:<name>)",
                 at("pid")
             ));
         }
     };
     h.ipc_mode = match s.ipc.as_str() {
         "" | "host" | "private" | "shareable" | "none" => s.ipc.clone(),
+        m if shared(m) => s.ipc.clone(),
         other => {
             return Err(format!(
-                "{}: {other:?} is not applied by berth compose yet (host, private, shareable or none)",
+                "{}: {other:?} is not an ipc mode (host, private, shareable, none, service:<name> or container:<name>)",
                 at("ipc")
             ));
         }
@@ -165,9 +169,9 @@ mod tests {
     fn values_the_engine_would_not_apply_are_refused() {
         let e = host(r#"{"image":"x","logging":{"driver":"syslog"}}"#).unwrap_err();
         assert!(e.starts_with("services.web.logging:"), "{e}");
-        let e = host(r#"{"image":"x","pid":"service:db"}"#).unwrap_err();
+        let e = host(r#"{"image":"x","pid":"private"}"#).unwrap_err();
         assert!(e.starts_with("services.web.pid:"), "{e}");
-        let e = host(r#"{"image":"x","ipc":"container:db"}"#).unwrap_err();
+        let e = host(r#"{"image":"x","ipc":"shared"}"#).unwrap_err();
         assert!(e.starts_with("services.web.ipc:"), "{e}");
     }
 }

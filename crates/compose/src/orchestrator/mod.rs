@@ -6,6 +6,7 @@
 
 mod host;
 pub mod labels;
+mod references;
 mod run;
 mod secrets;
 mod supported;
@@ -478,6 +479,7 @@ impl<'a> Orchestrator<'a> {
             oneoff,
         };
         let mut request = translate::create_request(&replica)?;
+        self.resolve_references(s, number.max(1), &mut request)?;
         request.mounts.extend(secrets::mounts(
             &self.root,
             &self.loaded.project,
@@ -662,7 +664,9 @@ impl<'a> Orchestrator<'a> {
         let mut changed = false;
         for e in kept {
             let name = &e.name;
-            let diverged = e.hash != hash || (!e.image.is_empty() && e.image != image_id);
+            let diverged = e.hash != hash
+                || (!e.image.is_empty() && e.image != image_id)
+                || (!self.dry_run && self.namespace_moved(s, &e.id)?);
             if opts.force_recreate || (diverged && !opts.no_recreate) {
                 progress("Container", name, "Recreate");
                 self.stop_and_remove(&e.id, name, opts.timeout, progress)?;

@@ -30,6 +30,8 @@ const APPLIED: &[&str] = &[
     "dns",
     "dns_opt",
     "dns_search",
+    "external_links",
+    "links",
     "domainname",
     "entrypoint",
     "env_file",
@@ -62,6 +64,7 @@ const APPLIED: &[&str] = &[
     "tty",
     "user",
     "volumes",
+    "volumes_from",
     "working_dir",
     "network_mode",
 ];
@@ -143,6 +146,8 @@ pub fn check(service: &ServiceConfig) -> Result<Vec<String>, String> {
     }
     if let Some(mode) = map.get("network_mode").and_then(|m| m.as_str())
         && !matches!(mode, "host" | "none" | "bridge")
+        && !mode.starts_with("service:")
+        && !mode.starts_with("container:")
     {
         return refuse(&format!("network_mode ({mode})"));
     }
@@ -188,8 +193,8 @@ mod tests {
         ))
         .unwrap_err();
         assert!(e.starts_with("services.web.deploy.restart_policy:"), "{e}");
-        let e = check(&service(r#"{"image":"x","network_mode":"service:db"}"#)).unwrap_err();
-        assert!(e.contains("network_mode (service:db)"), "{e}");
+        let e = check(&service(r#"{"image":"x","network_mode":"nat"}"#)).unwrap_err();
+        assert!(e.contains("network_mode (nat)"), "{e}");
     }
 
     #[test]

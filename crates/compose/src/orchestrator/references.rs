@@ -1,0 +1,155 @@
+//! What a service names of other services, resolved to their containers as Docker Compose
+//! resolves them at create: `network_mode`, `pid` and `ipc` `service:<x>` share the
+//! namespace of x's first container (`container:<id>`); `volumes_from` `<x>` or
+//! `service:<x>` that container's volumes; `links` `<x>[:alias]` every container of x,
+//! under the alias, `<x>-<n>` and `<project>-<x>-<n>`; `external_links` are given as is.
+//! The loader has made each referenced service a dependency, so its containers exist.
+
+use berth_engine::container::CreateRequest;
+use berth_engine::container::config::EndpointSettings;
+
+use crate::model::ServiceConfig;
+
+use super::Orchestrator;
+
+/// The first container of each referenced service, and all of them for links.
+impl Orchestrator<'_> {
+    /// Whether `s` names another service's containers at all (only then are the project's
+    /// containers read).
+    pub(super) fn has_references(s: &ServiceConfig) -> bool {
+        [&s.network_mode, &s.pid, &s.ipc]
+            .iter()
+            .any(|m| m.starts_with("service:"))
+            || !s.volumes_from.is_empty()
+            || !s.links.is_empty()
+            || !s.external_links.is_empty()
+    }
+
+    /// The id and name of the first (lowest-numbered) container of `service`.
+    pub(super) fn first_container(&self, service: &str) -> Result<(String, String), String> {
+        let existing = self.existing()?;
+        existing
+            .get(service)
+            .and_then(|list| list.first())
+            .map(|e| (e.id.clone(), e.name.clone()))
+            .ok_or_else(|| format!("service {service} has no container yet"))
+    }
+
+    /// `container:<id>` for `service:<x>`, the mode itself otherwise.
+    pub(super) fn resolved_mode(
+        &self,
+        mode: &str,
+        key: &str,
+        s: &ServiceConfig,
+    ) -> Result<String, String> {
+        match mode.strip_prefix("service:") {
+            Some(x) => {
+                let (id, _) = self
+                    .first_container(x)
+                    .map_err(|e| format!("services.{}.{key}: {e}", s.name))?;
+                Ok(format!("container:{id}"))
+            }
+            None => Ok(mode.to_string()),
+        }
+    }
+
+    /// Fills the request's namespaces, `volumes_from` and links from the containers of
+    /// the services `s` names.
+    pub(super) fn resolve_references(
+        &self,
+        s: &ServiceConfig,
+        number: i64,
+        request: &mut CreateRequest,
+    ) -> Result<(), String> {
+        if !Self::has_references(s) {
+            return Ok(());
+        }
+        let h = &mut request.host_config;
+        if s.network_mode.starts_with("service:") {
+            h.network_mode = self.resolved_mode(&s.network_mode, "network_mode", s)?;
+            request.networking_config.endpoints_config.clear();
+        }
+        h.pid_mode = self.resolved_mode(&s.pid, "pid", s)?;
+        h.ipc_mode = self.resolved_mode(&s.ipc, "ipc", s)?;
+        let mut from = Vec::new();
+        for v in &s.volumes_from {
+            if let Some(container) = v.strip_prefix("container:") {
+                from.push(container.to_string());
+                continue;
+            }
+            let v = v.strip_prefix("service:").unwrap_or(v);
+            let (service, mode) = match v.split_once(':') {
+                Some((service, mode)) => (service, Some(mode)),
+                None => (v, None),
+            };
+            let (_, name) = self
+                .first_container(service)
+                .map_err(|e| format!("services.{}.volumes_from: {e}", s.name))?;
+            from.push(match mode {
+                Some(mode) => format!("{name}:{mode}"),
+                None => name,
+            });
+        }
+        if !from.is_empty() {
+            h.volumes_from = Some(from);
+        }
+        let mut links = Vec::new();
+        if !s.links.is_empty() {
+            let existing = self.existing()?;
+            for link in &s.links {
+                let (service, alias) = link.split_once(':').unwrap_or((link, link));
+                for e in existing.get(service).into_iter().flatten() {
+                    links.push(format!("{}:{alias}", e.name));
+                    links.push(format!("{}:{service}-{number}", e.name));
+                    links.push(format!("{}:{}-{service}-{number}", e.name, self.project()));
+                }
+            }
+        }
+        links.extend(s.external_links.iter().cloned());
+        links.sort();
+        links.dedup();
+        if !links.is_empty() {
+            // On a user network the engine keeps links with the first endpoint.
+            h.links = Some(links);
+            if let Some(EndpointSettings { links: l, .. }) = request
+                .networking_config
+                .endpoints_config
+                .values_mut()
+                .next()
+            {
+                *l = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a container of `s` shares a namespace with a container that is no longer
+    /// the first of its service (it was recreated): then it is recreated too, since the
+    /// namespace it joined is gone.
+    pub(super) fn namespace_moved(&self, s: &ServiceConfig, id: &str) -> Result<bool, String> {
+        let shared = [
+            (&s.network_mode, "network_mode"),
+            (&s.pid, "pid"),
+            (&s.ipc, "ipc"),
+        ];
+        if !shared.iter().any(|(m, _)| m.starts_with("service:")) {
+            return Ok(false);
+        }
+        let record = self.containers.record(id).map_err(|e| e.to_string())?;
+        let h = &record.host_config;
+        for (mode, key) in shared {
+            if !mode.starts_with("service:") {
+                continue;
+            }
+            let now = match key {
+                "network_mode" => &h.network_mode,
+                "pid" => &h.pid_mode,
+                _ => &h.ipc_mode,
+            };
+            if self.resolved_mode(mode, key, s).ok().as_deref() != Some(now.as_str()) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
