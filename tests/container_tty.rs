@@ -119,6 +119,21 @@ fn run_it_detach_attach_and_exec_it_on_a_terminal() {
 #[test]
 fn stdin_pipes_half_close_and_refusals() {
     let root = root("stdin");
+    // A container that ends before the CLI has said what it wants still shows its
+    // output and its code (the supervisor has closed its side by then).
+    for _ in 0..5 {
+        let (code, out, err) = root.berth(&[
+            "run",
+            "-i",
+            "--rm",
+            "--network",
+            "none",
+            "busybox",
+            "echo",
+            "quick",
+        ]);
+        assert_eq!((code, out.as_str()), (0, "quick\n"), "{err}");
+    }
     // run -i: stdin forwarded, its end closes the container's stdin.
     let (code, out, err) = root.berth_with(
         &[

@@ -217,7 +217,19 @@ pub fn relay(peer: Peer, options: Options) -> anyhow::Result<Outcome> {
         if options.stdin {
             flags |= attach::WANT_STDIN;
         }
-        send(&peer, &attach::frame(attach::HELLO, &[flags])).context("cannot attach")?;
+        // A container that already ended has closed its side: what it wrote is still to
+        // be read, so only other errors fail the attach.
+        match send(&peer, &attach::frame(attach::HELLO, &[flags])) {
+            Err(e)
+                if !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+                ) =>
+            {
+                return Err(e).context("cannot attach");
+            }
+            _ => {}
+        }
     }
     if options.window.is_some() {
         send_size(&peer);
