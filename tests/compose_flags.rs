@@ -1,7 +1,7 @@
 //! Compose's global flags and `up`'s selection flags end to end, as root: `--dry-run`
 //! reports every step and changes nothing, `--progress json` writes one object per change,
 //! `--parallel 1` still converges, `up --no-deps` starts the named service alone,
-//! `up --pull never` refuses a missing image, `version` prints Compose's forms.
+//! `up --pull never` refuses a missing image, `platform:` must match the local image, `version` prints Compose's forms.
 //! Subnets 10.232.95–96; DNS forwarding points at 127.0.0.1.
 
 mod harness;
@@ -95,6 +95,39 @@ fn up_no_deps_and_pull_policies_select_what_is_made() {
     let (code, _, err) = compose(&root, &missing, &["up", "-d", "--pull", "never"]);
     assert_ne!(code, 0);
     assert!(err.contains("no such image busybox:not-here"), "{err}");
+
+    // platform: the local image must be of that platform.
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let other = if arch == "amd64" { "arm64" } else { "amd64" };
+    let on = |platform: &str| {
+        project(
+            &root,
+            "platform.yaml",
+            &format!(
+                "  app:\n    image: busybox\n    platform: {platform}\n    pull_policy: never\n    command: [\"true\"]"
+            ),
+            'b',
+            "10.232.96.0/24",
+        )
+    };
+    let (code, _, err) = compose(&root, &on(&format!("linux/{other}")), &["up", "-d"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(&format!(
+            "services.app.platform: image busybox is linux/{arch}, not linux/{other}"
+        )),
+        "{err}"
+    );
+    let (code, _, err) = compose(&root, &on("plan9"), &["up", "-d"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("services.app.platform:"), "{err}");
+    let same = on(&format!("linux/{arch}"));
+    compose_ok(&root, &same, &["up", "-d"]);
+    compose_ok(&root, &same, &["down"]);
     assert_eq!(root.ok(&["ps", "-aq"]), "");
     assert_eq!(
         root.ok(&["network", "ls", "-q", "--filter", "name=demo"]),

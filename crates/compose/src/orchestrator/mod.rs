@@ -123,6 +123,7 @@ impl<'a> Orchestrator<'a> {
         let mut warnings = Vec::new();
         for service in self.loaded.project.services.values() {
             warnings.extend(supported::check(service)?);
+            platform_of(service)?;
             host::apply(
                 service,
                 &mut berth_engine::container::config::HostConfig::default(),
@@ -262,7 +263,15 @@ impl<'a> Orchestrator<'a> {
                 None => PullPolicy::parse(&s.pull_policy)
                     .map_err(|e| format!("services.{name}.pull_policy: {e}"))?,
             };
-            let local = self.images.resolve(&s.image).ok();
+            let platform = platform_of(s)?;
+            let mut local = self.images.resolve(&s.image).ok();
+            // A local image of another platform than `platform:` asks for is not it.
+            let other_platform = match (&platform, &local) {
+                (Some(p), Some(r)) if r.os != p.os || r.architecture != p.architecture => {
+                    local.take().map(|r| format!("{}/{}", r.os, r.architecture))
+                }
+                _ => None,
+            };
             if policy.wants_pull(local.as_ref().and_then(|r| age_of(&r.loaded))) {
                 let reference = berth_engine::reference::Reference::parse(&s.image)
                     .map_err(|e| format!("services.{name}.image: {e}"))?;
@@ -284,11 +293,17 @@ impl<'a> Orchestrator<'a> {
                 }
                 let pulled = self
                     .images
-                    .pull(registry, &reference, None, &|_| {})
+                    .pull(registry, &reference, platform.as_ref(), &|_| {})
                     .map_err(|e| format!("service {name}: cannot pull {}: {e}", s.image))?;
                 progress("Image", &s.image, "Pulled");
                 ids.insert(name.clone(), pulled.id.to_string());
             } else {
+                if let (Some(other), Some(p)) = (&other_platform, &platform) {
+                    return Err(format!(
+                        "services.{name}.platform: image {} is {other}, not {p} (pull_policy {:?} does not pull it)",
+                        s.image, s.pull_policy
+                    ));
+                }
                 let record = local.ok_or_else(|| {
                     format!(
                         "service {name}: no such image {} (pull_policy {:?})",
@@ -1219,6 +1234,16 @@ impl Orchestrator<'_> {
         })?;
         Ok(removed.into_inner().unwrap_or_default())
     }
+}
+
+/// The service's `platform:`, parsed.
+fn platform_of(s: &ServiceConfig) -> Result<Option<berth_engine::registry::Platform>, String> {
+    if s.platform.is_empty() {
+        return Ok(None);
+    }
+    berth_engine::registry::Platform::parse(&s.platform)
+        .map(Some)
+        .map_err(|e| format!("services.{}.platform: {e}", s.name))
 }
 
 /// Compose's warning about containers of services no longer in the file.

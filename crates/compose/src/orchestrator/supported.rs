@@ -47,6 +47,7 @@ const APPLIED: &[&str] = &[
     "networks",
     "cpus",
     "pids_limit",
+    "platform",
     "ports",
     "privileged",
     "pull_policy",
