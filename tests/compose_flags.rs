@@ -6,7 +6,7 @@
 
 mod harness;
 
-use harness::compose::{compose, compose_ok, project, ps};
+use harness::compose::{assert_no_project, assert_refused, compose, compose_ok, project, ps};
 use harness::containers::root;
 
 const SERVICES: &str = "  web:
@@ -34,11 +34,7 @@ fn dry_run_reports_every_step_and_changes_nothing() {
     ] {
         assert!(err.contains(line), "{line} in {err}");
     }
-    assert_eq!(root.ok(&["ps", "-aq"]), "");
-    assert_eq!(
-        root.ok(&["network", "ls", "-q", "--filter", "name=demo"]),
-        ""
-    );
+    assert_no_project(&root);
 
     // For real, with one operation at a time and JSON progress.
     let (_, err) = compose_ok(
@@ -114,25 +110,17 @@ fn up_no_deps_and_pull_policies_select_what_is_made() {
             "10.232.96.0/24",
         )
     };
-    let (code, _, err) = compose(&root, &on(&format!("linux/{other}")), &["up", "-d"]);
-    assert_ne!(code, 0);
-    assert!(
-        err.contains(&format!(
-            "services.app.platform: image busybox is linux/{arch}, not linux/{other}"
-        )),
-        "{err}"
+    assert_refused(
+        &root,
+        &on(&format!("linux/{other}")),
+        &["up", "-d"],
+        &format!("services.app.platform: image busybox is linux/{arch}, not linux/{other}"),
     );
-    let (code, _, err) = compose(&root, &on("plan9"), &["up", "-d"]);
-    assert_ne!(code, 0);
-    assert!(err.contains("services.app.platform:"), "{err}");
+    assert_refused(&root, &on("plan9"), &["up", "-d"], "services.app.platform:");
     let same = on(&format!("linux/{arch}"));
     compose_ok(&root, &same, &["up", "-d"]);
     compose_ok(&root, &same, &["down"]);
-    assert_eq!(root.ok(&["ps", "-aq"]), "");
-    assert_eq!(
-        root.ok(&["network", "ls", "-q", "--filter", "name=demo"]),
-        ""
-    );
+    assert_no_project(&root);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 mod harness;
 
-use harness::compose::{compose, compose_ok, project, ps};
+use harness::compose::{assert_no_project, assert_refused, compose, compose_ok, project, ps};
 use harness::containers::{inspect, root};
 
 const SERVICES: &str = "  app:
@@ -111,11 +111,7 @@ fn run_starts_dependencies_then_a_oneoff_whose_exit_code_is_ours() {
     // down removes the one-off containers with the rest, and the network after them.
     let (_, err) = compose_ok(&root, &file, &["down", "-t", "0"]);
     assert!(ps(&root, &file).is_empty(), "{err}");
-    assert_eq!(root.ok(&["ps", "-aq"]), "");
-    assert_eq!(
-        root.ok(&["network", "ls", "-q", "--filter", "name=demo"]),
-        ""
-    );
+    assert_no_project(&root);
 }
 
 #[test]
@@ -152,15 +148,6 @@ fn run_refuses_bad_input_before_anything_exists() {
             "--entrypoint",
         ),
     ] {
-        let (code, _, err) = compose(&root, &file, &args);
-        assert_ne!(code, 0, "{args:?}");
-        assert!(err.contains(message), "{args:?}: {err}");
-        assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line: {err}");
-        assert_eq!(root.ok(&["ps", "-aq"]), "", "{args:?}");
-        assert_eq!(
-            root.ok(&["network", "ls", "-q", "--filter", "name=demo"]),
-            "",
-            "{args:?}"
-        );
+        assert_refused(&root, &file, &args, message);
     }
 }

@@ -7,7 +7,7 @@
 
 mod harness;
 
-use harness::compose::{compose, compose_ok, project};
+use harness::compose::{assert_refused, compose_ok, project};
 use harness::containers::root;
 
 const SERVICES: &str = "  app:
@@ -85,15 +85,7 @@ fn external_secrets_and_missing_files_fail_before_anything_exists() {
         ),
     ] {
         let file = project(&root, "compose.yaml", services, 'b', "10.232.94.0/24");
-        let (code, _, err) = compose(&root, &file, &["up", "-d"]);
-        assert_ne!(code, 0);
-        assert!(err.contains(message), "{err}");
-        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
-        assert_eq!(root.ok(&["ps", "-aq"]), "");
-        assert_eq!(
-            root.ok(&["network", "ls", "-q", "--filter", "name=demo"]),
-            ""
-        );
+        assert_refused(&root, &file, &["up", "-d"], message);
     }
 }
 
@@ -153,14 +145,7 @@ fn resource_device_logging_and_namespace_keys_reach_the_container() {
         'c',
         "10.232.98.0/24",
     );
-    let (code, _, err) = compose(&root, &bad, &["up", "-d"]);
-    assert_ne!(code, 0);
-    assert!(err.contains("services.app.logging:"), "{err}");
-    assert_eq!(root.ok(&["ps", "-aq"]), "");
-    assert_eq!(
-        root.ok(&["network", "ls", "-q", "--filter", "name=demo"]),
-        ""
-    );
+    assert_refused(&root, &bad, &["up", "-d"], "services.app.logging:");
 }
 
 #[test]

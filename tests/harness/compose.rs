@@ -57,3 +57,22 @@ pub fn ps(root: &Guarded, file: &str) -> Vec<(String, String)> {
     rows.sort();
     rows
 }
+
+/// `compose <args>` fails with one line containing `message`, and nothing of project
+/// `demo` exists afterwards (no container, no network).
+pub fn assert_refused(root: &Guarded, file: &str, args: &[&str], message: &str) {
+    let (code, _, err) = compose(root, file, args);
+    assert_ne!(code, 0, "{args:?}");
+    assert!(err.contains(message), "{args:?}: {message} in {err}");
+    assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line: {err}");
+    assert_no_project(root);
+}
+
+/// Nothing of project `demo` exists: no container, no network.
+pub fn assert_no_project(root: &Guarded) {
+    assert_eq!(root.ok(&["ps", "-aq"]), "");
+    assert_eq!(
+        root.ok(&["network", "ls", "-q", "--filter", "name=demo"]),
+        ""
+    );
+}

@@ -201,17 +201,9 @@ pub fn mounts(
             path.display().to_string()
         };
         out.push(MountRequest {
-            kind: MountType::Bind,
             source: Some(source),
-            target: r.target(),
             read_only: true,
-            mode: String::new(),
-            propagation: String::new(),
-            no_copy: false,
-            create_source: false,
-            tmpfs_size: None,
-            tmpfs_mode: None,
-            tmpfs_options: Vec::new(),
+            ..MountRequest::new(MountType::Bind, r.target())
         });
     }
     Ok(out)

@@ -52,7 +52,7 @@ pub struct MountRequest {
 }
 
 impl MountRequest {
-    fn new(kind: MountType, target: String) -> MountRequest {
+    pub fn new(kind: MountType, target: String) -> MountRequest {
         MountRequest {
             kind,
             source: None,
