@@ -108,7 +108,8 @@ fn wait_events_status_filters_orphans_and_image_removal() {
     assert_ne!(code, 0);
     assert!(err.contains("--status \"sleeping\""), "{err}");
 
-    // kill --remove-orphans: web, gone from the file, is killed and removed.
+    // kill: web, gone from the file, is left alone; with --remove-orphans it is killed
+    // too (and kept, as Compose keeps it).
     let only_job = project(
         &root,
         "compose.yaml",
@@ -116,11 +117,21 @@ fn wait_events_status_filters_orphans_and_image_removal() {
         'a',
         "10.232.97.0/24",
     );
+    compose_ok(&root, &only_job, &["kill"]);
+    assert_eq!(names(&root, &only_job, &[]), ["demo-web-1"]);
     compose_ok(&root, &only_job, &["kill", "--remove-orphans"]);
-    assert_eq!(names(&root, &only_job, &["-a"]), ["demo-job-1"]);
+    assert!(names(&root, &only_job, &[]).is_empty());
+    assert_eq!(
+        names(&root, &only_job, &["-a"]),
+        ["demo-job-1", "demo-web-1"]
+    );
 
-    // down --rmi all: the services' image goes too.
-    let (_, err) = compose_ok(&root, &only_job, &["down", "--rmi", "all"]);
+    // down --rmi all: the services' image goes too (the orphan with --remove-orphans).
+    let (_, err) = compose_ok(
+        &root,
+        &only_job,
+        &["down", "--rmi", "all", "--remove-orphans"],
+    );
     assert!(err.contains(" Image busybox  Removed"), "{err}");
     assert_eq!(root.ok(&["images", "-q"]), "");
     let (code, _, err) = compose(&root, &only_job, &["down", "--rmi", "some"]);

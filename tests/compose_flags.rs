@@ -77,6 +77,10 @@ fn up_no_deps_and_pull_policies_select_what_is_made() {
     let names: Vec<String> = ps(&root, &file).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["demo-web-1", "demo-web-2"]);
     compose_ok(&root, &file, &["down", "-t", "0"]);
+    // --no-deps without services: all of them.
+    compose_ok(&root, &file, &["up", "-d", "--no-deps"]);
+    assert_eq!(ps(&root, &file).len(), 3);
+    compose_ok(&root, &file, &["down", "-t", "0"]);
 
     let (code, _, err) = compose(&root, &file, &["up", "-d", "--pull", "sometimes"]);
     assert_ne!(code, 0);

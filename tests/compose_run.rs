@@ -107,6 +107,8 @@ fn run_starts_dependencies_then_a_oneoff_whose_exit_code_is_ours() {
     let id = out.trim();
     assert_eq!(id.len(), 64, "{out}");
     assert_eq!(inspect(&root, id)["State"]["Running"], true);
+    // A running `--rm` one-off goes with down too (removed by its own supervisor).
+    compose_ok(&root, &file, &["run", "--rm", "-d", "app", "sleep", "600"]);
 
     // down removes the one-off containers with the rest, and the network after them.
     let (_, err) = compose_ok(&root, &file, &["down", "-t", "0"]);

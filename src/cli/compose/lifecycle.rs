@@ -79,11 +79,8 @@ pub fn kill(root: &Path, args: &ComposeArgs, a: &KillArgs) -> anyhow::Result<()>
     let signal = berth_engine::container::signal::parse(&a.signal)
         .ok_or_else(|| anyhow!("invalid signal {:?}", a.signal))?;
     with(root, args, |o| {
-        o.kill(&a.services, signal, &progress)?;
-        if a.remove_orphans {
-            o.remove_orphans(None, &progress)?;
-        }
-        Ok(())
+        // As Compose: --remove-orphans widens the signal to orphans (it removes nothing).
+        o.kill(&a.services, signal, a.remove_orphans, &progress)
     })
 }
 

@@ -25,8 +25,17 @@ pub struct RunArgs {
     #[arg(short, long = "env")]
     env: Vec<String>,
     /// Keep STDIN open even if not attached
-    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
     interactive: bool,
+    /// Allocate a pseudo-TTY (Compose's hidden flag; the default follows the terminal)
+    #[arg(short = 't', long, hide = true)]
+    tty: bool,
+    /// Add Linux capabilities
+    #[arg(long = "cap-add")]
+    cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long = "cap-drop")]
+    cap_drop: Vec<String>,
     /// Add or override a label
     #[arg(short, long = "label")]
     label: Vec<String>,
@@ -52,7 +61,7 @@ pub struct RunArgs {
     #[arg(long)]
     rm: bool,
     /// Run command with all service's ports enabled and mapped to the host
-    #[arg(long = "service-ports")]
+    #[arg(short = 'P', long = "service-ports")]
     service_ports: bool,
     /// Use the service's network useAliases in the network(s) the container connects to
     #[arg(long = "use-aliases")]
@@ -88,8 +97,12 @@ pub fn run(root: &Path, args: &ComposeArgs, a: &RunArgs) -> anyhow::Result<()> {
         .map(shell_split)
         .transpose()
         .map_err(|e| anyhow!("--entrypoint: {e}"))?;
+    if a.tty && a.no_tty {
+        anyhow::bail!("--tty and --no-TTY can't be used together");
+    }
     // Compose allocates a terminal when it has one, unless -T.
-    let tty = !a.no_tty && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let tty =
+        a.tty || (!a.no_tty && std::io::stdin().is_terminal() && std::io::stdout().is_terminal());
     let interactive = a.interactive && !a.detach;
     let detach_keys = attach::prepare(tty, interactive, None, 1)?;
     let opts = RunOptions {
@@ -110,6 +123,8 @@ pub fn run(root: &Path, args: &ComposeArgs, a: &RunArgs) -> anyhow::Result<()> {
         rm: a.rm,
         detach: a.detach,
         use_aliases: a.use_aliases,
+        cap_add: a.cap_add.clone(),
+        cap_drop: a.cap_drop.clone(),
         remove_orphans: a.remove_orphans,
     };
     let loaded = super::load_project(args, Stages::default(), std::slice::from_ref(service))?;
@@ -134,4 +149,37 @@ pub fn run(root: &Path, args: &ComposeArgs, a: &RunArgs) -> anyhow::Result<()> {
             detach_keys,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::RunArgs;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn parse(args: &[&str]) -> RunArgs {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).expect("parses").run
+    }
+
+    #[test]
+    fn short_flags_combine_as_in_compose() {
+        let a = parse(&["-i", "web", "sh"]);
+        assert!(a.interactive);
+        assert_eq!(a.service_and_command, ["web", "sh"]);
+        let a = parse(&["-it", "--rm", "web"]);
+        assert!(a.interactive && a.tty && a.rm);
+        let a = parse(&["-iT", "-P", "web"]);
+        assert!(a.no_tty && a.service_ports);
+        let a = parse(&["--interactive=false", "web", "-x"]);
+        assert!(!a.interactive);
+        assert_eq!(a.service_and_command, ["web", "-x"]);
+    }
 }

@@ -295,7 +295,7 @@ fn attached(
         for event in rx.iter() {
             match event {
                 Attached::Signal if stopping => {
-                    let _ = o.kill(&[], rustix::process::Signal::KILL, &progress);
+                    let _ = o.kill(&[], rustix::process::Signal::KILL, false, &progress);
                 }
                 Attached::Signal => {
                     stopping = true;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use berth_engine::container::{Attach, Container, Containers};
+use berth_engine::container::{Attach, Container, ContainerError, Containers};
 use berth_engine::image::Images;
 use berth_engine::network::Networks;
 use berth_engine::volume::{VolumeRequest, Volumes};
@@ -551,9 +551,11 @@ impl<'a> Orchestrator<'a> {
             progress("Container", name, "Removed");
             return Ok(());
         }
-        self.containers
-            .remove(id, true, false)
-            .map_err(|e| format!("container {name}: {e}"))?;
+        match self.containers.remove(id, true, false) {
+            // Gone meanwhile (a `run --rm` one-off removed by its own supervisor).
+            Ok(()) | Err(ContainerError::NotFound(_)) => {}
+            Err(e) => return Err(format!("container {name}: {e}")),
+        }
         progress("Container", name, "Removed");
         Ok(())
     }
@@ -562,7 +564,7 @@ impl<'a> Orchestrator<'a> {
     pub fn up(&self, opts: &UpOptions, progress: Progress<'_>) -> Result<Vec<String>, String> {
         let mut warnings = self.check()?;
         let waves = self.graph().start_order().map_err(|e| e.to_string())?;
-        let selected = if opts.no_deps {
+        let selected = if opts.no_deps && !opts.services.is_empty() {
             for name in &opts.services {
                 if !self.loaded.project.services.contains_key(name) {
                     return Err(format!("no such service: {name}"));
@@ -657,7 +659,10 @@ impl<'a> Orchestrator<'a> {
             .copied()
             .unwrap_or_else(|| s.scale().max(0) as u32);
         if !opts.no_start {
-            self.wait_dependencies(s, progress)?;
+            // With --no-deps, only the named services' conditions are waited for.
+            let only =
+                (opts.no_deps && !opts.services.is_empty()).then_some(opts.services.as_slice());
+            self.wait_dependencies(s, only, progress)?;
         }
         let hash = self.hashes.get(&s.name).cloned().unwrap_or_default();
         // Dependencies recreated with `restart: true` restart this service's containers.
@@ -732,12 +737,19 @@ impl<'a> Orchestrator<'a> {
 
     /// Waits for the conditions of `s`'s `depends_on` (the dependencies started in an
     /// earlier wave).
-    fn wait_dependencies(&self, s: &ServiceConfig, progress: Progress<'_>) -> Result<(), String> {
+    fn wait_dependencies(
+        &self,
+        s: &ServiceConfig,
+        only: Option<&[String]>,
+        progress: Progress<'_>,
+    ) -> Result<(), String> {
         if self.dry_run {
             return Ok(());
         }
         for (dep, d) in &s.depends_on {
-            if d.condition == DependsOnCondition::ServiceStarted {
+            if d.condition == DependsOnCondition::ServiceStarted
+                || only.is_some_and(|o| !o.contains(dep))
+            {
                 continue;
             }
             let Some(dep_service) = self.loaded.project.services.get(dep) else {
@@ -900,6 +912,7 @@ impl<'a> Orchestrator<'a> {
         }
         let content = secrets::content_dir(&self.root, self.project());
         if !self.dry_run
+            && failures.is_empty()
             && let Err(e) = std::fs::remove_dir_all(&content)
             && e.kind() != std::io::ErrorKind::NotFound
         {
@@ -970,33 +983,13 @@ impl<'a> Orchestrator<'a> {
             }
             match self.images.remove(image, false) {
                 Ok(_) => progress("Image", image, "Removed"),
-                Err(berth_engine::image::ImageError::NotFound(_)) => {}
+                Err(berth_engine::image::ImageError::NotFound(_)) => {
+                    progress("Image", image, "Warning: No resource found to remove")
+                }
                 Err(e) => failures.push(format!("image {image}: {e}")),
             }
         }
         failures
-    }
-
-    /// `kill --remove-orphans`: the containers of services no longer in the file,
-    /// stopped and removed.
-    pub fn remove_orphans(
-        &self,
-        timeout: Option<Duration>,
-        progress: Progress<'_>,
-    ) -> Result<(), String> {
-        let services = &self.loaded.project.services;
-        let orphans: Vec<(String, String)> = self
-            .existing()?
-            .into_iter()
-            .filter(|(s, _)| !services.contains_key(s))
-            .flat_map(|(_, list)| list.into_iter().map(|e| (e.id, e.name)))
-            .collect();
-        let remove =
-            |(id, name): &(String, String)| self.stop_and_remove(id, name, timeout, progress);
-        for r in parallel(&orphans, self.limit, &remove) {
-            r?;
-        }
-        Ok(())
     }
 }
 
@@ -1077,7 +1070,12 @@ impl Orchestrator<'_> {
         timeout: Option<Duration>,
         progress: Progress<'_>,
     ) -> Result<(), String> {
-        let record = self.containers.record(id).map_err(|e| e.to_string())?;
+        let record = match self.containers.record(id) {
+            Ok(r) => r,
+            // Removed meanwhile: nothing to stop.
+            Err(ContainerError::NotFound(_)) => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        };
         if !self
             .containers
             .state(id)
@@ -1106,9 +1104,10 @@ impl Orchestrator<'_> {
                     .map(|t| Duration::from_secs(t as u64))
             })
             .unwrap_or(Duration::from_secs(10));
-        self.containers
-            .stop(id, signal, Some(timeout))
-            .map_err(|e| format!("container {name}: {e}"))?;
+        match self.containers.stop(id, signal, Some(timeout)) {
+            Ok(()) | Err(ContainerError::NotFound(_)) => {}
+            Err(e) => return Err(format!("container {name}: {e}")),
+        }
         progress("Container", name, "Stopped");
         Ok(())
     }
@@ -1161,15 +1160,16 @@ impl Orchestrator<'_> {
         })
     }
 
-    /// `kill -s SIGNAL`: every running container at once.
+    /// `kill -s SIGNAL`: every running container at once (orphans' too with `orphans`).
     pub fn kill(
         &self,
         services: &[String],
         signal: rustix::process::Signal,
+        orphans: bool,
         progress: Progress<'_>,
     ) -> Result<(), String> {
         let all: Vec<(String, String)> = self
-            .by_wave(services, false, true)?
+            .by_wave(services, false, orphans)?
             .into_iter()
             .flatten()
             .collect();
@@ -1298,7 +1298,7 @@ mod tests {
             peak.fetch_max(now, Ordering::SeqCst);
             std::thread::yield_now();
             running.fetch_sub(1, Ordering::SeqCst);
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 Ok(())
             } else {
                 Err(n.to_string())

@@ -146,7 +146,8 @@ impl Orchestrator<'_> {
                 "pid" => &h.pid_mode,
                 _ => &h.ipc_mode,
             };
-            if self.resolved_mode(mode, key, s).ok().as_deref() != Some(now.as_str()) {
+            // A service with no container to join fails here, before anything is stopped.
+            if self.resolved_mode(mode, key, s)? != *now {
                 return Ok(true);
             }
         }

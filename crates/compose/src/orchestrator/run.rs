@@ -45,6 +45,9 @@ pub struct RunOptions {
     /// `--use-aliases`: the service's name and aliases on its networks.
     pub use_aliases: bool,
     pub remove_orphans: bool,
+    /// `--cap-add` / `--cap-drop`: added to the service's, and taken out of the other list.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
 }
 
 impl Orchestrator<'_> {
@@ -84,7 +87,7 @@ impl Orchestrator<'_> {
                 ..UpOptions::default()
             };
             let warnings = self.up(&up, progress)?;
-            self.wait_dependencies(&service, progress)?;
+            self.wait_dependencies(&service, None, progress)?;
             warnings
         };
         let image_id = self.image_of(&service, progress)?;
@@ -124,6 +127,14 @@ impl Orchestrator<'_> {
             if opts.command.is_empty() {
                 s.command.0 = Some(Vec::new());
             }
+        }
+        if !opts.cap_add.is_empty() {
+            s.cap_add.extend(opts.cap_add.iter().cloned());
+            s.cap_drop.retain(|c| !opts.cap_add.contains(c));
+        }
+        if !opts.cap_drop.is_empty() {
+            s.cap_drop.extend(opts.cap_drop.iter().cloned());
+            s.cap_add.retain(|c| !opts.cap_drop.contains(c));
         }
         if let Some(u) = &opts.user {
             s.user = u.clone();

@@ -209,20 +209,24 @@ pub fn mounts(
     Ok(out)
 }
 
-/// Writes the content in place (a running container's bind mount sees the same file),
-/// with its owner and mode.
+/// Writes the content beside and renames it into place, with its owner and mode: a
+/// running container keeps the file it was given (its bind mount holds that inode) and
+/// never sees a half-written one.
 fn write_content(path: &Path, r: &Reference<'_>, content: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
     let mode = r.reference.mode.as_ref().map_or(0o444, |m| m.0 as u32) & 0o7777;
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".new");
+    let tmp = path.with_file_name(name);
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .write(true)
         .truncate(true)
         .mode(0o600)
-        .open(path)?;
+        .open(&tmp)?;
     file.write_all(content)?;
     let id = |text: &str, what: &str| -> std::io::Result<Option<u32>> {
         if text.is_empty() {
@@ -239,7 +243,7 @@ fn write_content(path: &Path, r: &Reference<'_>, content: &[u8]) -> std::io::Res
     let gid = id(&r.reference.gid, "gid")?;
     std::os::unix::fs::fchown(&file, uid.or(Some(0)), gid.or(Some(0)))?;
     file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-    Ok(())
+    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

@@ -496,11 +496,22 @@ enum Tag {
 /// kernel kills a namespace's processes when its PID 1 exits, but here nothing does, and
 /// what the init left (the child of `--init`, a daemonized process) would live on, holding
 /// the output pipes open. Killed as runc does, through the container's cgroup.
+///
+/// Repeated until the cgroup is empty (bounded): a process can fork between the read of
+/// the cgroup's pids and the kill.
 fn kill_leftovers(id: &str) {
-    for pid in runtime::cgroup_pids(&super::cgroups_path(id)).unwrap_or_default() {
-        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+    let path = super::cgroups_path(id);
+    for _ in 0..100 {
+        let pids = runtime::cgroup_pids(&path).unwrap_or_default();
+        if pids.is_empty() {
+            return;
         }
+        for pid in pids {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+        }
+        std::thread::yield_now();
     }
 }
 
