@@ -255,11 +255,6 @@ pub fn orchestrator<'a>(
     Ok(o)
 }
 
-/// Whether `--dry-run` was given.
-pub fn dry_run(args: &ComposeArgs) -> bool {
-    args.dry_run
-}
-
 /// Loads the project the global flags describe and prints the loader's warnings.
 pub fn load_project(
     args: &ComposeArgs,

@@ -135,7 +135,7 @@ pub fn run(root: &Path, args: &ComposeArgs, a: &RunArgs) -> anyhow::Result<()> {
     for w in warnings {
         output::warning(&w);
     }
-    if super::dry_run(args) {
+    if args.dry_run {
         return Ok(());
     }
     container_run::start_attached(

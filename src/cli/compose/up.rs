@@ -188,7 +188,7 @@ pub fn up(root: &Path, args: &ComposeArgs, up: &UpArgs) -> anyhow::Result<()> {
             output::warning(&w);
         }
         match signals {
-            Some(_) if super::dry_run(args) => Ok(()),
+            Some(_) if args.dry_run => Ok(()),
             Some(signals) => attached(root, o, &loaded.project.name, signals, up),
             None => Ok(()),
         }
@@ -221,18 +221,13 @@ fn attached(
     // --attach-dependencies), or those of --attach, less those of --no-attach.
     let named: Vec<String> = if !up.attach.is_empty() {
         up.attach.clone()
-    } else if up.attach_dependencies || up.services.is_empty() {
-        Vec::new()
-    } else {
-        up.services.clone()
-    };
-    let named: Vec<String> = if up.attach_dependencies && up.attach.is_empty() {
+    } else if up.attach_dependencies {
         o.with_dependencies(&up.services)
             .map_err(|e| anyhow!(e))?
             .into_iter()
             .collect()
     } else {
-        named
+        up.services.clone()
     };
     containers.retain(|c| {
         let service = labels::service_of(c);

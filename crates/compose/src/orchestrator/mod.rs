@@ -697,18 +697,17 @@ impl<'a> Orchestrator<'a> {
                     self.start(&id, name, progress)?;
                 }
             } else if !opts.no_start {
-                if restart_for_deps && e.running && self.dry_run {
+                if restart_for_deps && e.running {
                     progress("Container", name, "Restarting");
-                    self.start(&e.id, name, progress)?;
-                } else if restart_for_deps && e.running {
-                    progress("Container", name, "Restarting");
-                    let record = self.containers.record(&e.id).map_err(|e| e.to_string())?;
-                    let timeout = Some(opts.timeout.unwrap_or(Duration::from_secs(
-                        record.config.stop_timeout.unwrap_or(10).max(0) as u64,
-                    )));
-                    self.containers
-                        .stop(&e.id, rustix::process::Signal::TERM, timeout)
-                        .map_err(|err| format!("container {name}: {err}"))?;
+                    if !self.dry_run {
+                        let record = self.containers.record(&e.id).map_err(|e| e.to_string())?;
+                        let timeout = Some(opts.timeout.unwrap_or(Duration::from_secs(
+                            record.config.stop_timeout.unwrap_or(10).max(0) as u64,
+                        )));
+                        self.containers
+                            .stop(&e.id, rustix::process::Signal::TERM, timeout)
+                            .map_err(|err| format!("container {name}: {err}"))?;
+                    }
                     self.start(&e.id, name, progress)?;
                 } else if e.running {
                     progress("Container", name, "Running");

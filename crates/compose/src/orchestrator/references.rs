@@ -5,54 +5,66 @@
 //! under the alias, `<x>-<n>` and `<project>-<x>-<n>`; `external_links` are given as is.
 //! The loader has made each referenced service a dependency, so its containers exist.
 
+use std::collections::BTreeMap;
+
 use berth_engine::container::CreateRequest;
-use berth_engine::container::config::EndpointSettings;
 
 use crate::model::ServiceConfig;
 
-use super::Orchestrator;
+use super::{Existing, Orchestrator};
 
-/// The first container of each referenced service, and all of them for links.
-impl Orchestrator<'_> {
-    /// Whether `s` names another service's containers at all (only then are the project's
-    /// containers read).
-    pub(super) fn has_references(s: &ServiceConfig) -> bool {
-        [&s.network_mode, &s.pid, &s.ipc]
-            .iter()
-            .any(|m| m.starts_with("service:"))
-            || !s.volumes_from.is_empty()
-            || !s.links.is_empty()
-            || !s.external_links.is_empty()
-    }
+/// The project's replicas by service, as `Orchestrator::existing` reads them (once per
+/// container created or checked).
+type Replicas = BTreeMap<String, Vec<Existing>>;
 
-    /// The id and name of the first (lowest-numbered) container of `service`.
-    pub(super) fn first_container(&self, service: &str) -> Result<(String, String), String> {
-        let existing = self.existing()?;
-        existing
-            .get(service)
-            .and_then(|list| list.first())
-            .map(|e| (e.id.clone(), e.name.clone()))
-            .ok_or_else(|| format!("service {service} has no container yet"))
-    }
+/// Whether `s` names another service's containers at all (only then are the project's
+/// containers read).
+fn has_references(s: &ServiceConfig) -> bool {
+    [&s.network_mode, &s.pid, &s.ipc]
+        .iter()
+        .any(|m| m.starts_with("service:"))
+        || !s.volumes_from.is_empty()
+        || !s.links.is_empty()
+        || !s.external_links.is_empty()
+}
 
-    /// `container:<id>` for `service:<x>`, the mode itself otherwise.
-    pub(super) fn resolved_mode(
-        &self,
-        mode: &str,
-        key: &str,
-        s: &ServiceConfig,
-    ) -> Result<String, String> {
-        match mode.strip_prefix("service:") {
-            Some(x) => {
-                let (id, _) = self
-                    .first_container(x)
-                    .map_err(|e| format!("services.{}.{key}: {e}", s.name))?;
-                Ok(format!("container:{id}"))
-            }
-            None => Ok(mode.to_string()),
+/// The first (lowest-numbered) container of `service`.
+fn first_of<'r>(replicas: &'r Replicas, service: &str) -> Result<&'r Existing, String> {
+    replicas
+        .get(service)
+        .and_then(|list| list.first())
+        .ok_or_else(|| format!("service {service} has no container yet"))
+}
+
+/// `container:<id>` for `service:<x>`, the mode itself otherwise.
+fn resolved_mode(
+    replicas: &Replicas,
+    mode: &str,
+    key: &str,
+    s: &ServiceConfig,
+) -> Result<String, String> {
+    match mode.strip_prefix("service:") {
+        Some(x) => {
+            let first =
+                first_of(replicas, x).map_err(|e| format!("services.{}.{key}: {e}", s.name))?;
+            Ok(format!("container:{}", first.id))
         }
+        None => Ok(mode.to_string()),
     }
+}
 
+/// The namespace modes of `s` that name a service, with their keys.
+fn shared_modes(s: &ServiceConfig) -> impl Iterator<Item = (&String, &'static str)> {
+    [
+        (&s.network_mode, "network_mode"),
+        (&s.pid, "pid"),
+        (&s.ipc, "ipc"),
+    ]
+    .into_iter()
+    .filter(|(m, _)| m.starts_with("service:"))
+}
+
+impl Orchestrator<'_> {
     /// Fills the request's namespaces, `volumes_from` and links from the containers of
     /// the services `s` names.
     pub(super) fn resolve_references(
@@ -61,16 +73,17 @@ impl Orchestrator<'_> {
         number: i64,
         request: &mut CreateRequest,
     ) -> Result<(), String> {
-        if !Self::has_references(s) {
+        if !has_references(s) {
             return Ok(());
         }
+        let replicas = self.existing()?;
         let h = &mut request.host_config;
         if s.network_mode.starts_with("service:") {
-            h.network_mode = self.resolved_mode(&s.network_mode, "network_mode", s)?;
+            h.network_mode = resolved_mode(&replicas, &s.network_mode, "network_mode", s)?;
             request.networking_config.endpoints_config.clear();
         }
-        h.pid_mode = self.resolved_mode(&s.pid, "pid", s)?;
-        h.ipc_mode = self.resolved_mode(&s.ipc, "ipc", s)?;
+        h.pid_mode = resolved_mode(&replicas, &s.pid, "pid", s)?;
+        h.ipc_mode = resolved_mode(&replicas, &s.ipc, "ipc", s)?;
         let mut from = Vec::new();
         for v in &s.volumes_from {
             if let Some(container) = v.strip_prefix("container:") {
@@ -82,43 +95,32 @@ impl Orchestrator<'_> {
                 Some((service, mode)) => (service, Some(mode)),
                 None => (v, None),
             };
-            let (_, name) = self
-                .first_container(service)
-                .map_err(|e| format!("services.{}.volumes_from: {e}", s.name))?;
+            let name = &first_of(&replicas, service)
+                .map_err(|e| format!("services.{}.volumes_from: {e}", s.name))?
+                .name;
             from.push(match mode {
                 Some(mode) => format!("{name}:{mode}"),
-                None => name,
+                None => name.clone(),
             });
         }
         if !from.is_empty() {
             h.volumes_from = Some(from);
         }
         let mut links = Vec::new();
-        if !s.links.is_empty() {
-            let existing = self.existing()?;
-            for link in &s.links {
-                let (service, alias) = link.split_once(':').unwrap_or((link, link));
-                for e in existing.get(service).into_iter().flatten() {
-                    links.push(format!("{}:{alias}", e.name));
-                    links.push(format!("{}:{service}-{number}", e.name));
-                    links.push(format!("{}:{}-{service}-{number}", e.name, self.project()));
-                }
+        for link in &s.links {
+            let (service, alias) = link.split_once(':').unwrap_or((link, link));
+            for e in replicas.get(service).into_iter().flatten() {
+                links.push(format!("{}:{alias}", e.name));
+                links.push(format!("{}:{service}-{number}", e.name));
+                links.push(format!("{}:{}-{service}-{number}", e.name, self.project()));
             }
         }
         links.extend(s.external_links.iter().cloned());
         links.sort();
         links.dedup();
         if !links.is_empty() {
-            // On a user network the engine keeps links with the first endpoint.
+            // The engine moves them to the first network's endpoint, as Docker's CLI does.
             h.links = Some(links);
-            if let Some(EndpointSettings { links: l, .. }) = request
-                .networking_config
-                .endpoints_config
-                .values_mut()
-                .next()
-            {
-                *l = None;
-            }
         }
         Ok(())
     }
@@ -127,27 +129,20 @@ impl Orchestrator<'_> {
     /// the first of its service (it was recreated): then it is recreated too, since the
     /// namespace it joined is gone.
     pub(super) fn namespace_moved(&self, s: &ServiceConfig, id: &str) -> Result<bool, String> {
-        let shared = [
-            (&s.network_mode, "network_mode"),
-            (&s.pid, "pid"),
-            (&s.ipc, "ipc"),
-        ];
-        if !shared.iter().any(|(m, _)| m.starts_with("service:")) {
+        if shared_modes(s).next().is_none() {
             return Ok(false);
         }
+        let replicas = self.existing()?;
         let record = self.containers.record(id).map_err(|e| e.to_string())?;
         let h = &record.host_config;
-        for (mode, key) in shared {
-            if !mode.starts_with("service:") {
-                continue;
-            }
+        for (mode, key) in shared_modes(s) {
             let now = match key {
                 "network_mode" => &h.network_mode,
                 "pid" => &h.pid_mode,
                 _ => &h.ipc_mode,
             };
             // A service with no container to join fails here, before anything is stopped.
-            if self.resolved_mode(mode, key, s)? != *now {
+            if resolved_mode(&replicas, mode, key, s)? != *now {
                 return Ok(true);
             }
         }

@@ -78,7 +78,6 @@ pub fn create_request(r: &Replica<'_>) -> Result<CreateRequest, String> {
         c.attach_stdin = o.attached && c.open_stdin;
         c.stdin_once = o.attached && c.open_stdin;
     }
-    let c = &mut req.config;
     if let Some(h) = &s.healthcheck {
         c.healthcheck = Some(if h.disable {
             HealthConfig {
